@@ -1,0 +1,109 @@
+// Package proxy holds the gateway's request pipeline: the Request and Response
+// values that travel through it, the Proxy function type every stage shares,
+// and the stages themselves (fan-out and merge, sequential calls, decoding by
+// backend encoding, shaping).
+//
+// A stage is a function that wraps a Proxy, so the endpoint pipeline reads
+// like a sentence: merge(fan-out(shape(decode(transport)))). Everything a
+// stage needs from the configuration is decided when it is built; the
+// functions it returns never look at settings maps on the hot path.
+//
+// This package must not know about HTTP routing, output encodings or any
+// particular transport: transports (HTTP, Lambda, ...) produce a Response
+// whose Body holds the raw reply, and the stages here do the rest.
+package proxy
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+)
+
+// Proxy is one stage of the pipeline: it takes the gateway's view of a
+// request and returns the response of whatever lies behind it.
+//
+// A Proxy may return a non-nil Response together with a non-nil error: the
+// response is then partial (IsComplete is false) and the error says what is
+// missing.
+type Proxy func(ctx context.Context, req *Request) (*Response, error)
+
+// Middleware wraps a Proxy into another.
+type Middleware func(next Proxy) Proxy
+
+// Request is the gateway's view of a client request, as handed to backends.
+//
+// Stages that change a Request for one backend must Clone it first: the same
+// Request value is shared by every backend of an endpoint.
+type Request struct {
+	// Method is the HTTP method the backend is called with.
+	Method string
+	// Path is the client's request path, as received.
+	Path string
+	// Params holds the endpoint's path parameters under their exact
+	// placeholder name and under KrakenD's name (first letter upper-cased).
+	// The sequential stage adds the earlier responses' values (Resp0_field).
+	Params map[string]string
+	// Query holds the query strings the endpoint lets through.
+	Query url.Values
+	// Headers holds the headers the endpoint lets through (and those the
+	// gateway sets, such as X-Forwarded-For).
+	Headers http.Header
+	// Body is the client's request body, read whole (bounded by the
+	// endpoint's body limit) so that every backend can send it.
+	Body []byte
+	// RemoteAddr is the client's address (ip:port) as seen by the server.
+	RemoteAddr string
+	// Host is the Host the client asked for.
+	Host string
+}
+
+// Clone returns a copy of r whose maps can be changed without touching r.
+// Body is shared: stages must never write into it.
+func (r *Request) Clone() *Request {
+	c := *r
+	c.Params = make(map[string]string, len(r.Params))
+	for k, v := range r.Params {
+		c.Params[k] = v
+	}
+	c.Query = cloneValues(r.Query)
+	c.Headers = r.Headers.Clone()
+	return &c
+}
+
+func cloneValues(v url.Values) url.Values {
+	if v == nil {
+		return nil
+	}
+	c := make(url.Values, len(v))
+	for k, vs := range v {
+		c[k] = append([]string(nil), vs...)
+	}
+	return c
+}
+
+// Response is what a backend, or a whole endpoint, answered.
+type Response struct {
+	// Data is the decoded and shaped response. Numbers are json.Number so
+	// that they are written back exactly as the backend wrote them.
+	Data map[string]any
+	// IsComplete is false when a backend failed or was cut by the timeout
+	// and Data holds only what the others answered.
+	IsComplete bool
+	// Metadata carries the backend's status code and headers.
+	Metadata Metadata
+	// Body is the raw reply when the response was not decoded: transports
+	// fill it and the decoding stage consumes it, unless the backend's
+	// encoding is no-op, in which case it reaches the output untouched.
+	// Whoever ends up with a non-nil Body must close it.
+	Body io.ReadCloser
+}
+
+// Metadata is the part of a backend's reply that is not its body.
+type Metadata struct {
+	// StatusCode is the backend's HTTP status (or the status an unwrapped
+	// Lambda result chose).
+	StatusCode int
+	// Headers are the backend's response headers.
+	Headers http.Header
+}
