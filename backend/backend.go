@@ -35,6 +35,10 @@ type Spec struct {
 	// HTTPClient is the shared client for HTTP calls, tuned from the
 	// service's settings.
 	HTTPClient *http.Client
+	// Sequential is true when the endpoint calls its backends one after
+	// the other (extra_config.proxy.sequential), so that a backend may use
+	// an earlier one's response in its url_pattern.
+	Sequential bool
 }
 
 // Factory builds the transport of the backends it claims. It returns

@@ -1,0 +1,237 @@
+// Package http is the transport of plain HTTP backends: it fills the
+// backend's url_pattern from the request, picks a host (round-robin), sends
+// the call with the headers and query strings the endpoint lets through,
+// and returns the reply's raw body for the decoding stage.
+//
+// Only 200 and 201 are successes, as in KrakenD; any other status becomes a
+// *proxy.BackendError holding the backend's body. This package must not
+// decode or shape bodies: the backend package does that for every kind.
+package http
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+
+	"github.com/lambdagate/lambdagate/backend"
+	"github.com/lambdagate/lambdagate/config"
+	"github.com/lambdagate/lambdagate/proxy"
+)
+
+// maxErrorBody bounds how much of an error reply is kept.
+const maxErrorBody = 1 << 20
+
+// Factory builds the transport of an HTTP backend. It claims every backend:
+// register it after the kinds that claim theirs by an extra_config namespace.
+func Factory(spec backend.Spec) (proxy.Proxy, bool, error) {
+	b := spec.Backend
+	var errs config.Errors
+	hosts, err := sanitizeHosts(b)
+	if err != nil {
+		errs.Append(config.Join(b.JSONPath, "host"), err)
+	}
+	tmpl, err := parseTemplate(b.URLPattern, spec.Endpoint, spec.Sequential, b.Index)
+	if err != nil {
+		errs.Append(config.Join(b.JSONPath, "url_pattern"), err)
+	}
+	if len(errs) > 0 {
+		return nil, true, errs
+	}
+	client := spec.HTTPClient
+	if client == nil {
+		client = http.DefaultClient
+	}
+	t := &transport{
+		client:  client,
+		hosts:   hosts,
+		tmpl:    tmpl,
+		method:  b.Method,
+		noop:    b.Encoding == proxy.EncodingNoOp,
+		headers: headerFilter(b.InputHeaders),
+		query:   queryFilter(b.InputQueryStrings),
+		name:    b.JSONPath,
+	}
+	return t.call, true, nil
+}
+
+// sanitizeHosts adds http:// to hosts without a scheme and drops trailing
+// slashes, unless disable_host_sanitize is set.
+func sanitizeHosts(b *config.Backend) ([]string, error) {
+	if len(b.Host) == 0 {
+		return nil, fmt.Errorf("no host: set host on the backend or on the service")
+	}
+	out := make([]string, len(b.Host))
+	for i, h := range b.Host {
+		if !b.DisableHostSanitize {
+			if !strings.Contains(h, "://") {
+				h = "http://" + h
+			}
+			h = strings.TrimRight(h, "/")
+			u, err := url.Parse(h)
+			if err != nil || u.Host == "" {
+				return nil, fmt.Errorf("%q is not a host: write host[:port] or scheme://host[:port]", b.Host[i])
+			}
+		}
+		out[i] = h
+	}
+	return out, nil
+}
+
+type transport struct {
+	client  *http.Client
+	hosts   []string
+	next    atomic.Uint64
+	tmpl    template
+	method  string
+	noop    bool
+	headers func(http.Header) http.Header
+	query   func(url.Values) url.Values
+	name    string
+}
+
+func (t *transport) host() string {
+	if len(t.hosts) == 1 {
+		return t.hosts[0]
+	}
+	n := t.next.Add(1) - 1
+	return t.hosts[n%uint64(len(t.hosts))]
+}
+
+func (t *transport) call(ctx context.Context, req *proxy.Request) (*proxy.Response, error) {
+	host := t.host()
+	u := t.tmpl.fill(host, req.Params, t.query(req.Query))
+	var body io.Reader
+	if len(req.Body) > 0 && t.method != http.MethodGet && t.method != http.MethodHead {
+		body = bytes.NewReader(req.Body)
+	}
+	hreq, err := http.NewRequestWithContext(ctx, t.method, u, body)
+	if err != nil {
+		return nil, fmt.Errorf("backend %s: building the request to %s: %w", t.name, host, err)
+	}
+	hreq.Header = t.headers(req.Headers)
+	if h := hreq.Header.Get("Host"); h != "" {
+		hreq.Host = h
+		hreq.Header.Del("Host")
+	}
+	resp, err := t.client.Do(hreq)
+	if err != nil {
+		return nil, fmt.Errorf("backend %s: calling %s: %w", t.name, host, cleanURLError(err))
+	}
+	rc, err := decompress(resp)
+	if err != nil {
+		resp.Body.Close()
+		return nil, fmt.Errorf("backend %s: %w", t.name, err)
+	}
+	// no-op passes any status through, as it passes everything else.
+	if !t.noop && resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated {
+		defer rc.Close()
+		b, _ := io.ReadAll(io.LimitReader(rc, maxErrorBody))
+		return nil, &proxy.BackendError{
+			Backend:     host + hreq.URL.Path,
+			StatusCode:  resp.StatusCode,
+			Body:        b,
+			ContentType: resp.Header.Get("Content-Type"),
+		}
+	}
+	out := &proxy.Response{IsComplete: true, Body: rc, Metadata: proxy.Metadata{StatusCode: resp.StatusCode}}
+	if t.noop {
+		h := resp.Header.Clone()
+		if rc != resp.Body {
+			h.Del("Content-Encoding")
+			h.Del("Content-Length")
+		}
+		out.Metadata.Headers = h
+	}
+	return out, nil
+}
+
+// cleanURLError drops the URL from a client error: the message names the
+// backend already, and a URL may carry values the client should not see.
+func cleanURLError(err error) error {
+	if ue, ok := err.(*url.Error); ok {
+		return ue.Err
+	}
+	return err
+}
+
+// decompress returns the body, gunzipped when the backend sent gzip that
+// the client did not already decode.
+func decompress(resp *http.Response) (io.ReadCloser, error) {
+	if resp.Uncompressed || !strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
+		return resp.Body, nil
+	}
+	zr, err := gzip.NewReader(resp.Body)
+	if err != nil {
+		if err == io.EOF {
+			return resp.Body, nil
+		}
+		return nil, fmt.Errorf("gzip body: %w", err)
+	}
+	return &gzipBody{zr, resp.Body}, nil
+}
+
+type gzipBody struct {
+	*gzip.Reader
+	raw io.ReadCloser
+}
+
+func (g *gzipBody) Close() error {
+	g.Reader.Close()
+	return g.raw.Close()
+}
+
+// headerFilter narrows the endpoint's forwarded headers to a backend's own
+// input_headers list; headers the gateway sets itself always pass.
+func headerFilter(allowed []string) func(http.Header) http.Header {
+	if allowed == nil {
+		return func(h http.Header) http.Header { return h.Clone() }
+	}
+	keep := map[string]bool{
+		"X-Forwarded-For": true, "X-Forwarded-Host": true, "X-Forwarded-Via": true, "User-Agent": true,
+	}
+	for _, a := range allowed {
+		if a == "*" {
+			return func(h http.Header) http.Header { return h.Clone() }
+		}
+		keep[http.CanonicalHeaderKey(a)] = true
+	}
+	return func(h http.Header) http.Header {
+		out := make(http.Header, len(h))
+		for k, v := range h {
+			if keep[k] {
+				out[k] = append([]string(nil), v...)
+			}
+		}
+		return out
+	}
+}
+
+// queryFilter narrows the endpoint's forwarded query strings to a
+// backend's own input_query_strings list.
+func queryFilter(allowed []string) func(url.Values) url.Values {
+	if allowed == nil {
+		return func(q url.Values) url.Values { return q }
+	}
+	keep := map[string]bool{}
+	for _, a := range allowed {
+		if a == "*" {
+			return func(q url.Values) url.Values { return q }
+		}
+		keep[a] = true
+	}
+	return func(q url.Values) url.Values {
+		out := url.Values{}
+		for k, v := range q {
+			if keep[k] {
+				out[k] = v
+			}
+		}
+		return out
+	}
+}

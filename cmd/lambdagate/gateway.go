@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/lambdagate/lambdagate/config"
+	"github.com/lambdagate/lambdagate/gateway"
+	"github.com/lambdagate/lambdagate/lambdalocal"
+	"github.com/lambdagate/lambdagate/telemetry"
+)
+
+func runGateway(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	file := fs.String("c", "./krakend.json", "configuration file")
+	port := fs.Int("port", -1, "listening port, overriding the file's (0 lets the system choose)")
+	functions := fs.String("functions", "", "serve Lambda backends without an endpoint from the local runtime, with the functions in this directory")
+	functionsAddr := fs.String("functions-addr", "127.0.0.1:0", "address of the local Lambda runtime started by --functions")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg, warns, err := config.Load(*file)
+	if err != nil {
+		printConfigErrors(stderr, *file, err)
+		return 1
+	}
+	if *port >= 0 {
+		if *port > 65535 {
+			fmt.Fprintf(stderr, "lambdagate: --port %d is not a port (0 to 65535)\n", *port)
+			return 2
+		}
+		cfg.Port = *port
+	}
+	logger, lwarns, err := telemetry.NewLogger(&cfg.ExtraConfig, stdout, stderr)
+	if err != nil {
+		printConfigErrors(stderr, *file, err)
+		return 1
+	}
+	warns = append(warns, lwarns...)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var localURL string
+	if *functions != "" {
+		srv, err := lambdalocal.Start(ctx, lambdalocal.Options{FunctionsDir: *functions, Addr: *functionsAddr, Logger: logger})
+		if err != nil {
+			fmt.Fprintf(stderr, "lambdagate: --functions %s: %v\n", *functions, err)
+			return 1
+		}
+		defer func() {
+			cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			srv.Close(cctx)
+		}()
+		localURL = srv.URL()
+		logger.Info("local Lambda runtime started", "url", localURL, "functions", srv.Functions())
+	}
+
+	gw, gwarns, err := gateway.New(cfg, gateway.Options{Logger: logger, LocalLambdaURL: localURL, Version: versionString()})
+	warns = append(warns, gwarns...)
+	for _, w := range warns {
+		logger.Warn(w)
+	}
+	if err != nil {
+		printConfigErrors(stderr, *file, err)
+		return 1
+	}
+	ln, err := gw.Listen()
+	if err != nil {
+		logger.Error(err.Error())
+		return 1
+	}
+	if err := gw.Serve(ctx, ln); err != nil {
+		logger.Error(err.Error())
+		return 1
+	}
+	return 0
+}
+
+func runCheck(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	file := fs.String("c", "./krakend.json", "configuration file")
+	functions := fs.String("functions", "", "check as `run --functions DIR` would run it: Lambda backends without an endpoint use the local runtime")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg, warns, err := config.Load(*file)
+	if err == nil {
+		var lwarns []string
+		_, lwarns, err = telemetry.NewLogger(&cfg.ExtraConfig, io.Discard, io.Discard)
+		warns = append(warns, lwarns...)
+	}
+	if err == nil {
+		var localURL string
+		if *functions != "" {
+			// Not contacted: check only needs to know the runtime will be there.
+			localURL = "http://127.0.0.1:9001"
+		}
+		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+		var gwarns []string
+		_, gwarns, err = gateway.New(cfg, gateway.Options{Logger: quiet, LocalLambdaURL: localURL, Version: versionString()})
+		warns = append(warns, gwarns...)
+	}
+	for _, w := range warns {
+		fmt.Fprintf(stderr, "warning: %s\n", w)
+	}
+	if err != nil {
+		printConfigErrors(stderr, *file, err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s: configuration OK (%d endpoints)\n", *file, len(cfg.Endpoints))
+	return 0
+}
+
+// printConfigErrors lists every problem, one a line, prefixed by the file.
+func printConfigErrors(w io.Writer, file string, err error) {
+	var errs config.Errors
+	if errors.As(err, &errs) {
+		fmt.Fprintf(w, "%s: %d problem(s):\n", file, len(errs))
+		for _, e := range errs {
+			fmt.Fprintf(w, "  %s\n", e.Error())
+		}
+		return
+	}
+	fmt.Fprintf(w, "%s: %v\n", file, err)
+}

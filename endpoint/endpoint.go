@@ -1,0 +1,322 @@
+// Package endpoint turns a client's HTTP request into the gateway's
+// proxy.Request, runs the endpoint's pipeline under its timeout, and writes
+// what comes back: the status, the gateway's headers (X-Krakend-Completed,
+// Cache-Control) and the body in the endpoint's output encoding.
+//
+// Everything about an endpoint is prepared once in New; the handler it
+// returns only copies values. This package must not know how backends are
+// called or how responses are merged.
+package endpoint
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lambdagate/lambdagate/config"
+	"github.com/lambdagate/lambdagate/proxy"
+	"github.com/lambdagate/lambdagate/render"
+	"github.com/lambdagate/lambdagate/router"
+)
+
+// DefaultMaxBodyBytes bounds request bodies when nothing else is said:
+// Lambda's synchronous payload limit, 6 MiB.
+const DefaultMaxBodyBytes = 6 << 20
+
+// Options is what New needs to build an endpoint's handler.
+type Options struct {
+	// Endpoint is the endpoint's configuration.
+	Endpoint *config.Endpoint
+	// Pipeline calls the backends and merges their responses.
+	Pipeline proxy.Proxy
+	// Backends is the number of backends behind Pipeline.
+	Backends int
+	// ReturnErrorMsg writes the error's text as the body of a failed
+	// request (router.return_error_msg). Off, error bodies are empty.
+	ReturnErrorMsg bool
+	// MaxBodyBytes bounds the request body (default DefaultMaxBodyBytes).
+	MaxBodyBytes int64
+	// UserAgent is the gateway's own User-Agent.
+	UserAgent string
+	// Logger receives the access-log line and errors.
+	Logger *slog.Logger
+	// DisableAccessLog stops the per-request access-log line.
+	DisableAccessLog bool
+}
+
+// New returns the router.Handler of an endpoint.
+func New(opts Options) (router.Handler, error) {
+	e := opts.Endpoint
+	write, err := render.New(e.OutputEncoding)
+	if err != nil {
+		return nil, err
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	h := &handler{
+		opts:       opts,
+		write:      write,
+		names:      paramNames(e.Params),
+		headers:    newHeaderFilter(e.InputHeaders),
+		query:      newQueryFilter(e.InputQueryStrings),
+		timeout:    e.Timeout,
+		noop:       e.OutputEncoding == render.NoOp,
+		single:     opts.Backends == 1,
+		logger:     opts.Logger,
+		route:      e.Method + " " + e.Path,
+		forwardsUA: e.InputHeaders != nil && (contains(e.InputHeaders, "*") || containsFold(e.InputHeaders, "User-Agent")),
+	}
+	if e.CacheTTL > 0 {
+		h.cacheControl = "public, max-age=" + strconv.Itoa(int(e.CacheTTL/time.Second))
+	}
+	return h.serve, nil
+}
+
+type handler struct {
+	opts         Options
+	write        render.Func
+	names        [][2]string // per param: exact name, title-cased name
+	headers      func(http.Header) http.Header
+	query        func(url.Values) url.Values
+	timeout      time.Duration
+	noop         bool
+	single       bool
+	cacheControl string
+	logger       *slog.Logger
+	route        string
+	forwardsUA   bool
+}
+
+func paramNames(params []string) [][2]string {
+	out := make([][2]string, len(params))
+	for i, p := range params {
+		out[i] = [2]string{p, proxy.TitleCase(p)}
+	}
+	return out
+}
+
+func (h *handler) serve(w http.ResponseWriter, r *http.Request, params []string) {
+	start := time.Now()
+	status, outcome := h.handle(w, r, params)
+	if h.opts.DisableAccessLog || h.logger == nil {
+		return
+	}
+	h.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.String("route", h.route),
+		slog.Int("status", status),
+		slog.Duration("duration", time.Since(start)),
+		slog.String("outcome", outcome),
+		slog.String("remote", r.RemoteAddr),
+	)
+}
+
+// handle serves one request and returns its status and outcome for the log.
+func (h *handler) handle(w http.ResponseWriter, r *http.Request, params []string) (int, string) {
+	body, status := h.readBody(w, r)
+	if status != 0 {
+		http.Error(w, http.StatusText(status), status)
+		return status, "rejected"
+	}
+	req := &proxy.Request{
+		Method:     r.Method,
+		Path:       r.URL.Path,
+		Params:     make(map[string]string, 2*len(params)),
+		Query:      h.query(r.URL.Query()),
+		Headers:    h.headers(r.Header),
+		Body:       body,
+		RemoteAddr: r.RemoteAddr,
+		Host:       r.Host,
+	}
+	for i, v := range params {
+		req.Params[h.names[i][0]] = v
+		req.Params[h.names[i][1]] = v
+	}
+	h.forwarding(req, r)
+
+	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
+	defer cancel()
+	resp, err := h.opts.Pipeline(ctx, req)
+
+	if err != nil && resp == nil {
+		return h.fail(w, err), "error"
+	}
+	if err != nil && h.logger != nil {
+		h.logger.LogAttrs(r.Context(), slog.LevelWarn, "partial response",
+			slog.String("route", h.route), slog.String("error", err.Error()))
+	}
+	complete := err == nil && resp.IsComplete
+	hdr := w.Header()
+	if h.single && !h.noop {
+		// A single backend's metadata headers (X-Amz-Executed-Version, an
+		// unwrapped Lambda result's headers) reach the client, as in
+		// KrakenD; no-op passes every header itself.
+		for k, vs := range resp.Metadata.Headers {
+			hdr[k] = vs
+		}
+	}
+	if complete {
+		hdr.Set("X-Krakend-Completed", "true")
+		if h.cacheControl != "" {
+			hdr.Set("Cache-Control", h.cacheControl)
+		}
+	} else {
+		hdr.Set("X-Krakend-Completed", "false")
+	}
+	status = http.StatusOK
+	if h.single && complete && resp.Metadata.StatusCode >= 200 && resp.Metadata.StatusCode < 300 {
+		status = resp.Metadata.StatusCode
+	}
+	h.write(w, status, resp)
+	if complete {
+		return status, "complete"
+	}
+	return status, "partial"
+}
+
+// readBody reads the request body whole, up to the endpoint's limit. It
+// returns a status other than 0 when the request must be refused.
+func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, int) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, 0
+	}
+	if r.ContentLength > h.opts.MaxBodyBytes {
+		return nil, http.StatusRequestEntityTooLarge
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, http.StatusRequestEntityTooLarge
+		}
+		return nil, http.StatusBadRequest
+	}
+	return b, 0
+}
+
+// fail writes the answer of a request that produced no data.
+func (h *handler) fail(w http.ResponseWriter, err error) int {
+	status := proxy.StatusFor(err)
+	var re proxy.RelayedError
+	if errors.As(err, &re) {
+		if body, ct, ok := re.RelayedBody(); ok {
+			if ct != "" {
+				w.Header().Set("Content-Type", ct)
+			}
+			w.Header().Set("X-Krakend-Completed", "false")
+			w.WriteHeader(status)
+			w.Write(body)
+			return status
+		}
+	}
+	var se *proxy.StatusError
+	if errors.As(err, &se) {
+		for k, vs := range se.Header {
+			w.Header()[k] = vs
+		}
+	}
+	w.Header().Set("X-Krakend-Completed", "false")
+	if h.opts.ReturnErrorMsg {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(status)
+		fmt.Fprint(w, err.Error())
+		return status
+	}
+	w.WriteHeader(status)
+	return status
+}
+
+// forwarding sets the headers the gateway adds to every backend call.
+func (h *handler) forwarding(req *proxy.Request, r *http.Request) {
+	ip, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		ip = r.RemoteAddr
+	}
+	req.Headers.Set("X-Forwarded-For", ip)
+	req.Headers.Set("X-Forwarded-Host", r.Host)
+	if h.forwardsUA && r.Header.Get("User-Agent") != "" {
+		req.Headers.Set("X-Forwarded-Via", h.opts.UserAgent)
+	} else {
+		req.Headers.Set("User-Agent", h.opts.UserAgent)
+	}
+}
+
+// newHeaderFilter returns the function that keeps the client headers an
+// endpoint lets through: Content-Type only by default, the input_headers
+// list when set, every header for "*".
+func newHeaderFilter(allowed []string) func(http.Header) http.Header {
+	if allowed == nil {
+		allowed = []string{"Content-Type"}
+	}
+	if contains(allowed, "*") {
+		return func(in http.Header) http.Header {
+			out := in.Clone()
+			if out == nil {
+				out = http.Header{}
+			}
+			return out
+		}
+	}
+	keys := make([]string, len(allowed))
+	for i, a := range allowed {
+		keys[i] = http.CanonicalHeaderKey(a)
+	}
+	return func(in http.Header) http.Header {
+		out := make(http.Header, len(keys)+3)
+		for _, k := range keys {
+			if vs, ok := in[k]; ok {
+				out[k] = append([]string(nil), vs...)
+			}
+		}
+		return out
+	}
+}
+
+// newQueryFilter returns the function that keeps the query strings an
+// endpoint lets through: none by default, the input_query_strings list
+// (exact names) when set, all for "*". Repeated values are kept.
+func newQueryFilter(allowed []string) func(url.Values) url.Values {
+	if len(allowed) == 0 {
+		return func(url.Values) url.Values { return url.Values{} }
+	}
+	if contains(allowed, "*") {
+		return func(q url.Values) url.Values { return q }
+	}
+	return func(q url.Values) url.Values {
+		out := make(url.Values, len(allowed))
+		for _, k := range allowed {
+			if vs, ok := q[k]; ok {
+				out[k] = vs
+			}
+		}
+		return out
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func containsFold(list []string, s string) bool {
+	for _, v := range list {
+		if strings.EqualFold(v, s) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,301 @@
+// Package gateway assembles a running gateway from a validated
+// configuration: the HTTP server, the router, and for every endpoint its
+// pipeline of backends, merge and output encoding. It also starts and
+// gracefully stops the server.
+//
+// Everything is built once, in New; a configuration that cannot be built is
+// refused there with every problem listed (that is what `lambdagate check`
+// runs). This package must not implement any stage itself.
+package gateway
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/lambdagate/lambdagate/backend"
+	httpbackend "github.com/lambdagate/lambdagate/backend/http"
+	"github.com/lambdagate/lambdagate/config"
+	"github.com/lambdagate/lambdagate/endpoint"
+	"github.com/lambdagate/lambdagate/proxy"
+	"github.com/lambdagate/lambdagate/router"
+)
+
+// Options are the parts of a gateway that do not come from the file.
+type Options struct {
+	// Logger receives start-up messages, access-log lines and errors.
+	Logger *slog.Logger
+	// Factories are the kinds of backend, tried in order; the default is
+	// DefaultFactories.
+	Factories []backend.Factory
+	// LocalLambdaURL points Lambda backends without an explicit endpoint at
+	// the in-process local runtime.
+	LocalLambdaURL string
+	// Version is the gateway's version, for its User-Agent.
+	Version string
+}
+
+// Gateway is a built gateway, ready to serve.
+type Gateway struct {
+	cfg     *config.Service
+	handler http.Handler
+	logger  *slog.Logger
+	drain   time.Duration
+	closers []func()
+}
+
+// New builds a gateway. It returns warnings (options accepted but ignored,
+// namespaces nobody implements) and, when the configuration cannot be built,
+// a config.Errors value listing every problem.
+func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Factories == nil {
+		opts.Factories = DefaultFactories()
+	}
+	if opts.Version == "" {
+		opts.Version = "dev"
+	}
+	var (
+		errs  config.Errors
+		warns []string
+	)
+	ropts, rwarns, err := decodeRouterOptions(&cfg.ExtraConfig)
+	errs.Append(cfg.ExtraConfig.Path, err)
+	warns = append(warns, rwarns...)
+
+	rt := router.New(ropts.routerOptions())
+	if !ropts.DisableHealth {
+		rt.Handle(http.MethodGet, ropts.healthPath(), health)
+	}
+	client := newHTTPClient(cfg.HTTPClient)
+	g := &Gateway{cfg: cfg, logger: opts.Logger, drain: cfg.MaxShutdownWaitTime}
+	g.closers = append(g.closers, client.CloseIdleConnections)
+	userAgent := "lambdagate/" + opts.Version
+
+	for _, e := range cfg.Endpoints {
+		if e.Timeout > g.drain && cfg.MaxShutdownWaitTime == 0 {
+			g.drain = e.Timeout
+		}
+		popts, err := decodeProxyOptions(e)
+		if err != nil {
+			errs.Append(e.JSONPath, err)
+		}
+		backends := make([]proxy.Proxy, 0, len(e.Backend))
+		for _, b := range e.Backend {
+			p, err := backend.Build(backend.Spec{
+				Service:        cfg,
+				Endpoint:       e,
+				Backend:        b,
+				Logger:         opts.Logger,
+				LocalLambdaURL: opts.LocalLambdaURL,
+				HTTPClient:     client,
+				Sequential:     popts.Sequential,
+			}, opts.Factories)
+			if err != nil {
+				errs.Append(b.JSONPath, err)
+				continue
+			}
+			backends = append(backends, p)
+		}
+		if len(backends) != len(e.Backend) {
+			continue
+		}
+		var pipeline proxy.Proxy
+		if popts.Sequential && len(backends) > 1 {
+			pipeline = proxy.NewSequentialMerge(backends, sequentialNeeds(e))
+		} else {
+			pipeline = proxy.NewConcurrentMerge(backends)
+		}
+		h, err := endpoint.New(endpoint.Options{
+			Endpoint:         e,
+			Pipeline:         pipeline,
+			Backends:         len(backends),
+			ReturnErrorMsg:   ropts.ReturnErrorMsg,
+			UserAgent:        userAgent,
+			Logger:           opts.Logger,
+			DisableAccessLog: ropts.DisableAccessLog,
+		})
+		if err != nil {
+			errs.Append(e.JSONPath, err)
+			continue
+		}
+		rt.Handle(e.Method, e.Path, h)
+	}
+	warns = append(warns, unusedNamespaces(cfg)...)
+	if len(errs) > 0 {
+		return nil, warns, errs
+	}
+	g.handler = recoverPanics(rt, opts.Logger)
+	return g, warns, nil
+}
+
+// DefaultFactories lists the kinds of backend lambdagate knows, in the
+// order they are tried: those claimed by a namespace first, HTTP last.
+func DefaultFactories() []backend.Factory {
+	return append(extraFactories(), httpbackend.Factory)
+}
+
+// sequentialNeeds lists, per backend, the {respN_field} params that later
+// backends' url_patterns read from its response.
+func sequentialNeeds(e *config.Endpoint) [][]proxy.SequentialParam {
+	needs := make([][]proxy.SequentialParam, len(e.Backend))
+	seen := map[string]bool{}
+	for _, b := range e.Backend {
+		names, _ := config.URLPlaceholders(b.URLPattern)
+		for _, n := range names {
+			sp, ok := proxy.ParseSequentialParam(n)
+			if !ok || seen[n] || sp.Backend >= len(needs) {
+				continue
+			}
+			seen[n] = true
+			needs[sp.Backend] = append(needs[sp.Backend], sp)
+		}
+	}
+	return needs
+}
+
+// unusedNamespaces warns about every extra_config namespace that no part
+// of the gateway implements.
+func unusedNamespaces(cfg *config.Service) []string {
+	var warns []string
+	add := func(x *config.ExtraConfig) {
+		for _, ns := range x.Unused() {
+			warns = append(warns, fmt.Sprintf("%s: namespace %q is not implemented by lambdagate and is ignored", x.Path, ns))
+		}
+	}
+	add(&cfg.ExtraConfig)
+	for _, e := range cfg.Endpoints {
+		add(&e.ExtraConfig)
+		for _, b := range e.Backend {
+			add(&b.ExtraConfig)
+		}
+	}
+	return warns
+}
+
+// Handler returns the gateway's HTTP handler (router, health, endpoints).
+func (g *Gateway) Handler() http.Handler { return g.handler }
+
+// health answers the health check.
+func health(w http.ResponseWriter, _ *http.Request, _ []string) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	b, _ := json.Marshal(map[string]any{
+		"status": "ok",
+		"agents": map[string]any{},
+		"now":    time.Now().Format(time.RFC3339),
+	})
+	w.Write(b)
+}
+
+// recoverPanics turns a panic in a request's path into a 500 for that
+// request, logged with its stack; the server goes on serving.
+func recoverPanics(next http.Handler, logger *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			logger.Error("panic serving a request", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			w.WriteHeader(http.StatusInternalServerError)
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Listen opens the service's listener: listen_ip and port (port 0 lets the
+// system choose).
+func (g *Gateway) Listen() (net.Listener, error) {
+	addr := net.JoinHostPort(g.cfg.ListenIP, strconv.Itoa(g.cfg.Port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s: %w (is another process using the port? change port, or run with --port)", addr, err)
+	}
+	return ln, nil
+}
+
+// Serve serves on ln until ctx ends, then stops gracefully: it stops
+// accepting, lets requests in flight finish within the drain bound
+// (max_shutdown_wait_time, default the longest endpoint timeout), and
+// returns nil.
+func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           g.handler,
+		ReadTimeout:       g.cfg.ReadTimeout,
+		WriteTimeout:      g.cfg.WriteTimeout,
+		IdleTimeout:       g.cfg.IdleTimeout,
+		ReadHeaderTimeout: g.cfg.ReadHeaderTimeout,
+		MaxHeaderBytes:    g.cfg.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(g.logger.Handler(), slog.LevelWarn),
+	}
+	scheme := "http"
+	if t := g.cfg.TLS; t != nil && !t.Disabled {
+		cert, err := tls.LoadX509KeyPair(t.PublicKey, t.PrivateKey)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("tls: loading public_key %s and private_key %s: %w", t.PublicKey, t.PrivateKey, err)
+		}
+		srv.TLSConfig = &tls.Config{
+			Certificates: []tls.Certificate{cert},
+			MinVersion:   tlsVersion(t.MinVersion),
+			MaxVersion:   tlsVersion(t.MaxVersion),
+		}
+		scheme = "https"
+	}
+	g.logger.Info("listening", "url", scheme+"://"+ln.Addr().String(), "endpoints", len(g.cfg.Endpoints))
+
+	done := make(chan error, 1)
+	go func() {
+		var err error
+		if srv.TLSConfig != nil {
+			err = srv.ServeTLS(ln, "", "")
+		} else {
+			err = srv.Serve(ln)
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		g.close()
+		return err
+	case <-ctx.Done():
+	}
+	g.logger.Info("shutting down: draining requests in flight", "max_wait", g.drain.String())
+	sctx, cancel := context.WithTimeout(context.Background(), g.drain)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	<-done
+	g.close()
+	if errors.Is(err, context.DeadlineExceeded) {
+		srv.Close()
+		return fmt.Errorf("requests still in flight after %s (max_shutdown_wait_time) were cut", g.drain)
+	}
+	g.logger.Info("stopped")
+	return err
+}
+
+func (g *Gateway) close() {
+	for _, c := range g.closers {
+		c()
+	}
+}
+
+func tlsVersion(v string) uint16 {
+	if v == "TLS13" {
+		return tls.VersionTLS13
+	}
+	return tls.VersionTLS12
+}

@@ -1,0 +1,149 @@
+package gateway
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/lambdagate/lambdagate/config"
+	"github.com/lambdagate/lambdagate/router"
+)
+
+// RouterOptions is the service's "router" namespace (KrakenD's names). The
+// options lambdagate does not implement are accepted and warned about.
+type RouterOptions struct {
+	// ReturnErrorMsg writes the error's text as the body of failed requests.
+	ReturnErrorMsg bool `json:"return_error_msg"`
+	// DisableRedirectFixedPath stops case and dot-segment redirects.
+	DisableRedirectFixedPath bool `json:"disable_redirect_fixed_path"`
+	// DisableRedirectTrailingSlash stops trailing-slash redirects.
+	DisableRedirectTrailingSlash bool `json:"disable_redirect_trailing_slash"`
+	// DisableHandleMethodNotAllowed answers 404 instead of 405.
+	DisableHandleMethodNotAllowed bool `json:"disable_handle_method_not_allowed"`
+	// DisableHealth removes the health endpoint.
+	DisableHealth bool `json:"disable_health"`
+	// HealthPath moves the health endpoint (default /__health).
+	HealthPath string `json:"health_path"`
+	// DisableAccessLog stops the per-request access-log line.
+	DisableAccessLog bool `json:"disable_access_log"`
+	// HideVersionHeader is accepted for compatibility: lambdagate sends no
+	// version header.
+	HideVersionHeader bool `json:"hide_version_header"`
+
+	// Accepted, not implemented: warned about when set.
+	AutoOptions            json.RawMessage `json:"auto_options"`
+	DisablePathDecoding    json.RawMessage `json:"disable_path_decoding"`
+	ErrorBody              json.RawMessage `json:"error_body"`
+	ForwardedByClientIP    json.RawMessage `json:"forwarded_by_client_ip"`
+	RemoteIPHeaders        json.RawMessage `json:"remote_ip_headers"`
+	TrustedProxies         json.RawMessage `json:"trusted_proxies"`
+	LoggerSkipPaths        json.RawMessage `json:"logger_skip_paths"`
+	MaxMultipartMemory     json.RawMessage `json:"max_multipart_memory"`
+	RemoveExtraSlash       json.RawMessage `json:"remove_extra_slash"`
+	AppEngine              json.RawMessage `json:"app_engine"`
+	UseH2C                 json.RawMessage `json:"use_h2c"`
+	DisableGinLoggerColors json.RawMessage `json:"disable_gin_logger_colors"`
+}
+
+// RouterNamespace is the extra_config key of RouterOptions.
+const RouterNamespace = "router"
+
+func decodeRouterOptions(x *config.ExtraConfig) (RouterOptions, []string, error) {
+	var o RouterOptions
+	if _, err := x.Decode(RouterNamespace, &o); err != nil {
+		return o, nil, err
+	}
+	var warns []string
+	path := config.Join(x.Path, RouterNamespace)
+	for name, v := range map[string]json.RawMessage{
+		"auto_options": o.AutoOptions, "disable_path_decoding": o.DisablePathDecoding, "error_body": o.ErrorBody,
+		"forwarded_by_client_ip": o.ForwardedByClientIP, "remote_ip_headers": o.RemoteIPHeaders,
+		"trusted_proxies": o.TrustedProxies, "logger_skip_paths": o.LoggerSkipPaths,
+		"max_multipart_memory": o.MaxMultipartMemory, "remove_extra_slash": o.RemoveExtraSlash,
+		"app_engine": o.AppEngine, "use_h2c": o.UseH2C, "disable_gin_logger_colors": o.DisableGinLoggerColors,
+	} {
+		if v != nil {
+			warns = append(warns, fmt.Sprintf("%s: not supported by lambdagate, ignored", config.Join(path, name)))
+		}
+	}
+	if o.HealthPath != "" && o.HealthPath[0] != '/' {
+		return o, warns, &config.Error{Path: config.Join(path, "health_path"), Msg: fmt.Sprintf("%q must start with /", o.HealthPath)}
+	}
+	return o, warns, nil
+}
+
+func (o RouterOptions) routerOptions() router.Options {
+	return router.Options{
+		DisableRedirectFixedPath:     o.DisableRedirectFixedPath,
+		DisableRedirectTrailingSlash: o.DisableRedirectTrailingSlash,
+		DisableMethodNotAllowed:      o.DisableHandleMethodNotAllowed,
+	}
+}
+
+func (o RouterOptions) healthPath() string {
+	if o.HealthPath != "" {
+		return o.HealthPath
+	}
+	return "/__health"
+}
+
+// ProxyOptions is an endpoint's "proxy" namespace.
+type ProxyOptions struct {
+	// Sequential calls the backends one after the other, so that a later
+	// url_pattern may use {respN_field} from an earlier response.
+	Sequential bool `json:"sequential"`
+	// Static, FlatmapFilter, Combiner and Shadow are KrakenD features
+	// lambdagate does not implement: refused, since ignoring them would
+	// change responses.
+	Static        json.RawMessage `json:"static"`
+	FlatmapFilter json.RawMessage `json:"flatmap_filter"`
+	Combiner      json.RawMessage `json:"combiner"`
+}
+
+// ProxyNamespace is the extra_config key of ProxyOptions.
+const ProxyNamespace = "proxy"
+
+func decodeProxyOptions(e *config.Endpoint) (ProxyOptions, error) {
+	var o ProxyOptions
+	if _, err := e.ExtraConfig.Decode(ProxyNamespace, &o); err != nil {
+		return o, err
+	}
+	path := config.Join(e.ExtraConfig.Path, ProxyNamespace)
+	var errs config.Errors
+	for name, v := range map[string]json.RawMessage{"static": o.Static, "flatmap_filter": o.FlatmapFilter, "combiner": o.Combiner} {
+		if v != nil {
+			errs.Add(config.Join(path, name), "is not supported by lambdagate yet; remove it (ignoring it would change the responses)")
+		}
+	}
+	return o, errs.Err()
+}
+
+// newHTTPClient builds the client shared by HTTP backends from the
+// service's connection settings.
+func newHTTPClient(c config.HTTPClient) *http.Client {
+	dialer := &net.Dialer{Timeout: c.DialerTimeout, KeepAlive: c.DialerKeepAlive}
+	if dialer.Timeout == 0 {
+		dialer.Timeout = 30 * time.Second
+	}
+	t := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		DisableKeepAlives:     c.DisableKeepAlives,
+		DisableCompression:    c.DisableCompression,
+		MaxIdleConns:          c.MaxIdleConns,
+		MaxIdleConnsPerHost:   c.MaxIdleConnsPerHost,
+		IdleConnTimeout:       c.IdleConnTimeout,
+		ResponseHeaderTimeout: c.ResponseHeaderTimeout,
+		TLSHandshakeTimeout:   10 * time.Second,
+	}
+	if t.IdleConnTimeout == 0 {
+		t.IdleConnTimeout = 90 * time.Second
+	}
+	return &http.Client{
+		Transport: t,
+		// Backends' redirects are followed, as KrakenD does.
+	}
+}

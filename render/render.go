@@ -1,0 +1,132 @@
+// Package render writes an endpoint's response to the client in its
+// output_encoding: json (the default), json-collection, string or no-op.
+//
+// A Func writes the status and body only: the endpoint handler has set the
+// gateway's own headers (X-Krakend-Completed, Cache-Control) before. This
+// package must not decide statuses or know about backends.
+package render
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/lambdagate/lambdagate/proxy"
+)
+
+// Func writes resp with status to w.
+type Func func(w http.ResponseWriter, status int, resp *proxy.Response)
+
+// Output encodings.
+const (
+	JSON           = "json"
+	JSONCollection = "json-collection"
+	String         = "string"
+	NoOp           = "no-op"
+)
+
+// New returns the Func of an output encoding.
+func New(encoding string) (Func, error) {
+	switch encoding {
+	case JSON, "":
+		return writeJSON, nil
+	case JSONCollection:
+		return writeJSONCollection, nil
+	case String:
+		return writeString, nil
+	case NoOp:
+		return writeNoOp, nil
+	}
+	return nil, fmt.Errorf("unknown output_encoding %q (use json, json-collection, string or no-op)", encoding)
+}
+
+const jsonType = "application/json; charset=utf-8"
+
+func writeJSON(w http.ResponseWriter, status int, resp *proxy.Response) {
+	var data map[string]any
+	if resp != nil {
+		data = resp.Data
+	}
+	if data == nil {
+		data = map[string]any{}
+	}
+	writeValue(w, status, data)
+}
+
+func writeValue(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", jsonType)
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// writeJSONCollection writes the "collection" of the data as a JSON array
+// (an empty one when there is none).
+func writeJSONCollection(w http.ResponseWriter, status int, resp *proxy.Response) {
+	var v any = []any{}
+	if resp != nil {
+		if c, ok := resp.Data["collection"].([]any); ok {
+			v = c
+		}
+	}
+	writeValue(w, status, v)
+}
+
+// writeString writes the data's "content" as plain text when it is a
+// string, or the data as JSON text otherwise.
+func writeString(w http.ResponseWriter, status int, resp *proxy.Response) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	var body []byte
+	if resp != nil {
+		if s, ok := resp.Data["content"].(string); ok {
+			body = []byte(s)
+		} else if resp.Data != nil {
+			body, _ = json.Marshal(resp.Data)
+		}
+	}
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// writeNoOp passes the single backend's reply through: its status, its
+// headers and its body, untouched.
+func writeNoOp(w http.ResponseWriter, status int, resp *proxy.Response) {
+	if resp == nil {
+		w.WriteHeader(status)
+		return
+	}
+	h := w.Header()
+	for k, vs := range resp.Metadata.Headers {
+		if hopByHop[k] {
+			continue
+		}
+		h[k] = vs
+	}
+	if resp.Metadata.StatusCode != 0 {
+		status = resp.Metadata.StatusCode
+	}
+	w.WriteHeader(status)
+	if resp.Body != nil {
+		io.Copy(w, resp.Body)
+		resp.Body.Close()
+	}
+}
+
+// hopByHop lists the headers that describe one connection, not the message
+// (RFC 9110, section 7.6.1): a proxy must not pass them on.
+var hopByHop = map[string]bool{
+	"Connection":          true,
+	"Proxy-Connection":    true,
+	"Keep-Alive":          true,
+	"Proxy-Authenticate":  true,
+	"Proxy-Authorization": true,
+	"Te":                  true,
+	"Trailer":             true,
+	"Transfer-Encoding":   true,
+	"Upgrade":             true,
+}
