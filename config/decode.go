@@ -75,7 +75,9 @@ func (o *object) integer(key string, dst *int) {
 		return
 	}
 	var n json.Number
-	if err := json.Unmarshal(raw, &n); err != nil {
+	// json.Number also takes a quoted number ("80"): refuse it, as a
+	// string is not what the file is asked for.
+	if jsonKind(raw) != "a number" || json.Unmarshal(raw, &n) != nil {
 		o.errs.Add(Join(o.path, key), "must be a whole number, got %s", jsonKind(raw))
 		return
 	}
@@ -230,7 +232,10 @@ func DecodeNamespace(path string, raw json.RawMessage, v any) error {
 		if errors.As(err, &te) {
 			p := path
 			if te.Field != "" {
-				p = Join(path, te.Field)
+				// Field is the dotted path of nested struct fields.
+				for _, f := range strings.Split(te.Field, ".") {
+					p = Join(p, f)
+				}
 			}
 			return &Error{Path: p, Msg: fmt.Sprintf("must be %s, got a JSON %s", goKind(te.Type.Kind().String()), te.Value)}
 		}

@@ -53,7 +53,10 @@ func Load(path string) (*Service, []string, error) {
 
 // Parse parses a configuration file, applies defaults and validates it. It
 // returns warnings (known KrakenD options that are ignored) and, when the file
-// has problems, an Errors value listing all of them.
+// has problems, an Errors value listing all of them. Unless the file is not
+// JSON at all, the Service is returned even with errors, holding what could
+// be read, so that a checker can look for more problems in it; it must not
+// be served.
 func Parse(data []byte) (*Service, []string, error) {
 	var (
 		errs  Errors
@@ -116,10 +119,7 @@ func Parse(data []byte) (*Service, []string, error) {
 		s.Endpoints = append(s.Endpoints, e)
 	}
 	root.done(unsupportedService)
-	if len(errs) > 0 {
-		return nil, warns, errs
-	}
-	return s, warns, nil
+	return s, warns, errs.Err()
 }
 
 // checkSyntax reports a JSON syntax error with its line and column.
@@ -131,7 +131,13 @@ func checkSyntax(data []byte) *Error {
 	}
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
-		line, col := lineCol(data, se.Offset)
+		// Offset counts the bytes read, the bad one included: the bad
+		// character sits one before it (a truncated file ends at Offset).
+		off := se.Offset
+		if off > 0 && !strings.HasPrefix(se.Error(), "unexpected end") {
+			off--
+		}
+		line, col := lineCol(data, off)
 		return &Error{Msg: fmt.Sprintf("line %d, column %d: invalid JSON: %v", line, col, se)}
 	}
 	return &Error{Msg: fmt.Sprintf("invalid JSON: %v", err)}
@@ -286,7 +292,8 @@ func parseBackend(path string, idx int, raw json.RawMessage, s *Service, e *Endp
 	}
 	o.str("method", &b.Method)
 	b.Method = strings.ToUpper(b.Method)
-	if !validMethods[b.Method] {
+	// An inherited method was checked on the endpoint already.
+	if o.has("method") && !validMethods[b.Method] {
 		errs.Add(Join(path, "method"), "%q is not an HTTP method", b.Method)
 	}
 	o.str("encoding", &b.Encoding)

@@ -35,6 +35,11 @@ type invocation struct {
 	traceID       string
 	log           tailLog
 
+	// Set by the Runtime API's next handler before it closes delivered.
+	delivered   chan struct{}
+	deliveredAt time.Time
+	deadline    time.Time
+
 	once   sync.Once
 	done   chan struct{} // closed by finish
 	result invokeResult  // set by finish, read after done
@@ -55,6 +60,7 @@ func newInvocation(fn *function, payload []byte, invokedARN string) *invocation 
 		payload:    payload,
 		invokedARN: invokedARN,
 		traceID:    newTraceID(),
+		delivered:  make(chan struct{}),
 		done:       make(chan struct{}),
 	}
 }
@@ -71,8 +77,8 @@ func (inv *invocation) finish(r invokeResult) bool {
 	return first
 }
 
-// errorPayload is the JSON body of a function error the runtime itself
-// reports (timeouts, crashes), shaped as Lambda shapes it.
+// sandboxError is a function error the runtime itself reports (timeouts,
+// crashes), shaped as Lambda shapes it.
 func sandboxError(inv *invocation, errorType, format string, args ...any) invokeResult {
 	msg := fmt.Sprintf("RequestId: %s Error: %s", inv.id, fmt.Sprintf(format, args...))
 	body, _ := json.Marshal(struct {

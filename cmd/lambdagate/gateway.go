@@ -94,23 +94,26 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	// Every problem at once: the file's own, then those found building the
+	// gateway from what could be read.
 	cfg, warns, err := config.Load(*file)
-	if err == nil {
-		var lwarns []string
-		_, lwarns, err = telemetry.NewLogger(&cfg.ExtraConfig, io.Discard, io.Discard)
+	var errs config.Errors
+	errs.Append("", err)
+	if cfg != nil {
+		_, lwarns, lerr := telemetry.NewLogger(&cfg.ExtraConfig, io.Discard, io.Discard)
+		errs.Append("", lerr)
 		warns = append(warns, lwarns...)
-	}
-	if err == nil {
 		var localURL string
 		if *functions != "" {
 			// Not contacted: check only needs to know the runtime will be there.
 			localURL = "http://127.0.0.1:9001"
 		}
 		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-		var gwarns []string
-		_, gwarns, err = gateway.New(cfg, gateway.Options{Logger: quiet, LocalLambdaURL: localURL, Version: versionString()})
+		_, gwarns, gerr := gateway.New(cfg, gateway.Options{Logger: quiet, LocalLambdaURL: localURL, Version: versionString()})
+		errs.Append("", gerr)
 		warns = append(warns, gwarns...)
 	}
+	err = errs.Err()
 	for _, w := range warns {
 		fmt.Fprintf(stderr, "warning: %s\n", w)
 	}

@@ -1,0 +1,84 @@
+package lambdalocal
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+)
+
+// apiError is an Invoke API error in the shape Lambda sends: the error's
+// name in the X-Amzn-ErrorType header, and a JSON body with "Type" (User or
+// Service) and the message. The message's key is spelled per error as
+// Lambda's API model spells it ("Message" for ResourceNotFoundException
+// and ServiceException, "message" for the others); the AWS SDKs and the AWS
+// CLI read either, and the typed SDK errors fill their Message field only
+// from the model's spelling.
+type apiError struct {
+	status     int
+	name       string // X-Amzn-ErrorType, e.g. ResourceNotFoundException
+	message    string
+	upperKey   bool   // "Message" rather than "message"
+	service    bool   // Type "Service" rather than "User"
+	reason     string // TooManyRequestsException's Reason
+	retryAfter int    // seconds, for Retry-After; 0 for none
+}
+
+func (e *apiError) Error() string { return e.name + ": " + e.message }
+
+// The errors the local Invoke API returns.
+func errResourceNotFound(arn string) *apiError {
+	return &apiError{status: http.StatusNotFound, name: "ResourceNotFoundException", message: "Function not found: " + arn, upperKey: true}
+}
+
+func errRequestTooLarge() *apiError {
+	return &apiError{status: http.StatusRequestEntityTooLarge, name: "RequestTooLargeException",
+		message: "Request must be smaller than " + strconv.Itoa(maxRequestPayload) + " bytes for the InvokeFunction operation"}
+}
+
+func errTooManyRequests(reason, message string) *apiError {
+	return &apiError{status: http.StatusTooManyRequests, name: "TooManyRequestsException", message: message, reason: reason, retryAfter: 1}
+}
+
+func errInvalidParameter(message string) *apiError {
+	return &apiError{status: http.StatusBadRequest, name: "InvalidParameterValueException", message: message}
+}
+
+func errInvalidRequestContent(message string) *apiError {
+	return &apiError{status: http.StatusBadRequest, name: "InvalidRequestContentException", message: message}
+}
+
+func errService(message string) *apiError {
+	return &apiError{status: http.StatusServiceUnavailable, name: "ServiceException", message: message, upperKey: true, service: true}
+}
+
+func errUnknownOperation(method, path string) *apiError {
+	return &apiError{status: http.StatusNotFound, name: "UnknownOperationException",
+		message: "Unknown operation " + method + " " + path + "; the local runtime serves Invoke (POST /2015-03-31/functions/{name}/invocations) and ListFunctions"}
+}
+
+// write sends e as Lambda would.
+func (e *apiError) write(w http.ResponseWriter, requestID string) {
+	body := map[string]string{"Type": "User"}
+	if e.service {
+		body["Type"] = "Service"
+	}
+	if e.upperKey {
+		body["Message"] = e.message
+	} else {
+		body["message"] = e.message
+	}
+	if e.reason != "" {
+		body["Reason"] = e.reason
+	}
+	data, _ := json.Marshal(body)
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Amzn-ErrorType", e.name)
+	h.Set("X-Amzn-RequestId", requestID)
+	if e.retryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(e.retryAfter))
+	}
+	h.Set("Content-Length", strconv.Itoa(len(data)))
+	w.WriteHeader(e.status)
+	_, _ = w.Write(data)
+}

@@ -1,0 +1,17 @@
+//go:build !unix
+
+package lambdalocal
+
+import (
+	"os"
+	"os/exec"
+)
+
+// setProcessGroup does nothing where process groups do not exist.
+func setProcessGroup(cmd *exec.Cmd) {}
+
+// killProcessGroup kills the process.
+func killProcessGroup(p *os.Process) { _ = p.Kill() }
+
+// maxMemoryMB is unknown here.
+func maxMemoryMB(pid int) int { return 0 }

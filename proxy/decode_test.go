@@ -1,0 +1,146 @@
+package proxy
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+)
+
+func marshal(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestDecoders(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name         string
+		encoding     string
+		isCollection bool
+		body         string
+		want         string // the decoded data, marshalled
+		wantErr      string
+	}{
+		{"json object", "json", false, `{"a": 1, "b": "x"}`, `{"a":1,"b":"x"}`, ""},
+		{"json default", "", false, `{"a": true}`, `{"a":true}`, ""},
+		{"json exact numbers", "json", false, `{"big": 12345678901234567890, "f": 1.10, "e": 1e400, "neg": -0.0}`,
+			`{"big":12345678901234567890,"e":1e400,"f":1.10,"neg":-0.0}`, ""},
+		{"json array refused", "json", false, `[1, 2]`, "",
+			"body is not valid JSON object: got an array (set is_collection for an array, or use encoding safejson)"},
+		{"json scalar refused", "json", false, `"s"`, "",
+			"body is not valid JSON object: got a string (set is_collection for an array, or use encoding safejson)"},
+		{"json invalid", "json", false, `{"a":`, "", "body is not valid JSON: unexpected EOF"},
+		{"json trailing data", "json", false, `{"a": 1} {"b": 2}`, "", "body is not valid JSON: data after the first value"},
+		{"json empty", "json", false, ``, "", "body is not valid JSON: EOF"},
+		{"json collection array", "json", true, `[1, {"a": 2.50}]`, `{"collection":[1,{"a":2.50}]}`, ""},
+		{"json collection object", "json", true, `{"a": 1}`, `{"a":1}`, ""},
+		{"json collection scalar", "json", true, `3`, "", "body is not valid JSON array: got a number"},
+		{"safejson object", "safejson", false, `{"a": 1.0}`, `{"a":1.0}`, ""},
+		{"safejson array", "safejson", false, `[1, 2]`, `{"collection":[1,2]}`, ""},
+		{"safejson number", "safejson", false, `007.5e1`, "", "body is not valid JSON: data after the first value"},
+		{"safejson number exact", "safejson", false, `75.500`, `{"content":75.500}`, ""},
+		{"safejson string", "safejson", false, `"hi"`, `{"content":"hi"}`, ""},
+		{"safejson bool", "safejson", false, `true`, `{"content":true}`, ""},
+		{"safejson null", "safejson", false, `null`, `{"content":null}`, ""},
+		{"safejson invalid", "safejson", false, `nope`, "", "body is not valid JSON: invalid character 'o' in literal null (expecting 'u')"},
+		{"string", "string", false, `not json {`, `{"content":"not json {"}`, ""},
+		{"string empty", "string", false, ``, `{"content":""}`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dec, err := DecoderFor(tt.encoding, tt.isCollection)
+			if err != nil || dec == nil {
+				t.Fatalf("DecoderFor(%q) = %v, %v", tt.encoding, dec, err)
+			}
+			got, err := dec([]byte(tt.body))
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Fatalf("error = %v, want %q", err, tt.wantErr)
+				}
+				if !errors.Is(err, ErrNotJSON) {
+					t.Errorf("error %v does not wrap ErrNotJSON", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("error = %v", err)
+			}
+			if s := marshal(t, got); s != tt.want {
+				t.Errorf("data = %s, want %s", s, tt.want)
+			}
+		})
+	}
+}
+
+func TestDecoderForNoOpAndUnknown(t *testing.T) {
+	t.Parallel()
+	dec, err := DecoderFor("no-op", false)
+	if dec != nil || err != nil {
+		t.Errorf("DecoderFor(no-op) = %v, %v; want nil, nil", dec != nil, err)
+	}
+	_, err = DecoderFor("xml", false)
+	if err == nil || err.Error() != `unknown encoding "xml" (use json, safejson, string or no-op)` {
+		t.Errorf("DecoderFor(xml) error = %v", err)
+	}
+}
+
+type closeCounter struct {
+	io.Reader
+	closed int
+}
+
+func (c *closeCounter) Close() error { c.closed++; return nil }
+
+func TestDecodeStage(t *testing.T) {
+	t.Parallel()
+	dec, _ := DecoderFor("json", false)
+	body := &closeCounter{Reader: strings.NewReader(`{"n": 10.0}`)}
+	p := NewDecodeStage(dec)(func(context.Context, *Request) (*Response, error) {
+		return &Response{Body: body, IsComplete: true, Metadata: Metadata{StatusCode: 201}}, nil
+	})
+	resp, err := p(context.Background(), &Request{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Body != nil || body.closed != 1 || marshal(t, resp.Data) != `{"n":10.0}` || resp.Metadata.StatusCode != 201 || !resp.IsComplete {
+		t.Errorf("resp = %+v, closed %d", resp, body.closed)
+	}
+
+	bad := &closeCounter{Reader: strings.NewReader(`[`)}
+	p = NewDecodeStage(dec)(func(context.Context, *Request) (*Response, error) {
+		return &Response{Body: bad, IsComplete: true}, nil
+	})
+	resp, err = p(context.Background(), &Request{})
+	if resp != nil || err == nil || !errors.Is(err, ErrNotJSON) || bad.closed != 1 {
+		t.Errorf("bad body: resp %v, err %v, closed %d", resp, err, bad.closed)
+	}
+
+	// no-op: the stage is the transport itself and the body is untouched.
+	raw := &closeCounter{Reader: strings.NewReader(`raw`)}
+	p = NewDecodeStage(nil)(func(context.Context, *Request) (*Response, error) {
+		return &Response{Body: raw}, nil
+	})
+	resp, _ = p(context.Background(), &Request{})
+	if resp.Body != raw || raw.closed != 0 || resp.Data != nil {
+		t.Errorf("no-op stage changed the response: %+v", resp)
+	}
+}
+
+func TestDecodeStagePassesErrors(t *testing.T) {
+	t.Parallel()
+	dec, _ := DecoderFor("json", false)
+	want := errors.New("boom")
+	p := NewDecodeStage(dec)(func(context.Context, *Request) (*Response, error) { return nil, want })
+	resp, err := p(context.Background(), &Request{})
+	if resp != nil || err != want {
+		t.Errorf("got %v, %v; want nil, boom", resp, err)
+	}
+}
