@@ -25,12 +25,9 @@ func mustParse(t *testing.T, src string) (*Service, []string) {
 // string, in the order Parse reported them.
 func errorLines(t *testing.T, src string) []string {
 	t.Helper()
-	s, _, err := Parse([]byte(src))
+	_, _, err := Parse([]byte(src))
 	if err == nil {
 		t.Fatalf("Parse: want an error, got none")
-	}
-	if s != nil {
-		t.Errorf("Parse: want a nil *Service with an error, got %+v", s)
 	}
 	var es Errors
 	if !errors.As(err, &es) {
@@ -550,5 +547,20 @@ func TestJoinAndIndex(t *testing.T) {
 		if tt.got != tt.want {
 			t.Errorf("got %q, want %q", tt.got, tt.want)
 		}
+	}
+}
+
+// TestParsePartialService checks that a file with errors still gives what
+// could be read, for check to look further; a syntax error gives nothing.
+func TestParsePartialService(t *testing.T) {
+	t.Parallel()
+	s, _, err := Parse([]byte(`{"version": 3, "typo": 1, "host": ["h"], "endpoints": [
+		{"endpoint": "/a", "backend": [{"url_pattern": "/x"}]},
+		{"endpoint": "/b", "backend": [1]}]}`))
+	if err == nil || s == nil || len(s.Endpoints) != 2 || len(s.Endpoints[1].Backend) != 0 || s.Endpoints[0].Backend[0].Host[0] != "h" {
+		t.Errorf("Parse = %+v, %v", s, err)
+	}
+	if s, _, err := Parse([]byte(`{`)); s != nil || err == nil {
+		t.Errorf("Parse(syntax error) = %+v, %v; want nil and an error", s, err)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/lambdagate/lambdagate/backend"
@@ -153,6 +154,9 @@ func sequentialNeeds(e *config.Endpoint) [][]proxy.SequentialParam {
 	for _, b := range e.Backend {
 		names, _ := config.URLPlaceholders(b.URLPattern)
 		for _, n := range names {
+			// {Resp0_x} is KrakenD's title-cased spelling of {resp0_x}:
+			// the sequential stage sets both.
+			n = strings.ToLower(n[:1]) + n[1:]
 			sp, ok := proxy.ParseSequentialParam(n)
 			if !ok || seen[n] || sp.Backend >= len(needs) {
 				continue

@@ -149,11 +149,11 @@ func decodeEnvironment(value json.RawMessage, out *map[string]string) error {
 	}
 	env := make(map[string]string, len(raw))
 	for k, v := range raw {
-		if !envNamePattern.MatchString(k) {
-			return fmt.Errorf("variable %q: names start with a letter and hold only letters, digits and _", k)
-		}
 		if slices.Contains(reservedEnv, k) {
 			return fmt.Errorf("variable %q is set by the runtime and cannot be overridden", k)
+		}
+		if !envNamePattern.MatchString(k) {
+			return fmt.Errorf("variable %q: names start with a letter and hold only letters, digits and _", k)
 		}
 		var s string
 		if err := json.Unmarshal(v, &s); err != nil {

@@ -15,6 +15,7 @@ import (
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /2015-03-31/functions/{name}/invocations", s.handleInvoke)
+	mux.HandleFunc("GET /2015-03-31/functions", s.handleListFunctions)
 	mux.HandleFunc("GET /2015-03-31/functions/{$}", s.handleListFunctions)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		errUnknownOperation(r.Method, r.URL.Path).write(w, newRequestID())

@@ -37,12 +37,13 @@ type output struct {
 // newOutput creates the pipe and starts reading it. The caller gives w to
 // the process as stdout and stderr and closes its own copy once the process
 // has started.
-func newOutput(logger *slog.Logger) (o *output, w *os.File, err error) {
+// Lines go to sink (which may be nil) until setSink says otherwise.
+func newOutput(logger *slog.Logger, sink *invocation) (o *output, w *os.File, err error) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, nil, err
 	}
-	o = &output{r: r, logger: logger, done: make(chan struct{}), buf: make([]byte, 32<<10)}
+	o = &output{r: r, logger: logger, sink: sink, done: make(chan struct{}), buf: make([]byte, 32<<10)}
 	go o.readLoop()
 	return o, w, nil
 }

@@ -55,7 +55,7 @@ func (p *pool) release() { <-p.slots }
 // caller holds a slot.
 func (p *pool) invoke(inv *invocation) (invokeResult, error) {
 	for attempt := 0; ; attempt++ {
-		sb, err := p.get()
+		sb, err := p.get(inv)
 		if errors.Is(err, errClosed) {
 			return invokeResult{}, err
 		}
@@ -75,8 +75,8 @@ func (p *pool) invoke(inv *invocation) (invokeResult, error) {
 	}
 }
 
-// get returns an idle process, or starts one.
-func (p *pool) get() (*sandbox, error) {
+// get returns an idle process, or starts one for inv.
+func (p *pool) get(inv *invocation) (*sandbox, error) {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -92,7 +92,7 @@ func (p *pool) get() (*sandbox, error) {
 	}
 	p.mu.Unlock()
 
-	sb, err := startSandbox(p)
+	sb, err := startSandbox(p, inv)
 	if err != nil {
 		return nil, err
 	}

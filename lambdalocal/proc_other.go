@@ -13,5 +13,5 @@ func setProcessGroup(cmd *exec.Cmd) {}
 // killProcessGroup kills the process.
 func killProcessGroup(p *os.Process) { _ = p.Kill() }
 
-// maxMemoryMB is unknown here.
-func maxMemoryMB(pid int) int { return 0 }
+// peakMemoryMB is unknown here.
+func peakMemoryMB(pid int) int { return 0 }

@@ -23,10 +23,10 @@ func killProcessGroup(p *os.Process) {
 	_ = p.Kill()
 }
 
-// maxMemoryMB is the peak resident memory of a running process in MB, for
+// peakMemoryMB is the peak resident memory of a running process in MB, for
 // REPORT's "Max Memory Used", or 0 when the system does not say (only
 // Linux's /proc does).
-func maxMemoryMB(pid int) int {
+func peakMemoryMB(pid int) int {
 	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
 		return 0

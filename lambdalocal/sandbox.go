@@ -43,16 +43,17 @@ type sandbox struct {
 	memoryMB int // last "Max Memory Used" measured
 }
 
-// startSandbox starts one process of p's function. It does not wait for the
-// process to be ready: the first invocation does.
-func startSandbox(p *pool) (*sandbox, error) {
+// startSandbox starts one process of p's function, for inv: its start-up
+// output goes to inv's log. It does not wait for the process to be ready:
+// the first invocation does.
+func startSandbox(p *pool, inv *invocation) (*sandbox, error) {
 	fn, s := p.fn, p.srv
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("function %s: listening on loopback for its Runtime API: %w", fn.name, err)
 	}
 	logger := s.logger.With("function", fn.name)
-	out, w, err := newOutput(logger)
+	out, w, err := newOutput(logger, inv)
 	if err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("function %s: creating the output pipe: %w", fn.name, err)
@@ -184,7 +185,7 @@ func (sb *sandbox) end(inv *invocation, r invokeResult, start time.Time, cold bo
 	inv.finish(r) // for the paths that did not hand inv over
 	duration := time.Since(start)
 	sb.mu.Lock()
-	if mem := maxMemoryMB(sb.cmd.Process.Pid); mem > 0 && sb.alive() {
+	if mem := peakMemoryMB(sb.cmd.Process.Pid); mem > 0 && sb.alive() {
 		sb.memoryMB = mem
 	}
 	memory, initTook := sb.memoryMB, time.Duration(0)

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"sort"
 	"strings"
 )
 
@@ -153,10 +154,14 @@ func NewShaper(s Shape) func(map[string]any) map[string]any {
 	} else if len(s.Deny) > 0 {
 		deny = newPathTree(s.Deny)
 	}
-	mapping := make(map[string]string, len(s.Mapping))
+	// Renames are applied in the order of their old names, after the keys
+	// that keep theirs: a renamed key wins a clash, whatever the map order.
+	type rename struct{ from, to string }
+	mapping := make([]rename, 0, len(s.Mapping))
 	for k, v := range s.Mapping {
-		mapping[k] = v
+		mapping = append(mapping, rename{k, v})
 	}
+	sort.Slice(mapping, func(i, j int) bool { return mapping[i].from < mapping[j].from })
 	group := s.Group
 	return func(data map[string]any) map[string]any {
 		if target != nil {
@@ -178,10 +183,17 @@ func NewShaper(s Shape) func(map[string]any) map[string]any {
 		if len(mapping) > 0 {
 			renamed := make(map[string]any, len(data))
 			for k, v := range data {
-				if to, ok := mapping[k]; ok {
-					k = to
-				}
 				renamed[k] = v
+			}
+			for _, m := range mapping {
+				if _, ok := data[m.from]; ok {
+					delete(renamed, m.from)
+				}
+			}
+			for _, m := range mapping {
+				if v, ok := data[m.from]; ok {
+					renamed[m.to] = v
+				}
 			}
 			data = renamed
 		}

@@ -89,57 +89,60 @@ func segments(p string) []string {
 }
 
 // match walks the tree. Static children win over placeholders; when a
-// static branch leads nowhere the placeholder branch is tried.
-func (n *node) match(segs []string, params []string, fold bool) (*node, []string) {
+// static branch leads nowhere the placeholder branch is tried. With a
+// method, only a route serving that method matches (GET /users/me does not
+// hide POST /users/{id}); with "" any route does.
+func (n *node) match(segs []string, params []string, fold bool, method string) (*node, []string) {
 	if len(segs) == 0 {
-		if n.handlers != nil {
+		if n.handlers != nil && (method == "" || n.handlers[method] != nil) {
 			return n, params
 		}
 		return nil, nil
 	}
 	seg := segs[0]
 	if child, ok := n.static[seg]; ok {
-		if m, p := child.match(segs[1:], params, fold); m != nil {
+		if m, p := child.match(segs[1:], params, fold, method); m != nil {
 			return m, p
 		}
 	}
 	if fold {
 		if child, ok := n.lower[strings.ToLower(seg)]; ok {
-			if m, p := child.match(segs[1:], params, fold); m != nil {
+			if m, p := child.match(segs[1:], params, fold, method); m != nil {
 				return m, p
 			}
 		}
 	}
 	if n.param != nil && seg != "" {
-		if m, p := n.param.match(segs[1:], append(params, seg), fold); m != nil {
+		if m, p := n.param.match(segs[1:], append(params, seg), fold, method); m != nil {
 			return m, p
 		}
 	}
 	return nil, nil
 }
 
-// fixedPath rebuilds the route's spelling of a path matched with fold.
-func (n *node) fixedPath(segs []string, out []string) ([]string, bool) {
+// fixedPath rebuilds the route's spelling of a path matched with fold, for
+// a route serving method.
+func (n *node) fixedPath(segs []string, out []string, method string) ([]string, bool) {
 	if len(segs) == 0 {
-		return out, n.handlers != nil
+		return out, n.handlers[method] != nil
 	}
 	seg := segs[0]
 	if child, ok := n.static[seg]; ok {
-		if p, ok := child.fixedPath(segs[1:], append(out, seg)); ok {
+		if p, ok := child.fixedPath(segs[1:], append(out, seg), method); ok {
 			return p, true
 		}
 	}
 	if child, ok := n.lower[strings.ToLower(seg)]; ok {
 		for name, c := range n.static {
 			if c == child {
-				if p, ok := child.fixedPath(segs[1:], append(out, name)); ok {
+				if p, ok := child.fixedPath(segs[1:], append(out, name), method); ok {
 					return p, true
 				}
 			}
 		}
 	}
 	if n.param != nil && seg != "" {
-		return n.param.fixedPath(segs[1:], append(out, seg))
+		return n.param.fixedPath(segs[1:], append(out, seg), method)
 	}
 	return nil, false
 }
@@ -149,7 +152,11 @@ func (n *node) fixedPath(segs []string, out []string) ([]string, bool) {
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	raw := r.URL.EscapedPath()
 	segs := segments(raw)
-	n, params := rt.root.match(segs, make([]string, 0, 4), false)
+	n, params := rt.root.match(segs, make([]string, 0, 4), false, r.Method)
+	if n == nil {
+		// A route of another method makes a 405.
+		n, params = rt.root.match(segs, params[:0], false, "")
+	}
 	if n != nil {
 		h, ok := n.handlers[r.Method]
 		if !ok {
@@ -200,8 +207,7 @@ func (rt *Router) redirect(raw, method string) (string, bool) {
 		return "", false
 	}
 	try := func(p string) (string, bool) {
-		n, _ := rt.root.match(segments(p), nil, false)
-		if n != nil && n.handlers[method] != nil {
+		if n, _ := rt.root.match(segments(p), nil, false, method); n != nil {
 			return p, true
 		}
 		return "", false
@@ -217,20 +223,26 @@ func (rt *Router) redirect(raw, method string) (string, bool) {
 	}
 	if !rt.opts.DisableRedirectFixedPath {
 		clean := path.Clean(raw)
-		candidates := []string{clean}
-		if !rt.opts.DisableRedirectTrailingSlash && clean != "/" {
-			candidates = append(candidates, clean+"/")
+		var candidates []string
+		switch {
+		case !rt.opts.DisableRedirectTrailingSlash && clean != "/":
+			candidates = []string{clean, clean + "/"}
+		case rt.opts.DisableRedirectTrailingSlash && clean != "/" && strings.HasSuffix(raw, "/"):
+			// Cleaning drops the trailing slash; keep it, since
+			// trailing-slash redirects are off.
+			candidates = []string{clean + "/"}
+		default:
+			candidates = []string{clean}
 		}
 		for _, c := range candidates {
 			if p, ok := try(c); ok && p != raw {
 				return p, true
 			}
 			segs := segments(c)
-			n, _ := rt.root.match(segs, nil, true)
-			if n == nil || n.handlers[method] == nil {
+			if n, _ := rt.root.match(segs, nil, true, method); n == nil {
 				continue
 			}
-			if fixed, ok := rt.root.fixedPath(segs, nil); ok {
+			if fixed, ok := rt.root.fixedPath(segs, nil, method); ok {
 				return "/" + strings.Join(fixed, "/"), true
 			}
 		}

@@ -110,7 +110,9 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		}
 		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 		_, gwarns, gerr := gateway.New(cfg, gateway.Options{Logger: quiet, LocalLambdaURL: localURL, Version: versionString()})
-		errs.Append("", gerr)
+		var built config.Errors
+		built.Append("", gerr)
+		errs = append(errs, notReportedYet(errs, built)...)
 		warns = append(warns, gwarns...)
 	}
 	err = errs.Err()
@@ -136,4 +138,23 @@ func printConfigErrors(w io.Writer, file string, err error) {
 		return
 	}
 	fmt.Fprintf(w, "%s: %v\n", file, err)
+}
+
+// notReportedYet drops the build errors at a path the file's own errors
+// already name: building a part that could not be read only says the same
+// thing again.
+func notReportedYet(reported, more config.Errors) config.Errors {
+	seen := map[string]bool{}
+	for _, e := range reported {
+		seen[e.Path] = true
+	}
+	var out config.Errors
+	for _, e := range more {
+		if seen[e.Path] {
+			continue
+		}
+		seen[e.Path] = true
+		out = append(out, e)
+	}
+	return out
 }

@@ -1,0 +1,176 @@
+package lambda
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+
+	"github.com/lambdagate/lambdagate/backend"
+	"github.com/lambdagate/lambdagate/config"
+	"github.com/lambdagate/lambdagate/proxy"
+)
+
+// startupTimeout bounds loading the AWS configuration of one invoker.
+const startupTimeout = 30 * time.Second
+
+// Factory builds the transport of a backend whose extra_config holds
+// "backend/lambda" (or the legacy "github.com/devopsfaith/krakend-lambda"),
+// and returns ok=false for any other backend. Problems are returned as
+// config.Errors, each at its JSON path.
+func Factory(spec backend.Spec) (proxy.Proxy, bool, error) {
+	return newFactory(nil)(spec)
+}
+
+// factoryHooks lets tests replace what reaches the network.
+type factoryHooks struct {
+	// invoker, when set, replaces the invoker built from the options.
+	invoker Invoker
+	// backoff, when set, replaces the SDK's retry backoff.
+	backoff retry.BackoffDelayer
+}
+
+func newFactory(hooks *factoryHooks) backend.Factory {
+	return func(spec backend.Spec) (proxy.Proxy, bool, error) {
+		b := spec.Backend
+		x := &b.ExtraConfig
+		ns := Namespace
+		switch {
+		case x.Has(Namespace) && x.Has(LegacyNamespace):
+			x.Raw(LegacyNamespace) // reported here, not as unused
+			return nil, true, config.Errors{{Path: config.Join(x.Path, LegacyNamespace), Msg: "both \"backend/lambda\" and the legacy namespace are set: keep \"backend/lambda\" only"}}
+		case x.Has(Namespace):
+		case x.Has(LegacyNamespace):
+			ns = LegacyNamespace
+		default:
+			return nil, false, nil
+		}
+		base := config.Join(x.Path, ns)
+		var o Options
+		if _, err := x.Decode(ns, &o); err != nil {
+			var errs config.Errors
+			errs.Append(base, err)
+			return nil, true, errs
+		}
+		var params []string
+		route := route{}
+		if spec.Endpoint != nil {
+			params = spec.Endpoint.Params
+			route = newRoute(spec.Endpoint)
+		}
+		s, errs := o.resolve(base, params)
+		if len(errs) > 0 {
+			return nil, true, errs
+		}
+		logger := spec.Logger
+		if logger == nil {
+			logger = slog.New(slog.DiscardHandler)
+		}
+
+		var inv Invoker
+		sdkAttempts := 0
+		if hooks != nil && hooks.invoker != nil {
+			inv = hooks.invoker
+		} else {
+			key := invokerKey{
+				region: o.Region, endpoint: trimEndpoint(o.Endpoint), profile: o.Profile,
+				roleARN: o.AssumeRoleARN, externalID: o.ExternalID, sessionName: o.RoleSessionName,
+			}
+			if key.roleARN != "" && key.sessionName == "" {
+				key.sessionName = DefaultRoleSessionName
+			}
+			if spec.LocalLambdaURL != "" && o.Endpoint == "" {
+				key = invokerKey{endpoint: trimEndpoint(spec.LocalLambdaURL), local: true}
+				logger.Info("lambda backend uses the local Lambda runtime", "backend", b.JSONPath, "endpoint", spec.LocalLambdaURL)
+			}
+			paths := errorPaths{
+				base: base, region: config.Join(base, "region"), endpoint: config.Join(base, "endpoint"),
+				profile: config.Join(base, "profile"), role: config.Join(base, "assume_role_arn"),
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), startupTimeout)
+			shared, err := invokerFor(ctx, key, paths, logger)
+			cancel()
+			if err != nil {
+				var errs config.Errors
+				errs.Append(base, err)
+				return nil, true, errs
+			}
+			inv, sdkAttempts = shared, shared.sdkMaxAttempts
+		}
+		var backoff retry.BackoffDelayer
+		if hooks != nil {
+			backoff = hooks.backoff
+		}
+		if s.paramName != "" && s.allowed == nil {
+			logger.Warn("lambda backend takes its function from the path with no allowed_functions: any function the gateway's credentials can invoke may be called; list the allowed names (globs work)", "backend", b.JSONPath, "placeholder", s.paramName)
+		}
+
+		t := &transport{
+			settings: s,
+			invoker:  withRetries(inv, attemptsFor(s.maxRetries, sdkAttempts), backoff),
+			payload:  newPayloadBuilder(s.payloadFormat, b.Method, route),
+			responder: responder{
+				invocationType: s.invocationType,
+				unwrap:         s.unwrap,
+				noop:           b.Encoding == proxy.EncodingNoOp,
+				asString:       b.Encoding == proxy.EncodingString,
+			},
+			logger: logger,
+		}
+		return t.call, true, nil
+	}
+}
+
+func newRoute(e *config.Endpoint) route {
+	return route{pattern: e.Path, params: e.Params}
+}
+
+// transport is one Lambda backend, everything decided.
+type transport struct {
+	settings
+	invoker   Invoker
+	payload   payloadBuilder
+	responder responder
+	logger    *slog.Logger
+}
+
+// call invokes the backend's function for one request.
+func (t *transport) call(ctx context.Context, req *proxy.Request) (*proxy.Response, error) {
+	fn, fromParam := t.fixedName, false
+	if t.paramName != "" {
+		fn, fromParam = req.Params[t.paramName], true
+		if !validFunctionName(fn) {
+			return nil, &proxy.StatusError{Status: http.StatusNotFound, Err: fmt.Errorf("%q is not a Lambda function name", fn)}
+		}
+		if !allowedName(fn, t.allowed) {
+			return nil, &proxy.StatusError{Status: http.StatusNotFound, Err: fmt.Errorf("lambda function %q is not in allowed_functions", fn)}
+		}
+	}
+	payload, err := t.payload(req)
+	if err != nil {
+		return nil, fmt.Errorf("building the payload of lambda function %q: %w", fn, err)
+	}
+	if len(payload) > t.maxPayload {
+		return nil, &proxy.StatusError{Status: http.StatusRequestEntityTooLarge, Err: fmt.Errorf("the payload for lambda function %q is %d bytes, above Lambda's limit of %d for %s invocations", fn, len(payload), t.maxPayload, t.invocationType)}
+	}
+	res, err := t.invoker.Invoke(ctx, &Invocation{
+		FunctionName:   fn,
+		Qualifier:      t.qualifier,
+		InvocationType: t.invocationType,
+		LogTail:        t.logTail,
+		Payload:        payload,
+	})
+	if err != nil {
+		return nil, clientError(ctx, err, fn, fromParam)
+	}
+	if t.logTail && res.LogResult != "" && t.logger.Enabled(ctx, slog.LevelDebug) {
+		if tail, err := base64.StdEncoding.DecodeString(res.LogResult); err == nil {
+			t.logger.DebugContext(ctx, "lambda function log tail", "function", fn, "request_id", res.RequestID, "log", string(tail))
+		}
+	}
+	return t.responder.respond(res, fn)
+}

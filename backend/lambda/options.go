@@ -1,0 +1,265 @@
+package lambda
+
+import (
+	"path"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
+	"github.com/lambdagate/lambdagate/config"
+)
+
+// Namespace is the extra_config key of a Lambda backend.
+const Namespace = "backend/lambda"
+
+// LegacyNamespace is KrakenD's namespace for the same options, accepted so
+// that a KrakenD file runs unchanged.
+const LegacyNamespace = "github.com/devopsfaith/krakend-lambda"
+
+// Options is the "backend/lambda" namespace of a backend. The field comments
+// are the user documentation (docs/lambda.md repeats them with examples).
+type Options struct {
+	// FunctionName is the function to call: a name, name:alias, a partial
+	// ARN (123456789012:function:name) or a full ARN.
+	FunctionName string `json:"function_name"`
+	// FunctionParamName is the endpoint placeholder holding the function
+	// name: KrakenD's title-cased form ("Lambda" for {lambda}) or the exact
+	// placeholder name. Exclusive with FunctionName.
+	FunctionParamName string `json:"function_param_name"`
+	// Region is the AWS region. Default: the environment and shared config
+	// (AWS_REGION, AWS_DEFAULT_REGION, the profile).
+	Region string `json:"region"`
+	// MaxRetries is how many times a failed invocation is retried (throttling,
+	// Lambda service and transport errors only). 0 (default): one attempt;
+	// -1: the SDK's default policy (3 attempts in all, or AWS_MAX_ATTEMPTS).
+	MaxRetries int `json:"max_retries"`
+	// Endpoint is a custom Invoke endpoint URL (LocalStack, the Runtime
+	// Interface Emulator, lambdagate's local runtime).
+	Endpoint string `json:"endpoint"`
+	// Qualifier is the version or alias invoked.
+	Qualifier string `json:"qualifier"`
+	// InvocationType is RequestResponse (default), Event or DryRun.
+	InvocationType string `json:"invocation_type"`
+	// LogType "Tail" writes the function's last 4 KB of log to the
+	// gateway's debug log. Default "None".
+	LogType string `json:"log_type"`
+	// AllowedFunctions lists the names (globs allowed) the placeholder may
+	// select, when the name comes from the endpoint path.
+	AllowedFunctions []string `json:"allowed_functions"`
+	// PayloadFormat is krakend (default), apigateway_v1 or apigateway_v2.
+	PayloadFormat string `json:"payload_format"`
+	// ResponseFormat is krakend (default with the krakend payload format) or
+	// apigateway (default with the apigateway_* payload formats): whether a
+	// result holding statusCode is unwrapped.
+	ResponseFormat string `json:"response_format"`
+	// Profile is the shared config profile whose credentials are used.
+	Profile string `json:"profile"`
+	// AssumeRoleARN is a role assumed (through STS) before invoking.
+	AssumeRoleARN string `json:"assume_role_arn"`
+	// ExternalID is passed to STS with AssumeRoleARN.
+	ExternalID string `json:"external_id"`
+	// RoleSessionName names the assumed role's session (default
+	// "lambdagate").
+	RoleSessionName string `json:"role_session_name"`
+}
+
+// Invocation types.
+const (
+	InvocationRequestResponse = "RequestResponse"
+	InvocationEvent           = "Event"
+	InvocationDryRun          = "DryRun"
+)
+
+// Payload and response formats.
+const (
+	FormatKrakend      = "krakend"
+	FormatAPIGatewayV1 = "apigateway_v1"
+	FormatAPIGatewayV2 = "apigateway_v2"
+	FormatAPIGateway   = "apigateway"
+)
+
+// DefaultRoleSessionName names assumed-role sessions when
+// role_session_name is not set.
+const DefaultRoleSessionName = "lambdagate"
+
+// Lambda's request payload limits.
+const (
+	MaxSyncPayload  = 6_291_456
+	MaxEventPayload = 1_048_576
+)
+
+// settings is what the options decide about each request, resolved once.
+type settings struct {
+	fixedName      string   // the function, when fixed
+	paramName      string   // the Params key holding the function name
+	allowed        []string // globs the param may select; nil: any valid name
+	qualifier      string
+	invocationType string
+	logTail        bool
+	payloadFormat  string
+	unwrap         bool // response_format apigateway
+	maxRetries     int
+	maxPayload     int
+}
+
+// resolve checks the options against the endpoint and returns the settings,
+// or every problem found, each at its JSON path under base.
+func (o *Options) resolve(base string, endpointParams []string) (settings, config.Errors) {
+	var errs config.Errors
+	at := func(key string) string { return config.Join(base, key) }
+	s := settings{
+		fixedName:      o.FunctionName,
+		qualifier:      o.Qualifier,
+		invocationType: o.InvocationType,
+		payloadFormat:  o.PayloadFormat,
+		maxRetries:     o.MaxRetries,
+	}
+
+	switch {
+	case o.FunctionName != "" && o.FunctionParamName != "":
+		errs.Add(at("function_param_name"), "function_name and function_param_name are both set: keep function_name for a fixed function, or function_param_name to take it from the endpoint path")
+	case o.FunctionName != "":
+		if !validFunctionName(o.FunctionName) {
+			errs.Add(at("function_name"), "%q is not a Lambda function name: use a name (letters, digits, - and _, up to 64), name:alias, 123456789012:function:name or a full ARN", o.FunctionName)
+		}
+	case o.FunctionParamName != "":
+		p, ok := findParam(o.FunctionParamName, endpointParams)
+		if !ok {
+			errs.Add(at("function_param_name"), "the endpoint has no placeholder {%s}: its placeholders are %s; add it to the endpoint path or fix the name", strings.ToLower(o.FunctionParamName[:1])+o.FunctionParamName[1:], listParams(endpointParams))
+		}
+		s.paramName = p
+	default:
+		p, ok := findParam("function", endpointParams)
+		if !ok {
+			errs.Add(base, "says no function: set function_name, or function_param_name with the endpoint placeholder holding the name (or use a {function} placeholder)")
+		}
+		s.paramName = p
+	}
+
+	if o.AllowedFunctions != nil {
+		if s.paramName == "" && o.FunctionName != "" {
+			errs.Add(at("allowed_functions"), "only applies when the function name comes from the endpoint path (function_param_name): remove it, function_name is fixed")
+		}
+		for i, g := range o.AllowedFunctions {
+			if _, err := path.Match(g, ""); err != nil || g == "" {
+				errs.Add(config.Index(at("allowed_functions"), i), "%q is not a valid glob (use * and ? and [...] classes)", g)
+			}
+		}
+		s.allowed = o.AllowedFunctions
+	}
+
+	if o.Qualifier != "" && !validQualifier(o.Qualifier) {
+		errs.Add(at("qualifier"), "%q is not a version or alias: use $LATEST, a version number or an alias name (letters, digits, - and _)", o.Qualifier)
+	}
+
+	switch o.InvocationType {
+	case "":
+		s.invocationType = InvocationRequestResponse
+	case InvocationRequestResponse, InvocationEvent, InvocationDryRun:
+	default:
+		errs.Add(at("invocation_type"), "%q is not an invocation type: use RequestResponse (default), Event or DryRun", o.InvocationType)
+	}
+	s.maxPayload = MaxSyncPayload
+	if s.invocationType == InvocationEvent {
+		s.maxPayload = MaxEventPayload
+	}
+
+	switch o.LogType {
+	case "", "None":
+	case "Tail":
+		s.logTail = true
+	default:
+		errs.Add(at("log_type"), "%q is not a log type: use Tail (the function's log tail goes to the debug log) or None (default)", o.LogType)
+	}
+
+	switch o.PayloadFormat {
+	case "":
+		s.payloadFormat = FormatKrakend
+	case FormatKrakend, FormatAPIGatewayV1, FormatAPIGatewayV2:
+	default:
+		errs.Add(at("payload_format"), "%q is not a payload format: use krakend (default), apigateway_v1 or apigateway_v2", o.PayloadFormat)
+	}
+	switch o.ResponseFormat {
+	case "":
+		s.unwrap = s.payloadFormat == FormatAPIGatewayV1 || s.payloadFormat == FormatAPIGatewayV2
+	case FormatKrakend:
+	case FormatAPIGateway:
+		s.unwrap = true
+	default:
+		errs.Add(at("response_format"), "%q is not a response format: use krakend or apigateway", o.ResponseFormat)
+	}
+
+	if o.MaxRetries < -1 {
+		errs.Add(at("max_retries"), "must be -1 (the AWS SDK's default policy), 0 (one attempt, the default) or a number of retries, got %d", o.MaxRetries)
+	}
+	if o.Endpoint != "" {
+		if _, err := parseEndpoint(o.Endpoint); err != nil {
+			errs.Add(at("endpoint"), "%v", err)
+		}
+	}
+	if o.Region != "" && !validRegion(o.Region) {
+		errs.Add(at("region"), "%q is not an AWS region name such as us-east-1", o.Region)
+	}
+	if o.AssumeRoleARN != "" {
+		a, err := arn.Parse(o.AssumeRoleARN)
+		if err != nil || a.Service != "iam" || !strings.HasPrefix(a.Resource, "role/") {
+			errs.Add(at("assume_role_arn"), "%q is not an IAM role ARN such as arn:aws:iam::123456789012:role/name", o.AssumeRoleARN)
+		}
+	} else {
+		if o.ExternalID != "" {
+			errs.Add(at("external_id"), "only applies with assume_role_arn: set the role to assume, or remove it")
+		}
+		if o.RoleSessionName != "" {
+			errs.Add(at("role_session_name"), "only applies with assume_role_arn: set the role to assume, or remove it")
+		}
+	}
+	return s, errs
+}
+
+// findParam returns the endpoint placeholder that name designates: the
+// exact placeholder, or one whose KrakenD title-cased form is name.
+func findParam(name string, params []string) (string, bool) {
+	for _, p := range params {
+		if p == name {
+			return p, true
+		}
+	}
+	for _, p := range params {
+		if titleCase(p) == name || titleCase(name) == p {
+			return p, true
+		}
+	}
+	return "", false
+}
+
+func titleCase(s string) string {
+	if s == "" {
+		return s
+	}
+	if c := s[0]; c >= 'a' && c <= 'z' {
+		return string(c-'a'+'A') + s[1:]
+	}
+	return s
+}
+
+func listParams(params []string) string {
+	if len(params) == 0 {
+		return "none"
+	}
+	return "{" + strings.Join(params, "}, {") + "}"
+}
+
+// validRegion accepts region-shaped names (lower-case letters, digits and
+// dashes); the SDK's endpoint rules decide the rest.
+func validRegion(r string) bool {
+	if r == "" || len(r) > 64 || r[0] == '-' || r[len(r)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(r); i++ {
+		c := r[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}

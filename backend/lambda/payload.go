@@ -1,0 +1,284 @@
+package lambda
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/lambdagate/lambdagate/proxy"
+)
+
+// payloadBuilder turns a gateway request into an invocation payload.
+type payloadBuilder func(req *proxy.Request) ([]byte, error)
+
+// route is what the API Gateway events need of the endpoint.
+type route struct {
+	pattern string   // the endpoint path, with {placeholders}
+	params  []string // its placeholder names
+}
+
+// newPayloadBuilder returns the builder of a payload format, decided once
+// per backend. backendMethod is the backend's method.
+func newPayloadBuilder(format, backendMethod string, r route) payloadBuilder {
+	switch format {
+	case FormatAPIGatewayV1:
+		return func(req *proxy.Request) ([]byte, error) {
+			return json.Marshal(apiGatewayV1Event(req, r, newRequestID(), time.Now()))
+		}
+	case FormatAPIGatewayV2:
+		return func(req *proxy.Request) ([]byte, error) {
+			return json.Marshal(apiGatewayV2Event(req, r, newRequestID(), time.Now()))
+		}
+	}
+	if backendMethod == http.MethodGet {
+		return krakendParamsPayload
+	}
+	return func(req *proxy.Request) ([]byte, error) { return req.Body, nil }
+}
+
+// krakendParamsPayload is the seed's GET payload: a JSON object of the
+// query strings the endpoint lets through (one value → a string, repeated
+// → an array of strings) and the path params, keys lower-cased as KrakenD
+// does. A path param wins over a query string of the same name, so a
+// client cannot override the placeholder that names the function.
+func krakendParamsPayload(req *proxy.Request) ([]byte, error) {
+	m := make(map[string]any, len(req.Params)+len(req.Query))
+	for k, vs := range req.Query {
+		switch len(vs) {
+		case 0:
+		case 1:
+			m[k] = vs[0]
+		default:
+			m[k] = vs
+		}
+	}
+	for k, v := range req.Params {
+		m[strings.ToLower(k)] = v
+	}
+	return json.Marshal(m)
+}
+
+// API Gateway constants lambdagate presents to functions.
+const (
+	apiID     = "lambdagate"
+	apiStage  = "$default"
+	apiProto  = "HTTP/1.1"
+	apiTimeV1 = "02/Jan/2006:15:04:05 -0700"
+)
+
+// apiGatewayV1Event is the event of an API Gateway REST API (payload 1.0)
+// proxy integration.
+func apiGatewayV1Event(req *proxy.Request, r route, requestID string, now time.Time) *events.APIGatewayProxyRequest {
+	headers, multi := v1Headers(req)
+	query, multiQuery := v1Query(req.Query)
+	body, b64 := eventBody(req.Body)
+	now = now.UTC()
+	return &events.APIGatewayProxyRequest{
+		Resource:                        r.pattern,
+		Path:                            req.Path,
+		HTTPMethod:                      req.Method,
+		Headers:                         headers,
+		MultiValueHeaders:               multi,
+		QueryStringParameters:           query,
+		MultiValueQueryStringParameters: multiQuery,
+		PathParameters:                  pathParams(req, r),
+		RequestContext: events.APIGatewayProxyRequestContext{
+			ResourcePath:     r.pattern,
+			HTTPMethod:       req.Method,
+			Path:             req.Path,
+			Stage:            apiStage,
+			DomainName:       req.Host,
+			DomainPrefix:     domainPrefix(req.Host),
+			RequestID:        requestID,
+			Protocol:         apiProto,
+			RequestTime:      now.Format(apiTimeV1),
+			RequestTimeEpoch: now.UnixMilli(),
+			APIID:            apiID,
+			Identity: events.APIGatewayRequestIdentity{
+				SourceIP:  sourceIP(req.RemoteAddr),
+				UserAgent: req.Headers.Get("User-Agent"),
+			},
+		},
+		Body:            body,
+		IsBase64Encoded: b64,
+	}
+}
+
+// apiGatewayV2Event is the event of an API Gateway HTTP API (payload 2.0).
+func apiGatewayV2Event(req *proxy.Request, r route, requestID string, now time.Time) *events.APIGatewayV2HTTPRequest {
+	routeKey := req.Method + " " + r.pattern
+	body, b64 := eventBody(req.Body)
+	now = now.UTC()
+	var cookies []string
+	var headers map[string]string
+	for k, vs := range req.Headers {
+		if k == "Cookie" {
+			for _, v := range vs {
+				for _, c := range strings.Split(v, ";") {
+					if c = strings.TrimSpace(c); c != "" {
+						cookies = append(cookies, c)
+					}
+				}
+			}
+			continue
+		}
+		if headers == nil {
+			headers = make(map[string]string, len(req.Headers)+1)
+		}
+		headers[strings.ToLower(k)] = strings.Join(vs, ",")
+	}
+	if req.Host != "" {
+		if headers == nil {
+			headers = map[string]string{}
+		}
+		headers["host"] = req.Host
+	}
+	var query map[string]string
+	if len(req.Query) > 0 {
+		query = make(map[string]string, len(req.Query))
+		for k, vs := range req.Query {
+			query[k] = strings.Join(vs, ",")
+		}
+	}
+	return &events.APIGatewayV2HTTPRequest{
+		Version:               "2.0",
+		RouteKey:              routeKey,
+		RawPath:               req.Path,
+		RawQueryString:        req.Query.Encode(),
+		Cookies:               cookies,
+		Headers:               headers,
+		QueryStringParameters: query,
+		PathParameters:        pathParams(req, r),
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			RouteKey:     routeKey,
+			AccountID:    "anonymous",
+			Stage:        apiStage,
+			RequestID:    requestID,
+			APIID:        apiID,
+			DomainName:   req.Host,
+			DomainPrefix: domainPrefix(req.Host),
+			Time:         now.Format(apiTimeV1),
+			TimeEpoch:    now.UnixMilli(),
+			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
+				Method:    req.Method,
+				Path:      req.Path,
+				Protocol:  apiProto,
+				SourceIP:  sourceIP(req.RemoteAddr),
+				UserAgent: req.Headers.Get("User-Agent"),
+			},
+		},
+		Body:            body,
+		IsBase64Encoded: b64,
+	}
+}
+
+// v1Headers returns the headers as REST API events hold them: headers
+// keeps the last value of each, multiValueHeaders all of them. Host is
+// added as API Gateway does.
+func v1Headers(req *proxy.Request) (map[string]string, map[string][]string) {
+	n := len(req.Headers)
+	if req.Host != "" {
+		n++
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	single := make(map[string]string, n)
+	multi := make(map[string][]string, n)
+	for k, vs := range req.Headers {
+		if len(vs) == 0 {
+			continue
+		}
+		single[k] = vs[len(vs)-1]
+		multi[k] = vs
+	}
+	if req.Host != "" {
+		single["Host"] = req.Host
+		multi["Host"] = []string{req.Host}
+	}
+	return single, multi
+}
+
+func v1Query(q url.Values) (map[string]string, map[string][]string) {
+	if len(q) == 0 {
+		return nil, nil
+	}
+	single := make(map[string]string, len(q))
+	multi := make(map[string][]string, len(q))
+	for k, vs := range q {
+		if len(vs) == 0 {
+			continue
+		}
+		single[k] = vs[len(vs)-1]
+		multi[k] = vs
+	}
+	return single, multi
+}
+
+// pathParams holds the endpoint's placeholders under their exact names.
+func pathParams(req *proxy.Request, r route) map[string]string {
+	if len(r.params) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(r.params))
+	for _, p := range r.params {
+		if v, ok := req.Params[p]; ok {
+			m[p] = v
+		}
+	}
+	return m
+}
+
+// eventBody returns the body as events carry it: text as is, anything that
+// is not UTF-8 in base64 with isBase64Encoded.
+func eventBody(b []byte) (string, bool) {
+	if utf8.Valid(b) {
+		return string(b), false
+	}
+	return base64.StdEncoding.EncodeToString(b), true
+}
+
+func sourceIP(remoteAddr string) string {
+	if host, _, err := net.SplitHostPort(remoteAddr); err == nil {
+		return host
+	}
+	return remoteAddr
+}
+
+func domainPrefix(host string) string {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if i := strings.IndexByte(host, '.'); i > 0 {
+		return host[:i]
+	}
+	return host
+}
+
+// newRequestID returns a random UUID (version 4) for requestContext.
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:], b[10:])
+	return string(out[:])
+}

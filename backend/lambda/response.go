@@ -1,0 +1,323 @@
+package lambda
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/lambdagate/lambdagate/proxy"
+)
+
+// responder turns a Result into the backend's Response, by rules decided
+// once per backend.
+type responder struct {
+	invocationType string
+	unwrap         bool // response_format apigateway
+	noop           bool // the backend's encoding is no-op: pass bytes through
+	asString       bool // the backend's encoding is string
+}
+
+// errNotJSON reports a function result (or unwrapped body) that is not JSON.
+var errNotJSON = errors.New("is not JSON")
+
+// respond builds the Response of a Result, or the error the client gets.
+func (r *responder) respond(res *Result, fn string) (*proxy.Response, error) {
+	if res.FunctionError != "" {
+		return nil, newFunctionError(res, fn)
+	}
+	h := http.Header{}
+	if res.ExecutedVersion != "" {
+		h["X-Amz-Executed-Version"] = []string{res.ExecutedVersion}
+	}
+	switch r.invocationType {
+	case InvocationEvent:
+		data := map[string]any{"request_id": res.RequestID}
+		if r.noop {
+			body, _ := json.Marshal(data)
+			h["Content-Type"] = []string{"application/json"}
+			return rawResponse(http.StatusAccepted, h, body), nil
+		}
+		return &proxy.Response{Data: data, IsComplete: true, Metadata: proxy.Metadata{StatusCode: http.StatusAccepted, Headers: h}}, nil
+	case InvocationDryRun:
+		if r.noop {
+			return rawResponse(http.StatusNoContent, h, nil), nil
+		}
+		return &proxy.Response{Data: map[string]any{}, IsComplete: true, Metadata: proxy.Metadata{StatusCode: http.StatusNoContent, Headers: h}}, nil
+	}
+
+	if r.unwrap {
+		gw, ok, err := unwrapAPIGateway(res.Payload)
+		if err != nil {
+			return nil, badGateway(fmt.Errorf("lambda function %q returned a malformed API Gateway response: %w", fn, err))
+		}
+		if ok {
+			return r.respondUnwrapped(gw, h, fn)
+		}
+	}
+	if r.noop {
+		if !validJSON(res.Payload) {
+			return nil, badGateway(fmt.Errorf("lambda function %q returned a result that %w", fn, errNotJSON))
+		}
+		h["Content-Type"] = []string{"application/json"}
+		return rawResponse(http.StatusOK, h, res.Payload), nil
+	}
+	data, err := decodeData(res.Payload, r.asString)
+	if err != nil {
+		return nil, badGateway(fmt.Errorf("lambda function %q returned a result that %w: %v", fn, errNotJSON, err))
+	}
+	return &proxy.Response{Data: data, IsComplete: true, Metadata: proxy.Metadata{StatusCode: http.StatusOK, Headers: h}}, nil
+}
+
+// respondUnwrapped answers with an API Gateway style result: its status,
+// headers and body. Outside no-op, a status other than 200 or 201 is a
+// backend error status, as for an HTTP backend.
+func (r *responder) respondUnwrapped(gw *gatewayResponse, h http.Header, fn string) (*proxy.Response, error) {
+	version := h["X-Amz-Executed-Version"]
+	for k, vs := range gw.header {
+		h[k] = vs
+	}
+	if version != nil {
+		h["X-Amz-Executed-Version"] = version
+	}
+	if r.noop {
+		return rawResponse(gw.status, h, gw.body), nil
+	}
+	if gw.status != http.StatusOK && gw.status != http.StatusCreated {
+		return nil, &proxy.BackendError{
+			Backend:     fmt.Sprintf("lambda function %q", fn),
+			StatusCode:  gw.status,
+			Body:        gw.body,
+			ContentType: h.Get("Content-Type"),
+		}
+	}
+	data, err := decodeData(gw.body, r.asString)
+	if err != nil {
+		return nil, badGateway(fmt.Errorf("lambda function %q returned an API Gateway body that %w (%v): use output_encoding no-op to pass it through, or encoding string", fn, errNotJSON, err))
+	}
+	return &proxy.Response{Data: data, IsComplete: true, Metadata: proxy.Metadata{StatusCode: gw.status, Headers: h}}, nil
+}
+
+func rawResponse(status int, h http.Header, body []byte) *proxy.Response {
+	return &proxy.Response{
+		IsComplete: true,
+		Metadata:   proxy.Metadata{StatusCode: status, Headers: h},
+		Body:       io.NopCloser(bytes.NewReader(body)),
+	}
+}
+
+func badGateway(err error) error {
+	return &proxy.StatusError{Status: http.StatusBadGateway, Err: err}
+}
+
+// decodeData turns a result into data: an object is the data, an array
+// goes under "collection", any other JSON value under "content"; nothing at
+// all is empty data. With encoding string the text goes under "content".
+func decodeData(body []byte, asString bool) (map[string]any, error) {
+	if asString {
+		return map[string]any{"content": string(body)}, nil
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return map[string]any{}, nil
+	}
+	return proxy.DecodeSafeJSON(body)
+}
+
+func validJSON(b []byte) bool {
+	return len(bytes.TrimSpace(b)) == 0 || json.Valid(b)
+}
+
+// newFunctionError builds the error of a function that ran and failed.
+func newFunctionError(res *Result, fn string) error {
+	var p struct {
+		ErrorMessage string `json:"errorMessage"`
+		ErrorType    string `json:"errorType"`
+	}
+	_ = json.Unmarshal(res.Payload, &p)
+	return &FunctionError{
+		Function: fn,
+		Kind:     res.FunctionError,
+		Type:     p.ErrorType,
+		Message:  p.ErrorMessage,
+		Backend: &proxy.BackendError{
+			Backend:     fmt.Sprintf("lambda function %q", fn),
+			StatusCode:  http.StatusBadGateway,
+			Body:        res.Payload,
+			ContentType: "application/json",
+			FailStatus:  http.StatusBadGateway,
+		},
+	}
+}
+
+// gatewayResponse is an unwrapped API Gateway style result.
+type gatewayResponse struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// unwrapAPIGateway reads a result shaped as API Gateway expects from a
+// proxy integration ({"statusCode", "headers", "multiValueHeaders",
+// "cookies", "body", "isBase64Encoded"}). ok is false when the result is
+// not an object holding statusCode (it is then plain data, as for an HTTP
+// API). Headers that are not valid HTTP, and hop-by-hop headers, are
+// dropped.
+func unwrapAPIGateway(payload []byte) (gw *gatewayResponse, ok bool, err error) {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(payload, &top) != nil {
+		return nil, false, nil
+	}
+	rawStatus, ok := top["statusCode"]
+	if !ok {
+		return nil, false, nil
+	}
+	gw = &gatewayResponse{header: http.Header{}}
+	if gw.status, err = parseStatus(rawStatus); err != nil {
+		return nil, true, err
+	}
+	if raw, ok := top["headers"]; ok && !isNull(raw) {
+		var hs map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &hs); err != nil {
+			return nil, true, errors.New("headers must be an object of strings")
+		}
+		for k, v := range hs {
+			s, ok := scalarText(v)
+			if !ok {
+				return nil, true, fmt.Errorf("header %q must be a string", k)
+			}
+			addHeader(gw.header, k, s, false)
+		}
+	}
+	if raw, ok := top["multiValueHeaders"]; ok && !isNull(raw) {
+		var hs map[string][]json.RawMessage
+		if err := json.Unmarshal(raw, &hs); err != nil {
+			return nil, true, errors.New("multiValueHeaders must be an object of arrays of strings")
+		}
+		for k, vs := range hs {
+			first := true
+			for _, v := range vs {
+				s, ok := scalarText(v)
+				if !ok {
+					return nil, true, fmt.Errorf("multiValueHeaders %q must hold strings", k)
+				}
+				// multiValueHeaders win over headers for the same name.
+				addHeader(gw.header, k, s, first)
+				first = false
+			}
+		}
+	}
+	if raw, ok := top["cookies"]; ok && !isNull(raw) {
+		var cs []string
+		if err := json.Unmarshal(raw, &cs); err != nil {
+			return nil, true, errors.New("cookies must be an array of strings")
+		}
+		for _, c := range cs {
+			addHeader(gw.header, "Set-Cookie", c, false)
+		}
+	}
+	var b64 bool
+	if raw, ok := top["isBase64Encoded"]; ok && !isNull(raw) {
+		if err := json.Unmarshal(raw, &b64); err != nil {
+			return nil, true, errors.New("isBase64Encoded must be true or false")
+		}
+	}
+	if raw, ok := top["body"]; ok && !isNull(raw) {
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			gw.body = []byte(s)
+		} else {
+			// A body written as JSON rather than as a string of JSON.
+			gw.body = bytes.TrimSpace(raw)
+		}
+		if b64 {
+			dec, err := base64.StdEncoding.DecodeString(string(gw.body))
+			if err != nil {
+				return nil, true, errors.New("body is marked isBase64Encoded but is not base64")
+			}
+			gw.body = dec
+		}
+	}
+	return gw, true, nil
+}
+
+func parseStatus(raw json.RawMessage) (int, error) {
+	var n json.Number
+	if err := json.Unmarshal(raw, &n); err != nil {
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return 0, errors.New("statusCode must be a number")
+		}
+		n = json.Number(s)
+	}
+	code, err := strconv.Atoi(string(n))
+	if err != nil || code < 100 || code > 599 {
+		return 0, fmt.Errorf("statusCode must be an HTTP status between 100 and 599, got %s", raw)
+	}
+	return code, nil
+}
+
+func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
+
+// scalarText returns a header value written as a string, number or boolean.
+func scalarText(raw json.RawMessage) (string, bool) {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s, true
+	}
+	t := bytes.TrimSpace(raw)
+	if len(t) == 0 || t[0] == '{' || t[0] == '[' || t[0] == '"' || isNull(t) {
+		return "", false
+	}
+	return string(t), true
+}
+
+// hopByHop are headers that describe one connection, not the response: a
+// function cannot set them.
+var hopByHop = map[string]bool{
+	"Connection": true, "Keep-Alive": true, "Proxy-Connection": true, "Transfer-Encoding": true,
+	"Upgrade": true, "Te": true, "Trailer": true, "Content-Length": true,
+}
+
+// addHeader adds (or, with replace, sets) a header the function chose,
+// dropping invalid names and values and hop-by-hop headers.
+func addHeader(h http.Header, name, value string, replace bool) {
+	if !validHeaderName(name) || !validHeaderValue(value) {
+		return
+	}
+	k := http.CanonicalHeaderKey(name)
+	if hopByHop[k] {
+		return
+	}
+	if replace {
+		h[k] = []string{value}
+		return
+	}
+	h[k] = append(h[k], value)
+}
+
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || bytes.IndexByte([]byte(`"(),/:;<=>?@[\]{}`), c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func validHeaderValue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,190 @@
+package lambda
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/protocol/restjson"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/lambdagate/lambdagate/proxy"
+)
+
+// signingName is Lambda's SigV4 service name.
+const signingName = "lambda"
+
+// maxErrorBody bounds how much of an Invoke API error answer is read.
+const maxErrorBody = 64 << 10
+
+// userAgent identifies the gateway to Lambda.
+const userAgent = "lambdagate"
+
+// signedInvoker is the lean invocation path: one net/http request per
+// attempt, signed with the SDK's SigV4 signer and cached credentials. It
+// skips the SDK's per-call middleware stack, whose cost exceeds the whole
+// HTTP hop (see issue 6 and docs/BENCHMARKS.md).
+type signedInvoker struct {
+	base   string // the Invoke endpoint, no trailing slash
+	region string
+	creds  aws.CredentialsProvider
+	signer *v4.Signer
+	client *http.Client
+}
+
+func newSignedInvoker(endpoint, region string, creds aws.CredentialsProvider, client *http.Client) *signedInvoker {
+	if _, cached := creds.(*aws.CredentialsCache); !cached {
+		creds = aws.NewCredentialsCache(creds)
+	}
+	return &signedInvoker{
+		base:   trimEndpoint(endpoint),
+		region: region,
+		creds:  creds,
+		signer: v4.NewSigner(),
+		client: client,
+	}
+}
+
+// Invoke sends one invocation: it never retries (see retrying).
+func (s *signedInvoker) Invoke(ctx context.Context, in *Invocation) (*Result, error) {
+	req, err := s.newRequest(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	creds, err := s.creds.Retrieve(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, &CredentialsError{Err: err}
+	}
+	if in.payloadHash == "" {
+		sum := sha256.Sum256(in.Payload)
+		in.payloadHash = hex.EncodeToString(sum[:])
+	}
+	// Anonymous credentials (no keys) send the request unsigned.
+	if creds.HasKeys() {
+		if err := s.signer.SignHTTP(ctx, creds, req, in.payloadHash, signingName, s.region, time.Now()); err != nil {
+			return nil, fmt.Errorf("signing the request: %w", err)
+		}
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, readAPIError(resp)
+	}
+	body, err := readBody(resp)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{
+		StatusCode:      resp.StatusCode,
+		Payload:         body,
+		FunctionError:   resp.Header.Get("X-Amz-Function-Error"),
+		LogResult:       resp.Header.Get("X-Amz-Log-Result"),
+		ExecutedVersion: resp.Header.Get("X-Amz-Executed-Version"),
+		RequestID:       resp.Header.Get("X-Amzn-Requestid"),
+	}, nil
+}
+
+// newRequest builds the Invoke request: POST
+// /2015-03-31/functions/{FunctionName}/invocations[?Qualifier=q], the path
+// label escaped as the SDK escapes it (every byte but unreserved ones).
+func (s *signedInvoker) newRequest(ctx context.Context, in *Invocation) (*http.Request, error) {
+	escaped := escapeLabel(in.FunctionName)
+	raw := s.base + "/2015-03-31/functions/" + escaped + "/invocations"
+	if in.Qualifier != "" {
+		raw += "?Qualifier=" + url.QueryEscape(in.Qualifier)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, raw, bytes.NewReader(in.Payload))
+	if err != nil {
+		return nil, fmt.Errorf("building the Invoke request: %w", err)
+	}
+	h := req.Header
+	h["Content-Type"] = []string{"application/octet-stream"}
+	h["User-Agent"] = []string{userAgent}
+	if in.InvocationType != "" {
+		h["X-Amz-Invocation-Type"] = []string{in.InvocationType}
+	}
+	if in.LogTail {
+		h["X-Amz-Log-Type"] = []string{"Tail"}
+	}
+	return req, nil
+}
+
+// escapeLabel percent-encodes every byte of s but A-Z a-z 0-9 - _ . ~.
+func escapeLabel(s string) string {
+	const hexDigits = "0123456789ABCDEF"
+	plain := true
+	for i := 0; i < len(s); i++ {
+		if !unreserved(s[i]) {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if unreserved(c) {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hexDigits[c>>4])
+		b.WriteByte(hexDigits[c&15])
+	}
+	return b.String()
+}
+
+func unreserved(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~'
+}
+
+// readBody reads a whole result, bounded.
+func readBody(resp *http.Response) ([]byte, error) {
+	n := resp.ContentLength
+	if n < 0 || n > proxy.MaxBodyBytes {
+		n = 512
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, n+1))
+	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, proxy.MaxBodyBytes+1)); err != nil {
+		return nil, fmt.Errorf("reading the function's result: %w", err)
+	}
+	if buf.Len() > proxy.MaxBodyBytes {
+		return nil, fmt.Errorf("the function's result is larger than %d bytes", proxy.MaxBodyBytes)
+	}
+	return buf.Bytes(), nil
+}
+
+// readAPIError decodes an Invoke API error answer: the code from
+// X-Amzn-ErrorType, else from the body's code or __type, as the SDK does.
+func readAPIError(resp *http.Response) *APIError {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	e := &APIError{
+		StatusCode: resp.StatusCode,
+		RetryAfter: resp.Header.Get("Retry-After"),
+		RequestID:  resp.Header.Get("X-Amzn-Requestid"),
+	}
+	code, msg, _ := restjson.GetErrorInfo(json.NewDecoder(bytes.NewReader(body)))
+	if h := resp.Header.Get("X-Amzn-Errortype"); h != "" {
+		code = restjson.SanitizeErrorCode(h)
+	}
+	e.Code, e.Message = code, msg
+	return e
+}

@@ -1,0 +1,308 @@
+// Command loadbench measures what the gateway adds to every call. In one
+// run it starts a fake Lambda Invoke server (bench/fakelambda), an HTTP
+// backend and the built gateway, all on 127.0.0.1, then for each scenario
+// alternates wrk runs against the server directly (A) and through the
+// gateway (B), A B A B A B, and prints requests/s, p50/p99 latency and the
+// gateway/direct ratio (medians of the rounds), the added p50 latency at one
+// connection, and the gateway's RSS idle and under load.
+//
+//	go run ./bench/loadbench -duration 5s -rounds 3 -conns 64
+//
+// wrk must be installed (Debian's package wrk). Every loop is bounded by
+// -duration and -rounds; nothing leaves loopback.
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lambdagate/lambdagate/bench/fakelambda"
+)
+
+type scenario struct {
+	name string
+	// direct: the request wrk sends to the fake server.
+	directPath, directMethod, directBody string
+	// gateway: the request wrk sends to the gateway.
+	gwPath, gwMethod, gwBody string
+}
+
+func main() {
+	duration := flag.Duration("duration", 5*time.Second, "length of each wrk run")
+	rounds := flag.Int("rounds", 3, "A/B rounds per scenario")
+	conns := flag.Int("conns", 64, "connections")
+	threads := flag.Int("threads", 2, "wrk threads")
+	bin := flag.String("gateway", "", "lambdagate binary (default: built from ./cmd/lambdagate)")
+	only := flag.String("only", "", "run only the scenarios whose name contains this")
+	flag.Parse()
+	if _, err := exec.LookPath("wrk"); err != nil {
+		fatal("wrk is not installed: apt-get install wrk")
+	}
+	tmp, err := os.MkdirTemp("", "loadbench-")
+	check(err)
+	defer os.RemoveAll(tmp)
+	if *bin == "" {
+		*bin = filepath.Join(tmp, "lambdagate")
+		build := exec.Command("go", "build", "-o", *bin, "./cmd/lambdagate")
+		build.Stderr = os.Stderr
+		check(build.Run())
+	}
+
+	fake := fakelambda.New(100)
+	fakeURL := serve(fake, fake.ConnState)
+	httpURL := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"user":{"id":42,"name":"someone","email":"someone@example.com"},"internal":"drop me"}`))
+	}), nil)
+
+	cfg := gatewayConfig(fakeURL, httpURL)
+	cfgFile := filepath.Join(tmp, "bench.json")
+	check(os.WriteFile(cfgFile, []byte(cfg), 0o600))
+	gw, gwURL := startGateway(*bin, cfgFile)
+	defer gw.Process.Kill()
+	time.Sleep(500 * time.Millisecond)
+	idleRSS := rssKB(gw.Process.Pid)
+
+	lua := func(name, method, body string) string {
+		f := filepath.Join(tmp, name+".lua")
+		s := fmt.Sprintf("wrk.method = %q\nwrk.headers[\"Content-Type\"] = \"application/json\"\n", method)
+		if body != "" {
+			s += fmt.Sprintf("wrk.body = %q\n", body)
+		}
+		check(os.WriteFile(f, []byte(s), 0o600))
+		return f
+	}
+	body1k := `{"items":[` + strings.TrimSuffix(strings.Repeat(`{"id":12345,"name":"abcdefghij"},`, 31), ",") + `]}`
+	scenarios := []scenario{
+		{"GET → Lambda, 100 B result", "/2015-03-31/functions/size-100/invocations", "POST", "{}", "/small", "GET", ""},
+		{"GET → Lambda, 10 KB result", "/2015-03-31/functions/size-10240/invocations", "POST", "{}", "/large", "GET", ""},
+		{"POST 1 KB body → Lambda echo", "/2015-03-31/functions/echo/invocations", "POST", body1k, "/echo", "POST", body1k},
+		{"merge Lambda + HTTP (allow)", "/2015-03-31/functions/size-100/invocations", "POST", "{}", "/merge", "GET", ""},
+	}
+	fmt.Printf("# loadbench: %d connections, %d wrk threads, %s per run, %d rounds (A=direct, B=gateway), %d CPUs\n\n",
+		*conns, *threads, *duration, *rounds, numCPU())
+	fmt.Println("| scenario | direct req/s | gateway req/s | ratio | direct p50 / p99 | gateway p50 / p99 |")
+	fmt.Println("|---|---|---|---|---|---|")
+	peakRSS := idleRSS
+	for _, sc := range scenarios {
+		if *only != "" && !strings.Contains(sc.name, *only) {
+			continue
+		}
+		dScript := lua("d", sc.directMethod, sc.directBody)
+		gScript := lua("g", sc.gwMethod, sc.gwBody)
+		var ds, gs []result
+		for i := 0; i < *rounds; i++ {
+			ds = append(ds, runWrk(fakeURL+sc.directPath, dScript, *conns, *threads, *duration))
+			stop := sampleRSS(gw.Process.Pid, &peakRSS)
+			gs = append(gs, runWrk(gwURL+sc.gwPath, gScript, *conns, *threads, *duration))
+			stop()
+		}
+		d, g := median(ds), median(gs)
+		fmt.Printf("| %s | %.0f | %.0f | **%.2f** | %s / %s | %s / %s |\n", sc.name, d.rps, g.rps, g.rps/d.rps,
+			fmtDur(d.p50), fmtDur(d.p99), fmtDur(g.p50), fmtDur(g.p99))
+		if g.non2xx > 0 {
+			fmt.Printf("|   ↳ %d non-2xx gateway replies: the gateway run is not valid | | | | | |\n", g.non2xx)
+		}
+	}
+	if *only == "" || strings.Contains("latency", *only) {
+		dScript := lua("d1", "POST", "{}")
+		gScript := lua("g1", "GET", "")
+		var dp, gp []time.Duration
+		for i := 0; i < *rounds; i++ {
+			dp = append(dp, runWrk(fakeURL+scenarios[0].directPath, dScript, 1, 1, *duration).p50)
+			gp = append(gp, runWrk(gwURL+"/small", gScript, 1, 1, *duration).p50)
+		}
+		d, g := medianDur(dp), medianDur(gp)
+		fmt.Printf("\nadded p50 latency at 1 connection (GET → Lambda, 100 B): direct %s, gateway %s, added **%s**\n", fmtDur(d), fmtDur(g), fmtDur(g-d))
+	}
+	st := fake.Stats()
+	fmt.Printf("\ngateway RSS: idle %.1f MB, peak under load %.1f MB\n", float64(idleRSS)/1024, float64(peakRSS)/1024)
+	fmt.Printf("fake Invoke server: %d requests over %d connections (direct runs included)\n", st.Requests, st.Connections)
+}
+
+func gatewayConfig(fakeURL, httpURL string) string {
+	lambda := func(fn string) string {
+		return fmt.Sprintf(`{"backend/lambda":{"function_name":%q,"region":"us-east-1","endpoint":%q}}`, fn, fakeURL)
+	}
+	return fmt.Sprintf(`{"version":3,"listen_ip":"127.0.0.1","port":0,"timeout":"10s",
+"extra_config":{"router":{"disable_access_log":true},"telemetry/logging":{"level":"WARNING"}},
+"endpoints":[
+ {"endpoint":"/small","backend":[{"host":["ignored"],"url_pattern":"/","extra_config":%s}]},
+ {"endpoint":"/large","backend":[{"host":["ignored"],"url_pattern":"/","extra_config":%s}]},
+ {"endpoint":"/echo","method":"POST","backend":[{"host":["ignored"],"url_pattern":"/","extra_config":%s}]},
+ {"endpoint":"/merge","backend":[
+   {"host":["ignored"],"url_pattern":"/","extra_config":%s,"group":"lambda"},
+   {"host":[%q],"url_pattern":"/user","allow":["user.id","user.name"]}]}
+]}`, lambda("size-100"), lambda("size-10240"), lambda("echo"), lambda("size-100"), httpURL)
+}
+
+func serve(h http.Handler, cs func(net.Conn, http.ConnState)) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	check(err)
+	srv := &http.Server{Handler: h, ConnState: cs}
+	go srv.Serve(ln)
+	return "http://" + ln.Addr().String()
+}
+
+var listening = regexp.MustCompile(`listening.*?url"?[=:]"?(https?://[^ "]+)`)
+
+func startGateway(bin, cfg string) (*exec.Cmd, string) {
+	cmd := exec.Command(bin, "run", "-c", cfg)
+	cmd.Env = append(os.Environ(), "AWS_EC2_METADATA_DISABLED=true",
+		"AWS_ACCESS_KEY_ID=AKIDBENCH", "AWS_SECRET_ACCESS_KEY=bench-secret", "AWS_REGION=us-east-1")
+	stderr, err := cmd.StderrPipe()
+	check(err)
+	cmd.Stdout = os.Stdout
+	check(cmd.Start())
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				fatal("gateway exited before listening")
+			}
+			if m := listening.FindStringSubmatch(l); m != nil {
+				go func() {
+					for l := range lines {
+						fmt.Fprintln(os.Stderr, "gateway:", l)
+					}
+				}()
+				return cmd, m[1]
+			}
+			fmt.Fprintln(os.Stderr, "gateway:", l)
+		case <-ctx.Done():
+			fatal("gateway did not listen within 30s")
+		}
+	}
+}
+
+type result struct {
+	rps      float64
+	p50, p99 time.Duration
+	non2xx   int
+}
+
+var (
+	rpsRe    = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	pctRe    = regexp.MustCompile(`(?m)^\s+(50|99)\.000%\s+([0-9.]+)(us|ms|s)`)
+	non2xxRe = regexp.MustCompile(`Non-2xx or 3xx responses:\s+(\d+)`)
+)
+
+func runWrk(url, script string, conns, threads int, d time.Duration) result {
+	if threads > conns {
+		threads = conns
+	}
+	out, err := exec.Command("wrk", "-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns),
+		"-d", fmt.Sprintf("%ds", int(d.Seconds())), "--latency", "-s", script, url).CombinedOutput()
+	if err != nil {
+		fatal(fmt.Sprintf("wrk %s: %v\n%s", url, err, out))
+	}
+	var r result
+	if m := rpsRe.FindSubmatch(out); m != nil {
+		r.rps, _ = strconv.ParseFloat(string(m[1]), 64)
+	}
+	for _, m := range pctRe.FindAllSubmatch(out, -1) {
+		v, _ := strconv.ParseFloat(string(m[2]), 64)
+		unit := map[string]time.Duration{"us": time.Microsecond, "ms": time.Millisecond, "s": time.Second}[string(m[3])]
+		dur := time.Duration(v * float64(unit))
+		if string(m[1]) == "50" {
+			r.p50 = dur
+		} else {
+			r.p99 = dur
+		}
+	}
+	if m := non2xxRe.FindSubmatch(out); m != nil {
+		r.non2xx, _ = strconv.Atoi(string(m[1]))
+	}
+	return r
+}
+
+func median(rs []result) result {
+	sort.Slice(rs, func(i, j int) bool { return rs[i].rps < rs[j].rps })
+	m := rs[len(rs)/2]
+	for _, r := range rs {
+		m.non2xx += r.non2xx
+	}
+	return m
+}
+
+func medianDur(ds []time.Duration) time.Duration {
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	return ds[len(ds)/2]
+}
+
+func fmtDur(d time.Duration) string {
+	return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond))
+}
+
+// rssKB reads a process's resident set size.
+func rssKB(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
+			n, _ := strconv.ParseInt(f[1], 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// sampleRSS records the peak RSS of pid every 100 ms until stopped.
+func sampleRSS(pid int, peak *int64) func() {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if r := rssKB(pid); r > *peak {
+					*peak = r
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+func numCPU() int { return runtime.NumCPU() }
+
+func check(err error) {
+	if err != nil {
+		fatal(err.Error())
+	}
+}
+
+func fatal(msg string) {
+	fmt.Fprintln(os.Stderr, "loadbench:", msg)
+	os.Exit(1)
+}

@@ -1,0 +1,283 @@
+// lambdagate's Node.js runtime client.
+//
+// It speaks the Lambda Runtime API (AWS_LAMBDA_RUNTIME_API) on behalf of a
+// handler module, the way Lambda's nodejs runtimes do: it loads the module
+// named by _HANDLER from LAMBDA_TASK_ROOT (CommonJS .js/.cjs, or an ES
+// module .mjs / "type": "module"), then asks for invocations one at a time
+// and posts each result or error. Handlers may be async or take a callback.
+// console.* lines are written as Lambda writes them:
+// "<ISO time>\t<request id>\t<LEVEL>\t<message>". Node.js standard library
+// only.
+'use strict';
+
+const fs = require('fs');
+const http = require('http');
+const path = require('path');
+const util = require('util');
+const { pathToFileURL } = require('url');
+
+const env = process.env;
+const api = env.AWS_LAMBDA_RUNTIME_API || '';
+const colon = api.lastIndexOf(':');
+const apiHost = api.slice(0, colon);
+const apiPort = Number(api.slice(colon + 1));
+const base = '/2018-06-01/runtime';
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+let currentRequestId; // of the invocation in progress, for log lines
+
+// write writes text to a file descriptor synchronously, so that every line
+// is in the pipe before the result is posted.
+function write(fd, text) {
+  const buf = Buffer.from(text);
+  let off = 0;
+  while (off < buf.length) {
+    try {
+      off += fs.writeSync(fd, buf, off);
+    } catch (err) {
+      if (err.code !== 'EAGAIN') throw err;
+    }
+  }
+}
+
+function logLine(level, args) {
+  const msg = util.format(...args);
+  write(1, `${new Date().toISOString()}\t${currentRequestId}\t${level}\t${msg}\n`);
+}
+
+function patchConsole() {
+  const levels = { log: 'INFO', info: 'INFO', warn: 'WARN', error: 'ERROR', debug: 'DEBUG', trace: 'TRACE' };
+  for (const [name, level] of Object.entries(levels)) {
+    console[name] = (...args) => logLine(level, args);
+  }
+}
+
+// call makes one Runtime API request and resolves with
+// { status, headers, body: Buffer }.
+function call(method, urlPath, body, headers) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: apiHost, port: apiPort, method, path: base + urlPath, agent, headers: headers || {} },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+// errorDocument turns anything thrown into Lambda's error JSON.
+function errorDocument(err) {
+  if (err instanceof Error) {
+    const name = err.name && err.name !== 'Error' ? err.name : (err.constructor && err.constructor.name) || 'Error';
+    return { errorType: name, errorMessage: err.message, trace: String(err.stack || '').split('\n') };
+  }
+  let message;
+  try {
+    message = typeof err === 'string' ? err : JSON.stringify(err);
+  } catch (e) {
+    message = String(err);
+  }
+  return { errorType: typeof err, errorMessage: message, trace: [] };
+}
+
+async function postError(urlPath, doc) {
+  const body = JSON.stringify(doc);
+  await call('POST', urlPath, body, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(body),
+    'Lambda-Runtime-Function-Error-Type': doc.errorType,
+  });
+}
+
+// initError reports a failure to start and ends the process.
+async function initError(errorType, err) {
+  const doc = errorDocument(err);
+  doc.errorType = errorType;
+  logLine('ERROR', [`Init Error\t${JSON.stringify(doc)}`]);
+  try {
+    await postError('/init/error', doc);
+  } finally {
+    process.exit(1);
+  }
+}
+
+// loadHandler imports the module _HANDLER names ("index.handler",
+// "lib/app.main", "app.nested.fn") and returns the function.
+async function loadHandler() {
+  const spec = env._HANDLER || 'index.handler';
+  const root = env.LAMBDA_TASK_ROOT || process.cwd();
+  const slash = spec.lastIndexOf('/');
+  const dot = spec.indexOf('.', slash + 1);
+  if (dot < 0) {
+    throw Object.assign(new Error(`Bad handler ${spec}: expected module.function, like index.handler`), { lambdaType: 'Runtime.MalformedHandlerName' });
+  }
+  const moduleName = spec.slice(0, dot);
+  const fnPath = spec.slice(dot + 1).split('.');
+  let file;
+  for (const ext of ['.js', '.mjs', '.cjs']) {
+    const candidate = path.resolve(root, moduleName + ext);
+    if (fs.existsSync(candidate)) {
+      file = candidate;
+      break;
+    }
+  }
+  if (!file) {
+    throw Object.assign(new Error(`Cannot find module '${moduleName}' (looked for .js, .mjs and .cjs in ${root})`), { lambdaType: 'Runtime.ImportModuleError' });
+  }
+  let mod;
+  try {
+    if (file.endsWith('.mjs')) {
+      mod = await import(pathToFileURL(file).href);
+    } else {
+      try {
+        mod = require(file);
+      } catch (err) {
+        if (err.code !== 'ERR_REQUIRE_ESM' && err.code !== 'ERR_REQUIRE_ASYNC_MODULE') throw err;
+        mod = await import(pathToFileURL(file).href);
+      }
+    }
+  } catch (err) {
+    if (err instanceof SyntaxError) err.lambdaType = 'Runtime.UserCodeSyntaxError';
+    else if (!err.lambdaType) err.lambdaType = 'Runtime.ImportModuleError';
+    throw err;
+  }
+  let fn = mod;
+  for (const key of fnPath) {
+    fn = fn == null ? undefined : fn[key];
+  }
+  if (typeof fn !== 'function' && mod && mod.default) {
+    fn = mod.default;
+    for (const key of fnPath) fn = fn == null ? undefined : fn[key];
+  }
+  if (typeof fn !== 'function') {
+    throw Object.assign(new Error(`${spec} is undefined or not exported`), { name: 'Runtime.HandlerNotFound', lambdaType: 'Runtime.HandlerNotFound' });
+  }
+  return fn;
+}
+
+// runHandler calls the handler and settles with its result: from the
+// promise it returns, the callback it calls, or its return value.
+function runHandler(handler, event, context) {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const done = (err, result) => {
+      if (settled) return;
+      settled = true;
+      if (err !== undefined && err !== null) reject(err);
+      else resolve(result);
+    };
+    context.done = done;
+    context.succeed = (result) => done(null, result);
+    context.fail = (err) => done(err == null ? new Error('handled') : err);
+    try {
+      const r = handler(event, context, done);
+      if (r && typeof r.then === 'function') {
+        r.then((v) => done(null, v), (e) => done(e == null ? new Error(String(e)) : e));
+      } else if (handler.length < 3) {
+        done(null, r);
+      }
+    } catch (err) {
+      done(err);
+    }
+  });
+}
+
+function parseJSONHeader(value) {
+  if (!value) return undefined;
+  try {
+    return JSON.parse(value);
+  } catch (e) {
+    return undefined;
+  }
+}
+
+async function main() {
+  patchConsole();
+  let handler;
+  try {
+    handler = await loadHandler();
+  } catch (err) {
+    await initError(err.lambdaType || 'Runtime.ImportModuleError', err);
+    return;
+  }
+  process.on('uncaughtException', async (err) => {
+    if (currentRequestId) {
+      const doc = errorDocument(err);
+      logLine('ERROR', [`Uncaught Exception \t${JSON.stringify(doc)}`]);
+      try { await postError(`/invocation/${currentRequestId}/error`, doc); } catch (e) { /* exiting anyway */ }
+    }
+    process.exit(129);
+  });
+  process.on('unhandledRejection', async (reason) => {
+    const doc = errorDocument(reason);
+    doc.errorType = 'Runtime.UnhandledPromiseRejection';
+    logLine('ERROR', [`Unhandled Promise Rejection \t${JSON.stringify(doc)}`]);
+    if (currentRequestId) {
+      try { await postError(`/invocation/${currentRequestId}/error`, doc); } catch (e) { /* exiting anyway */ }
+    }
+    process.exit(128);
+  });
+
+  for (;;) {
+    const next = await call('GET', '/invocation/next');
+    if (next.status !== 200) {
+      throw new Error(`Runtime API next returned HTTP ${next.status}: ${next.body}`);
+    }
+    const h = next.headers;
+    const requestId = h['lambda-runtime-aws-request-id'];
+    const deadline = Number(h['lambda-runtime-deadline-ms']);
+    currentRequestId = requestId;
+    if (h['lambda-runtime-trace-id']) env._X_AMZN_TRACE_ID = h['lambda-runtime-trace-id'];
+    const context = {
+      callbackWaitsForEmptyEventLoop: true,
+      functionName: env.AWS_LAMBDA_FUNCTION_NAME,
+      functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION,
+      invokedFunctionArn: h['lambda-runtime-invoked-function-arn'],
+      memoryLimitInMB: env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+      awsRequestId: requestId,
+      logGroupName: env.AWS_LAMBDA_LOG_GROUP_NAME,
+      logStreamName: env.AWS_LAMBDA_LOG_STREAM_NAME,
+      clientContext: parseJSONHeader(h['lambda-runtime-client-context']),
+      identity: parseJSONHeader(h['lambda-runtime-cognito-identity']),
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    };
+    let result;
+    let failure;
+    try {
+      const event = JSON.parse(next.body.toString('utf8'));
+      result = await runHandler(handler, event, context);
+    } catch (err) {
+      failure = errorDocument(err);
+    }
+    if (failure) {
+      logLine('ERROR', [`Invoke Error \t${JSON.stringify(failure)}`]);
+      await postError(`/invocation/${requestId}/error`, failure);
+    } else {
+      let body;
+      try {
+        body = JSON.stringify(result === undefined ? null : result);
+      } catch (err) {
+        const doc = errorDocument(err);
+        doc.errorType = 'Runtime.MarshalError';
+        await postError(`/invocation/${requestId}/error`, doc);
+        currentRequestId = undefined;
+        continue;
+      }
+      await call('POST', `/invocation/${requestId}/response`, body, {
+        'Content-Type': 'application/json',
+        'Content-Length': Buffer.byteLength(body),
+      });
+    }
+    currentRequestId = undefined;
+  }
+}
+
+main().catch((err) => {
+  write(2, `lambdagate runtime client: ${err && err.stack ? err.stack : err}\n`);
+  process.exit(1);
+});

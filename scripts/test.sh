@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a fresh machine: installs what the tests use
+# (the AWS CLI, python3, the AWS Runtime Interface Emulator), then checks
+# formatting, vets, runs every test with the race detector, and runs each
+# fuzz target for a bounded time.
+#
+#   ./scripts/test.sh            everything
+#   FUZZTIME=30s ./scripts/test.sh   longer fuzzing
+#   SKIP_INSTALL=1 ./scripts/test.sh  use what is installed
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# No test may reach real AWS or the instance-metadata address.
+export AWS_EC2_METADATA_DISABLED=true
+export AWS_ACCESS_KEY_ID=AKIDLAMBDAGATETEST
+export AWS_SECRET_ACCESS_KEY=lambdagate-test-secret
+export AWS_REGION=us-east-1
+unset AWS_PROFILE AWS_SESSION_TOKEN AWS_DEFAULT_PROFILE || true
+
+RIE_VERSION=v0.0.0-20261030222936-bef5c4ba774d
+GOBIN_DIR="$(go env GOPATH)/bin"
+export PATH="$GOBIN_DIR:$PATH"
+
+aws_v2() { aws --version 2>&1 | grep -q '^aws-cli/2'; }
+
+install_tools() {
+  local missing=()
+  # The tests speak to the AWS CLI v2 (Debian's awscli package); an older
+  # CLI found first on PATH is bypassed.
+  if ! aws_v2; then
+    if /usr/bin/aws --version 2>&1 | grep -q '^aws-cli/2'; then
+      export PATH="/usr/bin:$PATH"
+    else
+      missing+=(awscli)
+    fi
+  fi
+  command -v python3 >/dev/null 2>&1 || missing+=(python3)
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "== installing ${missing[*]} with apt-get"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+    aws_v2 || export PATH="/usr/bin:$PATH"
+  fi
+  if ! command -v aws-lambda-rie >/dev/null 2>&1; then
+    echo "== installing the AWS Runtime Interface Emulator ($RIE_VERSION)"
+    go install "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$RIE_VERSION"
+  fi
+}
+
+if [ -z "${SKIP_INSTALL:-}" ]; then
+  install_tools
+fi
+
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.scratch/*'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt wants to rewrite:"; echo "$unformatted"; exit 1
+fi
+
+echo "== go vet"
+go vet ./...
+
+echo "== go test -race"
+go test -race -count=1 -timeout 20m ./...
+
+echo "== fuzz targets (${FUZZTIME:-5s} each)"
+grep -rl --include='*_test.go' '^func Fuzz' . | grep -v '^./.scratch/' | while read -r file; do
+  pkg="./$(dirname "${file#./}")"
+  for name in $(grep -o '^func Fuzz[A-Za-z0-9_]*' "$file" | sed 's/^func //'); do
+    echo "-- $pkg $name"
+    go test -run='^$' -fuzz="^${name}\$" -fuzztime="${FUZZTIME:-5s}" "$pkg"
+  done
+done
+echo "== all tests passed"
