@@ -149,11 +149,12 @@ func notReportedYet(reported, more config.Errors) config.Errors {
 		seen[e.Path] = true
 	}
 	var out config.Errors
+	same := map[string]bool{}
 	for _, e := range more {
-		if seen[e.Path] {
+		if seen[e.Path] || same[e.Error()] {
 			continue
 		}
-		seen[e.Path] = true
+		same[e.Error()] = true
 		out = append(out, e)
 	}
 	return out
