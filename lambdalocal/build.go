@@ -41,7 +41,7 @@ func (b *goBuilder) build(ctx context.Context, fn *function) (string, error) {
 		return "", err
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "lambdagate go build v1\x00%s\x00", b.toolchain)
+	fmt.Fprintf(h, "lambdagate go build v2\x00%s\x00", b.toolchain)
 	if err := hashTree(h, fn.dir); err != nil {
 		return "", fmt.Errorf("%s: reading the Go function's files: %w", fn.dir, err)
 	}
@@ -63,7 +63,7 @@ func (b *goBuilder) build(ctx context.Context, fn *function) (string, error) {
 	}
 	tmp := fmt.Sprintf("%s.tmp-%d", out, os.Getpid())
 	start := time.Now()
-	cmd := exec.CommandContext(ctx, b.goCmd, "build", "-trimpath", "-o", tmp, ".")
+	cmd := exec.CommandContext(ctx, b.goCmd, "build", "-trimpath", "-buildvcs=false", "-o", tmp, ".")
 	cmd.Dir = fn.dir
 	var output bytes.Buffer
 	cmd.Stdout = &output

@@ -22,6 +22,11 @@
 // killed (errorType Sandbox.Timedout) and one that dies reports
 // Runtime.ExitError; neither harms the next call.
 //
+// Function errors: X-Amz-Function-Error is Handled when the runtime caught
+// the function's error and reported it through the Runtime API, and
+// Unhandled when it could not (timeout, crash, failed start), as the Invoke
+// API reference defines them.
+//
 // Concurrency: when every one of a function's processes is busy, a
 // synchronous (RequestResponse) invocation is refused at once with
 // 429 TooManyRequestsException, Reason

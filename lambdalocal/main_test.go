@@ -130,6 +130,7 @@ type logRecorder struct {
 }
 
 type loggedLine struct {
+	time  time.Time
 	level slog.Level
 	msg   string
 	attrs map[string]string
@@ -151,7 +152,7 @@ func (r *logRecorder) WithGroup(string) slog.Handler { return r }
 
 func (h recorderWithAttrs) Enabled(context.Context, slog.Level) bool { return true }
 func (h recorderWithAttrs) Handle(_ context.Context, rec slog.Record) error {
-	l := loggedLine{level: rec.Level, msg: rec.Message, attrs: map[string]string{}}
+	l := loggedLine{time: rec.Time, level: rec.Level, msg: rec.Message, attrs: map[string]string{}}
 	for _, a := range h.attrs {
 		l.attrs[a.Key] = a.Value.String()
 	}

@@ -51,7 +51,9 @@ func newOutput(logger *slog.Logger, sink *invocation) (o *output, w *os.File, er
 // locked catches up with the pipe and then runs f, both under the lock, so
 // that f's writes to a Tail log come after every line written before.
 func (o *output) locked(f func()) {
-	time.Sleep(syncDelay)
+	if syncDelay > 0 {
+		time.Sleep(syncDelay)
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.drainLocked()

@@ -217,3 +217,51 @@ func TestCloseStopsRunningInvocations(t *testing.T) {
 		t.Errorf("second Close: %v", err)
 	}
 }
+
+// TestEventInvocationsQueue: while a function's only process is busy, an
+// Event invocation is accepted (202) and runs once the process is free,
+// where a RequestResponse one would be refused.
+func TestEventInvocationsQueue(t *testing.T) {
+	t.Parallel()
+	client := newClient(shared, noRetries)
+	p := shared.pools["single"]
+	busy := make(chan *lambda.InvokeOutput, 1)
+	go func() {
+		out, err := client.Invoke(context.Background(), &lambda.InvokeInput{FunctionName: aws.String("single"), Payload: []byte(`{"ms":500}`)})
+		if err != nil {
+			t.Error(err)
+		}
+		busy <- out
+	}()
+	waitFor(t, 5*time.Second, "the first call to take the only slot", func() bool { return len(p.slots) == 1 })
+
+	_, err := client.Invoke(context.Background(), &lambda.InvokeInput{FunctionName: aws.String("single"), Payload: []byte(`{}`)})
+	var throttled *types.TooManyRequestsException
+	if !errors.As(err, &throttled) {
+		t.Errorf("a RequestResponse call while busy: got %v, want TooManyRequestsException", err)
+	}
+	marker := "queued-" + randomHex(6)
+	out, err := client.Invoke(context.Background(), &lambda.InvokeInput{FunctionName: aws.String("single"),
+		InvocationType: types.InvocationTypeEvent, Payload: []byte(`{"marker":"` + marker + `"}`)})
+	if err != nil || out.StatusCode != 202 {
+		t.Fatalf("an Event call while busy: %v, want 202", err)
+	}
+	first := <-busy
+	var firstDone struct{ Finished float64 }
+	if first != nil {
+		_ = json.Unmarshal(first.Payload, &firstDone)
+	}
+	var started time.Time
+	waitFor(t, 5*time.Second, "the queued Event invocation to run", func() bool {
+		for _, l := range sharedLogs.lines() {
+			if strings.Contains(l.msg, marker) {
+				started = l.time
+				return true
+			}
+		}
+		return false
+	})
+	if ms := float64(started.UnixMilli()); firstDone.Finished == 0 || ms < firstDone.Finished {
+		t.Errorf("the Event invocation started at %v, before the busy call finished at %v", ms, firstDone.Finished)
+	}
+}

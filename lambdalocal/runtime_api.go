@@ -224,6 +224,15 @@ func errorTypeOf(payload []byte) string {
 	return doc.ErrorType
 }
 
+// errorMessageOf reads "errorMessage" from an error document, or "".
+func errorMessageOf(payload []byte) string {
+	var doc struct {
+		ErrorMessage string `json:"errorMessage"`
+	}
+	_ = json.Unmarshal(payload, &doc)
+	return doc.ErrorMessage
+}
+
 func isJSONObject(b []byte) bool {
 	var m map[string]json.RawMessage
 	return json.Unmarshal(b, &m) == nil && m != nil

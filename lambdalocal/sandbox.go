@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
+	"strings"
 	"sync"
 	"time"
 )
@@ -128,12 +129,14 @@ func (sb *sandbox) invoke(inv *invocation) (res invokeResult, final bool) {
 	// From here the process's output (its start-up output, on a cold start)
 	// belongs to inv's log.
 	sb.out.setSink(inv, nil)
-	var initTimer <-chan time.Time
+	// A new process must ask for work within initTimeout; a warm one, which
+	// should be waiting already, within the function's timeout.
+	wait := sb.fn.timeout
 	if cold {
-		t := time.NewTimer(initTimeout)
-		defer t.Stop()
-		initTimer = t.C
+		wait = initTimeout
 	}
+	takeTimer := time.NewTimer(wait)
+	defer takeTimer.Stop()
 	start := time.Now()
 	select {
 	case sb.work <- inv:
@@ -153,10 +156,13 @@ func (sb *sandbox) invoke(inv *invocation) (res invokeResult, final bool) {
 			return invokeResult{}, false
 		}
 		return sb.end(inv, sandboxError(inv, "Runtime.ExitError", "Runtime exited with error: %s", exitDescription(sb.exitErr)), start, true), true
-	case <-initTimer:
+	case <-takeTimer.C:
 		sb.kill()
 		<-sb.exited
-		return sb.end(inv, sandboxError(inv, "Sandbox.Timedout", "Init phase did not complete within %.2f seconds", initTimeout.Seconds()), start, true), true
+		if cold {
+			return sb.end(inv, sandboxError(inv, "Sandbox.Timedout", "Init phase did not complete within %.2f seconds", initTimeout.Seconds()), start, true), true
+		}
+		return sb.end(inv, sandboxError(inv, "Sandbox.Timedout", "Task timed out after %.2f seconds (the runtime never asked for the invocation)", sb.fn.timeout.Seconds()), start, false), true
 	}
 
 	timer := time.NewTimer(time.Until(inv.deadline))
@@ -198,8 +204,9 @@ func (sb *sandbox) end(inv *invocation, r invokeResult, start time.Time, cold bo
 	var lines []string
 	switch r.errorType {
 	case "Sandbox.Timedout":
-		lines = append(lines, fmt.Sprintf("%s %s Task timed out after %.2f seconds", time.Now().UTC().Format("2006-01-02T15:04:05.000Z"), inv.id, sb.fn.timeout.Seconds()))
-		sb.logger.Warn("function timed out; its process was stopped", "request_id", inv.id, "timeout", sb.fn.timeout)
+		_, what, _ := strings.Cut(errorMessageOf(r.payload), " Error: ")
+		lines = append(lines, fmt.Sprintf("%s %s %s", time.Now().UTC().Format("2006-01-02T15:04:05.000Z"), inv.id, what))
+		sb.logger.Warn("function timed out; its process was stopped", "request_id", inv.id, "error", what)
 	case "Runtime.ExitError":
 		lines = append(lines, fmt.Sprintf("RequestId: %s Error: Runtime exited with error: %s", inv.id, exitDescription(sb.exitErr)), "Runtime.ExitError")
 		sb.logger.Warn("function process exited during an invocation", "request_id", inv.id, "status", exitDescription(sb.exitErr))

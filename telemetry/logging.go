@@ -1,8 +1,13 @@
-// Package telemetry sets up what the gateway tells its operators: the
-// structured logger configured by the "telemetry/logging" namespace.
+// Package telemetry is what the gateway tells its operators: the
+// structured logger of the "telemetry/logging" namespace, and the
+// OpenTelemetry set-up of "telemetry/opentelemetry" (Prometheus metrics,
+// OTLP traces, W3C propagation) with the instrumentation the gateway puts
+// around endpoints and backend calls.
 //
-// This package must not be imported by the request pipeline for anything
-// but the logger it builds.
+// Instrumentation is built once per endpoint and backend, with its
+// attribute sets prepared; when the namespace is absent the *Telemetry is
+// nil and nothing is wrapped, so the request path pays nothing. This
+// package must not decide anything about requests: it only observes them.
 package telemetry
 
 import (

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -28,8 +29,8 @@ type errorPaths struct {
 	base, region, endpoint, profile, role string
 }
 
-// credentialProbeTimeout bounds the start-up look for credentials when a
-// custom endpoint is used without profile or role.
+// credentialProbeTimeout bounds the look for credentials when a custom
+// endpoint is used without profile or role.
 const credentialProbeTimeout = 3 * time.Second
 
 // buildInvoker resolves region, endpoint and credentials with the AWS SDK
@@ -79,7 +80,7 @@ func buildInvoker(ctx context.Context, key invokerKey, paths errorPaths, logger 
 		// A custom endpoint (LocalStack, the emulator) usually checks no
 		// signature: use real credentials when there are some, else dummy
 		// ones, so that such setups need no AWS configuration.
-		creds = probeCredentials(ctx, creds, key.endpoint, logger)
+		creds = probeCredentials(creds, key.endpoint, logger)
 	}
 	if creds == nil {
 		creds = aws.AnonymousCredentials{}
@@ -112,17 +113,34 @@ func buildInvoker(ctx context.Context, key invokerKey, paths errorPaths, logger 
 	return &sharedInvoker{signedInvoker: inv, sdkMaxAttempts: cfg.RetryMaxAttempts}, nil
 }
 
-// probeCredentials returns creds when they yield credentials now, and
-// dummy ones otherwise.
-func probeCredentials(ctx context.Context, creds aws.CredentialsProvider, endpoint string, logger *slog.Logger) aws.CredentialsProvider {
+// fallbackCredentials uses creds when, at the first invocation, they
+// yield credentials, and dummy ones otherwise. The look happens on first
+// use, not at start-up, so that `check` never waits on the credential chain.
+type fallbackCredentials struct {
+	primary  aws.CredentialsProvider
+	endpoint string
+	logger   *slog.Logger
+	once     sync.Once
+	use      aws.CredentialsProvider
+}
+
+func probeCredentials(creds aws.CredentialsProvider, endpoint string, logger *slog.Logger) aws.CredentialsProvider {
 	if creds == nil {
 		return dummyCredentials
 	}
-	ctx, cancel := context.WithTimeout(ctx, credentialProbeTimeout)
-	defer cancel()
-	if _, err := creds.Retrieve(ctx); err != nil {
-		logger.Info("lambda: no AWS credentials found; requests to the custom endpoint are signed with dummy credentials", "endpoint", endpoint)
-		return dummyCredentials
-	}
-	return creds
+	return &fallbackCredentials{primary: creds, endpoint: endpoint, logger: logger}
+}
+
+// Retrieve returns the chosen provider's credentials.
+func (f *fallbackCredentials) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	f.once.Do(func() {
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), credentialProbeTimeout)
+		defer cancel()
+		f.use = f.primary
+		if _, err := f.primary.Retrieve(pctx); err != nil {
+			f.logger.Info("lambda: no AWS credentials found; requests to the custom endpoint are signed with dummy credentials", "endpoint", f.endpoint)
+			f.use = dummyCredentials
+		}
+	})
+	return f.use.Retrieve(ctx)
 }

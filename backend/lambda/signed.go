@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/protocol/restjson"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/lambdagate/lambdagate/proxy"
 )
@@ -79,7 +80,9 @@ func (s *signedInvoker) Invoke(ctx context.Context, in *Invocation) (*Result, er
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return nil, err
+		// Wrapped as the SDK wraps it, so its retry rules see a connection
+		// error.
+		return nil, &smithyhttp.RequestSendError{Err: err}
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
