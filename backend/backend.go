@@ -16,6 +16,7 @@ import (
 
 	"github.com/lambdagate/lambdagate/config"
 	"github.com/lambdagate/lambdagate/proxy"
+	"github.com/lambdagate/lambdagate/telemetry"
 )
 
 // Spec is what a Factory is given to build one backend's transport.
@@ -35,10 +36,18 @@ type Spec struct {
 	// HTTPClient is the shared client for HTTP calls, tuned from the
 	// service's settings.
 	HTTPClient *http.Client
+	// Warn records a start-up warning about this backend (an option that
+	// works but is risky, say); `lambdagate check` prints it and `run`
+	// logs it. Nil means warnings are dropped.
+	Warn func(msg string)
 	// Sequential is true when the endpoint calls its backends one after
 	// the other (extra_config.proxy.sequential), so that a backend may use
 	// an earlier one's response in its url_pattern.
 	Sequential bool
+	// Telemetry instruments the backend's calls (nil: not instrumented).
+	// A transport may create its own instruments with Telemetry.Meter()
+	// and add attributes to the call's span, found in the context it gets.
+	Telemetry *telemetry.Telemetry
 }
 
 // Factory builds the transport of the backends it claims. It returns
@@ -65,24 +74,36 @@ type ErrorOptions struct {
 const Namespace = "backend/http"
 
 // Build returns the pipeline of spec's backend: the transport of the first
-// factory that claims it, then decoding, shaping and error options.
+// factory that claims it, then decoding, shaping and error options. Its
+// telemetry reports the backend's kind as "" (see BuildKinds).
 func Build(spec Spec, factories []Factory) (proxy.Proxy, error) {
+	return BuildKinds(spec, Unnamed(factories))
+}
+
+// BuildKinds is Build with named kinds: the pipeline of spec's backend,
+// built by the first kind whose factory claims it, instrumented under that
+// kind's name and target, and naming the backend in its errors
+// (proxy.BackendFailure) for the access log.
+func BuildKinds(spec Spec, kinds []Kind) (proxy.Proxy, error) {
 	b := spec.Backend
 	var opts ErrorOptions
 	var errs config.Errors
 	if _, err := b.ExtraConfig.Decode(Namespace, &opts); err != nil {
 		errs.Append(b.JSONPath, err)
 	}
-	var transport proxy.Proxy
-	for _, f := range factories {
-		t, ok, err := f(spec)
+	var (
+		transport proxy.Proxy
+		kind      Kind
+	)
+	for _, k := range kinds {
+		t, ok, err := k.Factory(spec)
 		if !ok {
 			continue
 		}
 		if err != nil {
 			errs.Append(b.JSONPath, err)
 		}
-		transport = t
+		transport, kind = t, k
 		break
 	}
 	if transport == nil && len(errs) == 0 {
@@ -103,7 +124,32 @@ func Build(spec Spec, factories []Factory) (proxy.Proxy, error) {
 		Mapping: b.Mapping,
 		Group:   b.Group,
 	})(p)
-	return withErrorOptions(p, opts), nil
+	p = withErrorOptions(p, opts)
+	if mw := spec.Telemetry.Backend(telemetryOf(spec, kind)); mw != nil {
+		p = mw(p)
+	}
+	return named(p, b.JSONPath), nil
+}
+
+// telemetryOf describes spec's backend, of kind k, for its instruments.
+func telemetryOf(spec Spec, k Kind) telemetry.Backend {
+	target := k.Target
+	if target == nil {
+		target = HostTarget
+	}
+	return telemetry.Backend{Kind: k.Name, Target: target(spec), Name: spec.Backend.JSONPath}
+}
+
+// named wraps the errors of next in a proxy.BackendFailure naming the
+// backend. Only the error path pays.
+func named(next proxy.Proxy, name string) proxy.Proxy {
+	return func(ctx context.Context, req *proxy.Request) (*proxy.Response, error) {
+		resp, err := next(ctx, req)
+		if err != nil {
+			err = &proxy.BackendFailure{Backend: name, Err: err}
+		}
+		return resp, err
+	}
 }
 
 // withErrorOptions applies return_error_code and return_error_details to

@@ -135,8 +135,8 @@ func TestErrorOptions(t *testing.T) {
 				t.Errorf("namespace left unused: %q", got)
 			}
 			resp, gotErr := p(context.Background(), &proxy.Request{})
-			if gotErr != err {
-				t.Errorf("err = %v, want the transport's", gotErr)
+			if bf, ok := gotErr.(*proxy.BackendFailure); err == nil && gotErr != nil || err != nil && (!ok || bf.Err != err || bf.Backend != b.JSONPath) {
+				t.Errorf("err = %#v, want the transport's, named %s", gotErr, b.JSONPath)
 			}
 			if tt.wantData == "" {
 				if resp != nil {

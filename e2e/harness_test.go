@@ -94,7 +94,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-var listeningRe = regexp.MustCompile(`listening.*?url"?[=:]"?(https?://[^ "]+)`)
+var listeningRe = regexp.MustCompile(`(?:msg=listening|"msg":"listening").*?url"?[=:]"?(https?://[^ "]+)`)
 
 // startGateway writes configJSON to a file, runs `lambdagate run -c FILE
 // --port 0 extraArgs...` listening on 127.0.0.1 (listen_ip is set when the

@@ -25,6 +25,7 @@ import (
 	"github.com/lambdagate/lambdagate/proxy"
 	"github.com/lambdagate/lambdagate/render"
 	"github.com/lambdagate/lambdagate/router"
+	"github.com/lambdagate/lambdagate/telemetry"
 )
 
 // DefaultMaxBodyBytes bounds request bodies when nothing else is said:
@@ -106,27 +107,45 @@ func paramNames(params []string) [][2]string {
 
 func (h *handler) serve(w http.ResponseWriter, r *http.Request, params []string) {
 	start := time.Now()
-	status, outcome := h.handle(w, r, params)
+	id := requestID(w, r)
+	res := h.handle(w, r, params, id)
 	if h.opts.DisableAccessLog || h.logger == nil {
 		return
 	}
-	h.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+	attrs := make([]slog.Attr, 0, 12)
+	attrs = append(attrs,
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),
 		slog.String("route", h.route),
-		slog.Int("status", status),
+		slog.Int("status", res.status),
 		slog.Duration("duration", time.Since(start)),
-		slog.String("outcome", outcome),
+		slog.String("outcome", res.outcome),
+		slog.Bool("complete", res.outcome == "complete"),
 		slog.String("remote", r.RemoteAddr),
+		slog.String("request_id", id),
 	)
+	if len(res.failed) > 0 {
+		attrs = append(attrs, slog.Any("failed_backends", res.failed))
+	}
+	if tid := telemetry.TraceID(r.Context()); tid != "" {
+		attrs = append(attrs, slog.String("trace_id", tid))
+	}
+	h.logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 }
 
-// handle serves one request and returns its status and outcome for the log.
-func (h *handler) handle(w http.ResponseWriter, r *http.Request, params []string) (int, string) {
+// result is what the access log says of a request.
+type result struct {
+	status  int
+	outcome string   // rejected, error, partial or complete
+	failed  []string // the failed backends, by JSON path
+}
+
+// handle serves one request and returns what the access log says of it.
+func (h *handler) handle(w http.ResponseWriter, r *http.Request, params []string, id string) result {
 	body, status := h.readBody(w, r)
 	if status != 0 {
 		http.Error(w, http.StatusText(status), status)
-		return status, "rejected"
+		return result{status: status, outcome: "rejected"}
 	}
 	req := &proxy.Request{
 		Method:     r.Method,
@@ -143,17 +162,18 @@ func (h *handler) handle(w http.ResponseWriter, r *http.Request, params []string
 		req.Params[h.names[i][1]] = v
 	}
 	h.forwarding(req, r)
+	req.Headers[requestIDHeader] = w.Header()[requestIDHeader]
 
 	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
 	defer cancel()
 	resp, err := h.opts.Pipeline(ctx, req)
 
 	if err != nil && resp == nil {
-		return h.fail(w, err), "error"
+		return result{status: h.fail(w, err), outcome: "error", failed: proxy.FailedBackends(err)}
 	}
 	if err != nil && h.logger != nil {
 		h.logger.LogAttrs(r.Context(), slog.LevelWarn, "partial response",
-			slog.String("route", h.route), slog.String("error", err.Error()))
+			slog.String("route", h.route), slog.String("error", err.Error()), slog.String("request_id", id))
 	}
 	complete := err == nil && resp.IsComplete
 	hdr := w.Header()
@@ -177,11 +197,19 @@ func (h *handler) handle(w http.ResponseWriter, r *http.Request, params []string
 	if h.single && complete && resp.Metadata.StatusCode >= 200 && resp.Metadata.StatusCode < 300 {
 		status = resp.Metadata.StatusCode
 	}
-	h.write(w, status, resp)
-	if complete {
-		return status, "complete"
+	if status == http.StatusNoContent || status == http.StatusNotModified {
+		// These statuses carry no body (RFC 9110, 15.3.5 and 15.4.5).
+		if resp.Body != nil {
+			resp.Body.Close()
+		}
+		w.WriteHeader(status)
+	} else {
+		h.write(w, status, resp)
 	}
-	return status, "partial"
+	if complete {
+		return result{status: status, outcome: "complete"}
+	}
+	return result{status: status, outcome: "partial", failed: proxy.FailedBackends(err)}
 }
 
 // readBody reads the request body whole, up to the endpoint's limit. It

@@ -5,8 +5,8 @@ import (
 	"github.com/lambdagate/lambdagate/backend/lambda"
 )
 
-// extraFactories lists the kinds of backend claimed by a namespace, tried
+// extraKinds lists the kinds of backend claimed by a namespace, tried
 // before HTTP.
-func extraFactories() []backend.Factory {
-	return []backend.Factory{lambda.Factory}
+func extraKinds() []backend.Kind {
+	return []backend.Kind{{Name: "lambda", Factory: lambda.Factory, Target: lambdaTarget}}
 }

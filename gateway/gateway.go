@@ -24,18 +24,23 @@ import (
 
 	"github.com/lambdagate/lambdagate/backend"
 	httpbackend "github.com/lambdagate/lambdagate/backend/http"
+	"github.com/lambdagate/lambdagate/backend/lambda"
 	"github.com/lambdagate/lambdagate/config"
 	"github.com/lambdagate/lambdagate/endpoint"
 	"github.com/lambdagate/lambdagate/proxy"
 	"github.com/lambdagate/lambdagate/router"
+	"github.com/lambdagate/lambdagate/telemetry"
 )
 
 // Options are the parts of a gateway that do not come from the file.
 type Options struct {
 	// Logger receives start-up messages, access-log lines and errors.
 	Logger *slog.Logger
-	// Factories are the kinds of backend, tried in order; the default is
-	// DefaultFactories.
+	// Kinds are the kinds of backend, tried in order; the default is
+	// DefaultKinds.
+	Kinds []backend.Kind
+	// Factories, when Kinds is nil, are kinds of backend without a name
+	// (for tests).
 	Factories []backend.Factory
 	// LocalLambdaURL points Lambda backends without an explicit endpoint at
 	// the in-process local runtime.
@@ -51,6 +56,7 @@ type Gateway struct {
 	logger  *slog.Logger
 	drain   time.Duration
 	closers []func()
+	tel     *telemetry.Telemetry
 }
 
 // New builds a gateway. It returns warnings (options accepted but ignored,
@@ -60,8 +66,11 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	if opts.Factories == nil {
-		opts.Factories = DefaultFactories()
+	if opts.Kinds == nil && opts.Factories != nil {
+		opts.Kinds = backend.Unnamed(opts.Factories)
+	}
+	if opts.Kinds == nil {
+		opts.Kinds = DefaultKinds()
 	}
 	if opts.Version == "" {
 		opts.Version = "dev"
@@ -78,9 +87,12 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 	if !ropts.DisableHealth {
 		rt.Handle(http.MethodGet, ropts.healthPath(), health)
 	}
+	tel, twarns, err := newTelemetry(cfg)
+	errs.Append(cfg.ExtraConfig.Path, err)
+	warns = append(warns, twarns...)
 	client := newHTTPClient(cfg.HTTPClient)
-	g := &Gateway{cfg: cfg, logger: opts.Logger, drain: cfg.MaxShutdownWaitTime}
-	g.closers = append(g.closers, client.CloseIdleConnections)
+	g := &Gateway{cfg: cfg, logger: opts.Logger, drain: cfg.MaxShutdownWaitTime, tel: tel}
+	g.closers = append(g.closers, client.CloseIdleConnections, lambda.CloseIdleConnections)
 	userAgent := "lambdagate/" + opts.Version
 
 	for _, e := range cfg.Endpoints {
@@ -93,7 +105,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 		}
 		backends := make([]proxy.Proxy, 0, len(e.Backend))
 		for _, b := range e.Backend {
-			p, err := backend.Build(backend.Spec{
+			p, err := backend.BuildKinds(backend.Spec{
 				Service:        cfg,
 				Endpoint:       e,
 				Backend:        b,
@@ -101,7 +113,8 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 				LocalLambdaURL: opts.LocalLambdaURL,
 				HTTPClient:     client,
 				Sequential:     popts.Sequential,
-			}, opts.Factories)
+				Telemetry:      tel,
+			}, opts.Kinds)
 			if err != nil {
 				errs.Append(b.JSONPath, err)
 				continue
@@ -130,7 +143,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 			errs.Append(e.JSONPath, err)
 			continue
 		}
-		rt.Handle(e.Method, e.Path, h)
+		rt.Handle(e.Method, e.Path, tel.Endpoint(e.Method, e.Path, h))
 	}
 	warns = append(warns, unusedNamespaces(cfg)...)
 	if len(errs) > 0 {
@@ -140,10 +153,19 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 	return g, warns, nil
 }
 
-// DefaultFactories lists the kinds of backend lambdagate knows, in the
-// order they are tried: those claimed by a namespace first, HTTP last.
+// DefaultKinds lists the kinds of backend lambdagate knows, in the order
+// they are tried: those claimed by a namespace first, HTTP last.
+func DefaultKinds() []backend.Kind {
+	return append(extraKinds(), backend.Kind{Name: "http", Factory: httpbackend.Factory})
+}
+
+// DefaultFactories lists the factories of DefaultKinds, in order.
 func DefaultFactories() []backend.Factory {
-	return append(extraFactories(), httpbackend.Factory)
+	var fs []backend.Factory
+	for _, k := range DefaultKinds() {
+		fs = append(fs, k.Factory)
+	}
+	return fs
 }
 
 // sequentialNeeds lists, per backend, the {respN_field} params that later
@@ -258,6 +280,10 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 			MaxVersion:   tlsVersion(t.MaxVersion),
 		}
 		scheme = "https"
+	}
+	if err := g.startTelemetry(); err != nil {
+		ln.Close()
+		return err
 	}
 	g.logger.Info("listening", "url", scheme+"://"+ln.Addr().String(), "endpoints", len(g.cfg.Endpoints))
 

@@ -257,7 +257,7 @@ func (d *otelDecoder) exporters(o *OTelOptions, raw json.RawMessage) {
 			continue
 		}
 		name(p, oj.Name)
-		if isNull(oj.DisableMetrics) || !isOff(oj.DisableMetrics) {
+		if string(bytes.TrimSpace(oj.DisableMetrics)) != "true" {
 			// Metrics over OTLP are not implemented: say so unless
 			// the file already turned them off.
 			d.warns = append(d.warns, config.Join(p, "disable_metrics")+": metrics are not exported over OTLP by lambdagate (traces are): scrape the Prometheus exporter, and set \"disable_metrics\": true to say so")

@@ -19,9 +19,13 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/lambdagate/lambdagate/backend"
 	"github.com/lambdagate/lambdagate/config"
 	"github.com/lambdagate/lambdagate/proxy"
+	"github.com/lambdagate/lambdagate/telemetry"
 )
 
 // maxErrorBody bounds how much of an error reply is kept.
@@ -115,6 +119,9 @@ func (t *transport) call(ctx context.Context, req *proxy.Request) (*proxy.Respon
 		return nil, fmt.Errorf("backend %s: building the request to %s: %w", t.name, host, err)
 	}
 	hreq.Header = t.headers(req.Headers)
+	// The call's span (when telemetry is on) continues in the backend:
+	// traceparent, tracestate and baggage, W3C.
+	telemetry.InjectHTTP(ctx, hreq.Header)
 	if h := hreq.Header.Get("Host"); h != "" {
 		hreq.Host = h
 		hreq.Header.Del("Host")
@@ -122,6 +129,9 @@ func (t *transport) call(ctx context.Context, req *proxy.Request) (*proxy.Respon
 	resp, err := t.client.Do(hreq)
 	if err != nil {
 		return nil, fmt.Errorf("backend %s: calling %s: %w", t.name, host, cleanURLError(err))
+	}
+	if span := trace.SpanFromContext(ctx); span.IsRecording() {
+		span.SetAttributes(attribute.String(telemetry.AttrServerAddress, hreq.URL.Host), attribute.Int(telemetry.AttrStatus, resp.StatusCode))
 	}
 	rc, err := decompress(resp)
 	if err != nil {
@@ -194,6 +204,7 @@ func headerFilter(allowed []string) func(http.Header) http.Header {
 	}
 	keep := map[string]bool{
 		"X-Forwarded-For": true, "X-Forwarded-Host": true, "X-Forwarded-Via": true, "User-Agent": true,
+		"X-Request-Id": true,
 	}
 	for _, a := range allowed {
 		if a == "*" {

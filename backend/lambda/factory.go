@@ -106,7 +106,9 @@ func newFactory(hooks *factoryHooks) backend.Factory {
 			backoff = hooks.backoff
 		}
 		if s.paramName != "" && s.allowed == nil {
-			logger.Warn("lambda backend takes its function from the path with no allowed_functions: any function the gateway's credentials can invoke may be called; list the allowed names (globs work)", "backend", b.JSONPath, "placeholder", s.paramName)
+			if spec.Warn != nil {
+				spec.Warn(fmt.Sprintf("%s: the function comes from the path placeholder {%s} with no allowed_functions: a client may call any function the gateway's credentials can invoke; list the allowed names (globs work)", config.Join(base, "function_param_name"), s.paramName))
+			}
 		}
 
 		t := &transport{

@@ -157,7 +157,7 @@ func serve(h http.Handler, cs func(net.Conn, http.ConnState)) string {
 	return "http://" + ln.Addr().String()
 }
 
-var listening = regexp.MustCompile(`listening.*?url"?[=:]"?(https?://[^ "]+)`)
+var listening = regexp.MustCompile(`(?:msg=listening|"msg":"listening").*?url"?[=:]"?(https?://[^ "]+)`)
 
 func startGateway(bin, cfg string) (*exec.Cmd, string) {
 	cmd := exec.Command(bin, "run", "-c", cfg)

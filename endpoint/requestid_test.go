@@ -1,0 +1,90 @@
+package endpoint
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lambdagate/lambdagate/config"
+	"github.com/lambdagate/lambdagate/proxy"
+)
+
+func TestRequestID(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, client string
+		kept         bool
+	}{
+		{"passed through", "abc-123", true},
+		{"generated when absent", "", false},
+		{"generated for a space", "a b", false},
+		{"generated for a control character", "a\x01", false},
+		{"generated past 128 bytes", strings.Repeat("x", 129), false},
+		{"128 bytes kept", strings.Repeat("x", 128), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rec := &recorder{resp: okData(`{}`)}
+			do := build(t, setup{}, rec)
+			r := httptest.NewRequest("GET", "/test", nil)
+			if tt.client != "" {
+				r.Header.Set("X-Request-Id", tt.client)
+			}
+			w := do(r)
+			id := w.Header().Get("X-Request-Id")
+			if tt.kept && id != tt.client {
+				t.Errorf("client got id %q, want %q", id, tt.client)
+			}
+			if !tt.kept && (len(id) != 32 || id == tt.client || !validRequestID(id)) {
+				t.Errorf("generated id %q", id)
+			}
+			if got := rec.got.Headers.Get("X-Request-Id"); got != id {
+				t.Errorf("backend got id %q, client %q", got, id)
+			}
+		})
+	}
+	if a, b := newRequestID(), newRequestID(); a == b {
+		t.Errorf("two generated ids are both %q", a)
+	}
+}
+
+func TestAccessLogFailedBackends(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&buf, nil))
+	failure := &proxy.MergeError{Errs: []error{&proxy.BackendFailure{Backend: "endpoints[0].backend[1]", Err: errors.New("down")}}}
+	partial := func() *proxy.Response {
+		r := okData(`{"a":1}`)()
+		r.IsComplete = false
+		return r
+	}
+	h, _ := New(Options{
+		Endpoint: &config.Endpoint{Method: "GET", Path: "/m", Timeout: time.Second, OutputEncoding: "json"},
+		Pipeline: (&recorder{resp: partial, err: failure}).pipeline, Backends: 2, Logger: logger,
+	})
+	r := httptest.NewRequest("GET", "/m", nil)
+	r.Header.Set("X-Request-Id", "req-7")
+	h(httptest.NewRecorder(), r, nil)
+	var line map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(l), &m) == nil && m["msg"] == "request" {
+			line = m
+		}
+	}
+	if line == nil {
+		t.Fatalf("no access-log line in %s", buf.String())
+	}
+	if line["request_id"] != "req-7" || line["complete"] != false || line["outcome"] != "partial" {
+		t.Errorf("access log = %v", line)
+	}
+	if fb, _ := json.Marshal(line["failed_backends"]); string(fb) != `["endpoints[0].backend[1]"]` {
+		t.Errorf("failed_backends = %s", fb)
+	}
+}
