@@ -1,0 +1,117 @@
+package e2e
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// readmeCall is one `$ curl ...` of the README's quickstart and the output
+// it shows.
+type readmeCall struct {
+	method, url, body string
+	want              string
+}
+
+// readmeCalls reads the calls between the quickstart-calls markers of the
+// README.
+func readmeCalls(t *testing.T) []readmeCall {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	start := strings.Index(s, "<!-- quickstart-calls: begin -->")
+	end := strings.Index(s, "<!-- quickstart-calls: end -->")
+	if start < 0 || end < start {
+		t.Fatal("README.md has no quickstart-calls section")
+	}
+	var calls []readmeCall
+	var cur *readmeCall
+	for _, line := range strings.Split(s[start:end], "\n") {
+		switch {
+		case strings.HasPrefix(line, "$ curl "):
+			calls = append(calls, parseCurl(t, strings.TrimPrefix(line, "$ curl ")))
+			cur = &calls[len(calls)-1]
+		case cur != nil && line != "" && !strings.HasPrefix(line, "```"):
+			cur.want += line
+		}
+	}
+	if len(calls) == 0 {
+		t.Fatal("no calls found in the README's quickstart section")
+	}
+	return calls
+}
+
+var curlArg = regexp.MustCompile(`'[^']*'|\S+`)
+
+// parseCurl understands the curl flags the README uses: -s, -X, -d.
+func parseCurl(t *testing.T, args string) readmeCall {
+	t.Helper()
+	c := readmeCall{method: "GET"}
+	words := curlArg.FindAllString(args, -1)
+	for i := 0; i < len(words); i++ {
+		w := strings.Trim(words[i], "'")
+		switch w {
+		case "-s":
+		case "-X":
+			i++
+			c.method = words[i]
+		case "-d":
+			i++
+			c.body = strings.Trim(words[i], "'")
+			if c.method == "GET" {
+				c.method = "POST"
+			}
+		default:
+			if strings.HasPrefix(w, "-") {
+				t.Fatalf("README curl flag %q is not understood by this test", w)
+			}
+			c.url = w
+		}
+	}
+	return c
+}
+
+// TestQuickstart runs what the README's first command runs (the quickstart
+// config with its functions on the local runtime) and makes the README's
+// calls, expecting the answers the README shows.
+func TestQuickstart(t *testing.T) {
+	t.Parallel()
+	// The config merges the gateway's own health check at port 8080; run it
+	// on a free port and point that backend there.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	ln.Close()
+	b, err := os.ReadFile(filepath.Join("..", "examples", "quickstart", "krakend.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.ReplaceAll(string(b), "127.0.0.1:8080", "127.0.0.1:"+port)
+	gw := startGateway(t, cfg, "--functions", filepath.Join("..", "examples", "quickstart", "functions"), "--port", port)
+	for _, c := range readmeCalls(t) {
+		url := strings.Replace(c.url, "localhost:8080", strings.TrimPrefix(gw.URL, "http://"), 1)
+		if !strings.HasPrefix(url, "http") {
+			url = "http://" + url
+		}
+		r := do(t, c.method, url, c.body, nil)
+		got := strings.TrimRight(r.Body, "\n")
+		if strings.HasPrefix(c.want, "{") {
+			if !jsonEqual(t, got, c.want) {
+				t.Errorf("%s %s: got %s, README shows %s", c.method, c.url, got, c.want)
+			}
+			continue
+		}
+		if got != c.want {
+			t.Errorf("%s %s: got %q, README shows %q", c.method, c.url, got, c.want)
+		}
+	}
+}
