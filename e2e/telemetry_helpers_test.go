@@ -22,7 +22,7 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-var metricsURLRe = regexp.MustCompile(`prometheus metrics served.*?url"?[=:]"?(http://[^ "]+)`)
+var metricsURLRe = regexp.MustCompile(`prometheus metrics served.*?url"?[=:]"?(http://[^\s"]+)`)
 
 // metricsURL waits for the gateway's Prometheus exporter to be served and
 // returns its URL.
@@ -225,4 +225,3 @@ func mustEqualAttrs(t *testing.T, what string, span receivedSpan, want map[strin
 		}
 	}
 }
-

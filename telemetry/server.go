@@ -82,7 +82,7 @@ func (e *endpointInst) serve(w http.ResponseWriter, r *http.Request, params []st
 	start := time.Now()
 	ctx := r.Context()
 	t.inst.inFlight.Add(ctx, 1, e.inFlight...)
-	if t.prop != nil {
+	if t.prop != nil && hasTraceContext(r.Header) {
 		ctx = t.prop.Extract(ctx, propagation.HeaderCarrier(r.Header))
 	}
 	var span trace.Span
@@ -125,6 +125,13 @@ func (e *endpointInst) serve(w http.ResponseWriter, r *http.Request, params []st
 	}()
 	e.h(sw, r, params)
 	done = true
+}
+
+// hasTraceContext reports whether a request carries W3C trace context or
+// baggage. Looking the canonical keys up first spares the propagator's
+// own lookups, which canonicalize (and allocate) on every request.
+func hasTraceContext(h http.Header) bool {
+	return len(h["Traceparent"]) > 0 || len(h["Baggage"]) > 0
 }
 
 var writerPool = sync.Pool{New: func() any { return new(statusWriter) }}

@@ -13,8 +13,6 @@
 package main
 
 import (
-	"bufio"
-	"context"
 	"flag"
 	"fmt"
 	"net"
@@ -157,45 +155,31 @@ func serve(h http.Handler, cs func(net.Conn, http.ConnState)) string {
 	return "http://" + ln.Addr().String()
 }
 
-var listening = regexp.MustCompile(`(?:msg=listening|"msg":"listening").*?url"?[=:]"?(https?://[^ "]+)`)
-
+// startGateway runs the gateway on a free loopback port and waits until its
+// health check answers. Its logs go to stderr.
 func startGateway(bin, cfg string) (*exec.Cmd, string) {
-	cmd := exec.Command(bin, "run", "-c", cfg)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	check(err)
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	ln.Close()
+	cmd := exec.Command(bin, "run", "-c", cfg, "--port", port)
 	cmd.Env = append(os.Environ(), "AWS_EC2_METADATA_DISABLED=true",
 		"AWS_ACCESS_KEY_ID=AKIDBENCH", "AWS_SECRET_ACCESS_KEY=bench-secret", "AWS_REGION=us-east-1")
-	stderr, err := cmd.StderrPipe()
-	check(err)
-	cmd.Stdout = os.Stdout
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	check(cmd.Start())
-	lines := make(chan string)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	for {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				fatal("gateway exited before listening")
+	url := "http://127.0.0.1:" + port
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		resp, err := http.Get(url + "/__health")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return cmd, url
 			}
-			if m := listening.FindStringSubmatch(l); m != nil {
-				go func() {
-					for l := range lines {
-						fmt.Fprintln(os.Stderr, "gateway:", l)
-					}
-				}()
-				return cmd, m[1]
-			}
-			fmt.Fprintln(os.Stderr, "gateway:", l)
-		case <-ctx.Done():
-			fatal("gateway did not listen within 30s")
 		}
 	}
+	cmd.Process.Kill()
+	fatal("gateway did not answer its health check within 30s")
+	return nil, ""
 }
 
 type result struct {
@@ -206,7 +190,7 @@ type result struct {
 
 var (
 	rpsRe    = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
-	pctRe    = regexp.MustCompile(`(?m)^\s+(50|99)\.000%\s+([0-9.]+)(us|ms|s)`)
+	pctRe    = regexp.MustCompile(`(?m)^\s+(50|99)%\s+([0-9.]+)(us|ms|s)`)
 	non2xxRe = regexp.MustCompile(`Non-2xx or 3xx responses:\s+(\d+)`)
 )
 
