@@ -36,6 +36,11 @@ type Spec struct {
 	// HTTPClient is the shared client for HTTP calls, tuned from the
 	// service's settings.
 	HTTPClient *http.Client
+	// PassThrough says the backend's JSON object replies may reach the
+	// client as they came, undecoded (Response.Raw): the backend is its
+	// endpoint's only one, nothing shapes its data and the endpoint writes
+	// JSON. Transports that decode replies themselves honour it too.
+	PassThrough bool
 	// Warn records a start-up warning about this backend (an option that
 	// works but is risky, say); `lambdagate check` prints it and `run`
 	// logs it. Nil means warnings are dropped.
@@ -116,7 +121,7 @@ func BuildKinds(spec Spec, kinds []Kind) (proxy.Proxy, error) {
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	p := proxy.NewDecodeStage(decode)(transport)
+	p := proxy.NewDecodeStage(decode, spec.PassThrough)(transport)
 	p = proxy.NewShapeStage(proxy.Shape{
 		Target:  b.Target,
 		Allow:   b.Allow,

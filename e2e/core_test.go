@@ -270,7 +270,7 @@ func TestCoreBehaviour(t *testing.T) {
 			exact("short and stout"), header("X-Brew", "oolong"), header("Content-Type", "text/x-tea"),
 		}},
 		{name: "gzip decoded", path: "/gzip", status: 200, checks: []check{body(`{"zipped":"yes"}`)}},
-		{name: "numbers kept exactly", path: "/numbers", status: 200, checks: []check{exact(`{"e":1e400,"f":1.10,"i":9007199254740993}`)}},
+		{name: "numbers kept exactly; a single unshaped backend passes through as written", path: "/numbers", status: 200, checks: []check{exact(`{"f":1.10,"e":1e400,"i":9007199254740993}`)}},
 		{name: "cache_ttl on a complete response", path: "/cached", status: 200, checks: []check{header("Cache-Control", "public, max-age=300")}},
 		{name: "no Cache-Control on a partial response", path: "/cached-partial", status: 200, checks: []check{
 			header("Cache-Control", ""), header("X-Krakend-Completed", "false"),

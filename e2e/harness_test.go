@@ -102,6 +102,13 @@ var listeningRe = regexp.MustCompile(`(?:msg=listening|"msg":"listening").*?url"
 // ends.
 func startGateway(t *testing.T, configJSON string, extraArgs ...string) *gatewayProc {
 	t.Helper()
+	return startGatewayEnv(t, nil, configJSON, extraArgs...)
+}
+
+// startGatewayEnv is startGateway with the process's environment: env
+// (KEY=value entries) when not nil, else the test's.
+func startGatewayEnv(t *testing.T, env []string, configJSON string, extraArgs ...string) *gatewayProc {
+	t.Helper()
 	var cfg map[string]any
 	if err := json.Unmarshal([]byte(configJSON), &cfg); err != nil {
 		t.Fatalf("test config is not JSON: %v", err)
@@ -118,6 +125,7 @@ func startGateway(t *testing.T, configJSON string, extraArgs ...string) *gateway
 	g := &gatewayProc{logs: &syncBuffer{}, done: make(chan struct{})}
 	g.cmd = exec.Command(binary, args...)
 	g.cmd.Stdout, g.cmd.Stderr = g.logs, g.logs
+	g.cmd.Env = env
 	if err := g.cmd.Start(); err != nil {
 		t.Fatalf("starting lambdagate: %v", err)
 	}

@@ -219,6 +219,11 @@ func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, int)
 		return nil, 0
 	}
 	if r.ContentLength > h.opts.MaxBodyBytes {
+		// The body is never read: close the connection after the 413.
+		// Without this, net/http reads a small unread rest (up to 256 KiB)
+		// before writing the status, so a client that waits for the
+		// answer before sending its body would wait until read_timeout.
+		w.Header().Set("Connection", "close")
 		return nil, http.StatusRequestEntityTooLarge
 	}
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes))
@@ -227,6 +232,9 @@ func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, int)
 		if errors.As(err, &tooLarge) {
 			return nil, http.StatusRequestEntityTooLarge
 		}
+		// A body cut short (read_timeout, a client gone): the rest is not
+		// worth waiting for either.
+		w.Header().Set("Connection", "close")
 		return nil, http.StatusBadRequest
 	}
 	return b, 0

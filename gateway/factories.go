@@ -8,5 +8,5 @@ import (
 // extraKinds lists the kinds of backend claimed by a namespace, tried
 // before HTTP.
 func extraKinds() []backend.Kind {
-	return []backend.Kind{{Name: "lambda", Factory: lambda.Factory, Target: lambdaTarget}}
+	return []backend.Kind{{Name: "lambda", Factory: lambda.Factory, Target: lambda.Target}}
 }

@@ -113,6 +113,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 				LocalLambdaURL: opts.LocalLambdaURL,
 				HTTPClient:     client,
 				Sequential:     popts.Sequential,
+				PassThrough:    passThrough(e, b),
 				Telemetry:      tel,
 			}, opts.Kinds)
 			if err != nil {
@@ -135,6 +136,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 			Pipeline:         pipeline,
 			Backends:         len(backends),
 			ReturnErrorMsg:   ropts.ReturnErrorMsg,
+			MaxBodyBytes:     maxBodyBytes(ropts, popts),
 			UserAgent:        userAgent,
 			Logger:           opts.Logger,
 			DisableAccessLog: ropts.DisableAccessLog,
@@ -224,7 +226,8 @@ func health(w http.ResponseWriter, _ *http.Request, _ []string) {
 }
 
 // recoverPanics turns a panic in a request's path into a 500 for that
-// request, logged with its stack; the server goes on serving.
+// request, logged with its request id and stack; the server goes on
+// serving.
 func recoverPanics(next http.Handler, logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
@@ -235,7 +238,14 @@ func recoverPanics(next http.Handler, logger *slog.Logger) http.Handler {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			logger.Error("panic serving a request", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			// The endpoint sets the request id on the response before
+			// anything can panic; a panic before it (in the router) has
+			// only the client's.
+			id := w.Header().Get("X-Request-Id")
+			if id == "" {
+				id = r.Header.Get("X-Request-Id")
+			}
+			logger.Error("panic serving a request", "method", r.Method, "path", r.URL.Path, "request_id", id, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			w.WriteHeader(http.StatusInternalServerError)
 		}()
 		next.ServeHTTP(w, r)
@@ -328,4 +338,16 @@ func tlsVersion(v string) uint16 {
 		return tls.VersionTLS13
 	}
 	return tls.VersionTLS12
+}
+
+// passThrough decides whether a backend's JSON object replies may reach the
+// client undecoded: it must be its endpoint's only backend, with nothing to
+// shape, decoded as JSON, on an endpoint that writes JSON. Anything else
+// needs the data decoded.
+func passThrough(e *config.Endpoint, b *config.Backend) bool {
+	return len(e.Backend) == 1 &&
+		e.OutputEncoding == "json" &&
+		(b.Encoding == "json" || b.Encoding == "safejson") &&
+		!b.IsCollection &&
+		b.Target == "" && len(b.Allow) == 0 && len(b.Deny) == 0 && len(b.Mapping) == 0 && b.Group == ""
 }

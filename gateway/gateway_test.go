@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -310,11 +311,11 @@ func TestPanicRecovered(t *testing.T) {
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != 200 || string(b) != `{"ok":true}` {
+		if resp.StatusCode != 200 || string(b) != `{"ok": true}` {
 			t.Errorf("after panic %d: %d %s", i, resp.StatusCode, b)
 		}
 	}
-	if !strings.Contains(logs.String(), `msg="panic serving a request" method=GET path=/panic panic=boom stack=`) {
+	if !regexp.MustCompile(`msg="panic serving a request" method=GET path=/panic request_id=[0-9a-f]{32} panic=boom stack=`).MatchString(logs.String()) {
 		t.Errorf("panic not logged:\n%s", logs.String())
 	}
 }
@@ -366,7 +367,7 @@ func TestServeGraceful(t *testing.T) {
 	<-started
 	cancel()
 	r := <-got
-	if r.err != nil || r.status != 200 || r.body != `{"done":true}` {
+	if r.err != nil || r.status != 200 || r.body != `{"done": true}` {
 		t.Errorf("in-flight request: %d %q %v", r.status, r.body, r.err)
 	}
 	select {

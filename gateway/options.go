@@ -31,6 +31,10 @@ type RouterOptions struct {
 	// HideVersionHeader is accepted for compatibility: lambdagate sends no
 	// version header.
 	HideVersionHeader bool `json:"hide_version_header"`
+	// MaxPayload bounds every endpoint's request body, in bytes (default
+	// endpoint.DefaultMaxBodyBytes, Lambda's 6 MiB); an endpoint's
+	// proxy.max_payload overrides it. Larger bodies get 413.
+	MaxPayload *int64 `json:"max_payload"`
 
 	// Accepted, not implemented: warned about when set.
 	AutoOptions            json.RawMessage `json:"auto_options"`
@@ -68,10 +72,14 @@ func decodeRouterOptions(x *config.ExtraConfig) (RouterOptions, []string, error)
 			warns = append(warns, fmt.Sprintf("%s: not supported by lambdagate, ignored", config.Join(path, name)))
 		}
 	}
+	var errs config.Errors
 	if o.HealthPath != "" && o.HealthPath[0] != '/' {
-		return o, warns, &config.Error{Path: config.Join(path, "health_path"), Msg: fmt.Sprintf("%q must start with /", o.HealthPath)}
+		errs.Add(config.Join(path, "health_path"), "%q must start with /", o.HealthPath)
 	}
-	return o, warns, nil
+	if o.MaxPayload != nil && *o.MaxPayload <= 0 {
+		errs.Add(config.Join(path, "max_payload"), "must be a number of bytes above zero, got %d", *o.MaxPayload)
+	}
+	return o, warns, errs.Err()
 }
 
 func (o RouterOptions) routerOptions() router.Options {
@@ -100,6 +108,9 @@ type ProxyOptions struct {
 	Static        json.RawMessage `json:"static"`
 	FlatmapFilter json.RawMessage `json:"flatmap_filter"`
 	Combiner      json.RawMessage `json:"combiner"`
+	// MaxPayload bounds this endpoint's request body, in bytes, overriding
+	// the service's router.max_payload.
+	MaxPayload *int64 `json:"max_payload"`
 }
 
 // ProxyNamespace is the extra_config key of ProxyOptions.
@@ -117,7 +128,23 @@ func decodeProxyOptions(e *config.Endpoint) (ProxyOptions, error) {
 			errs.Add(config.Join(path, name), "is not supported by lambdagate yet; remove it (ignoring it would change the responses)")
 		}
 	}
+	if o.MaxPayload != nil && *o.MaxPayload <= 0 {
+		errs.Add(config.Join(path, "max_payload"), "must be a number of bytes above zero, got %d", *o.MaxPayload)
+	}
 	return o, errs.Err()
+}
+
+// maxBodyBytes is an endpoint's request body limit: its proxy.max_payload,
+// else the service's router.max_payload, else 0 (the endpoint package's
+// default).
+func maxBodyBytes(r RouterOptions, p ProxyOptions) int64 {
+	switch {
+	case p.MaxPayload != nil:
+		return *p.MaxPayload
+	case r.MaxPayload != nil:
+		return *r.MaxPayload
+	}
+	return 0
 }
 
 // newHTTPClient builds the client shared by HTTP backends from the

@@ -2,11 +2,8 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
-	"github.com/lambdagate/lambdagate/backend"
-	"github.com/lambdagate/lambdagate/backend/lambda"
 	"github.com/lambdagate/lambdagate/config"
 	"github.com/lambdagate/lambdagate/telemetry"
 )
@@ -49,23 +46,8 @@ func (g *Gateway) startTelemetry() error {
 	return nil
 }
 
-// lambdaTarget is the telemetry target of a Lambda backend: its
-// function_name, or {param} when the function comes from the path
-// parameter function_param_name (never the client's value: labels stay
-// bounded). The Lambda transport may replace it with its own.
-func lambdaTarget(spec backend.Spec) string {
-	x := &spec.Backend.ExtraConfig
-	raw, ok := x.Raw(lambda.Namespace)
-	if !ok {
-		raw, _ = x.Raw(lambda.LegacyNamespace)
-	}
-	var o struct {
-		FunctionName      string `json:"function_name"`
-		FunctionParamName string `json:"function_param_name"`
-	}
-	json.Unmarshal(raw, &o)
-	if o.FunctionName == "" && o.FunctionParamName != "" {
-		return "{" + o.FunctionParamName + "}"
-	}
-	return o.FunctionName
-}
+// Telemetry returns the gateway's OpenTelemetry set-up, nil when the
+// configuration has no "telemetry/opentelemetry" namespace: the local
+// Lambda runtime started with the gateway records its metrics with its
+// meter.
+func (g *Gateway) Telemetry() *telemetry.Telemetry { return g.tel }

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -30,4 +31,21 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// maxTraceHeader bounds an X-Amzn-Trace-Id taken from a caller.
+const maxTraceHeader = 256
+
+// validTraceHeader reports whether h can be passed to a function as its
+// trace: an X-Ray header (Root=...) of printable ASCII, bounded.
+func validTraceHeader(h string) bool {
+	if len(h) > maxTraceHeader || !strings.HasPrefix(h, "Root=") {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		if h[i] <= ' ' || h[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
 }

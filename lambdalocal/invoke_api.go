@@ -44,6 +44,11 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 	p := s.pools[fn.name]
 	inv := newInvocation(fn, payload, s.functionARN(fn.name, req.qualifier))
 	inv.clientContext = req.clientContext
+	if th := r.Header.Get("X-Amzn-Trace-Id"); validTraceHeader(th) {
+		// The caller's trace (the gateway's, an SDK's with X-Ray on) reaches
+		// the function in Lambda-Runtime-Trace-Id, as in Lambda.
+		inv.traceID = th
+	}
 
 	switch req.invocationType {
 	case invokeDryRun:
@@ -61,6 +66,7 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if !p.tryAcquire() {
+		p.refusedInvocation()
 		s.logger.Warn("invocation refused: every process of the function is busy (raise concurrency in its function.json)",
 			"function", fn.name, "concurrency", fn.concurrency)
 		errTooManyRequests("ReservedFunctionConcurrentInvocationLimitExceeded",
@@ -124,6 +130,7 @@ func (s *Server) enqueue(p *pool, inv *invocation) *apiError {
 	}
 	if s.events.Add(1) > maxQueuedEvents {
 		s.events.Add(-1)
+		p.refusedInvocation()
 		return errTooManyRequests("ConcurrentInvocationLimitExceeded",
 			"Rate Exceeded. (more than "+strconv.Itoa(maxQueuedEvents)+" Event invocations are waiting)")
 	}
@@ -131,9 +138,13 @@ func (s *Server) enqueue(p *pool, inv *invocation) *apiError {
 	go func() {
 		defer s.bg.Done()
 		defer s.events.Add(-1)
-		if err := p.acquire(s.ctx); err != nil {
-			s.logger.Warn("Event invocation dropped at shutdown", "function", inv.fn.name, "request_id", inv.id)
-			return
+		if !p.tryAcquire() {
+			// Every process is busy: the invocation waits its turn.
+			p.queuedEvent()
+			if err := p.acquire(s.ctx); err != nil {
+				s.logger.Warn("Event invocation dropped at shutdown", "function", inv.fn.name, "request_id", inv.id)
+				return
+			}
 		}
 		defer p.release()
 		res, err := p.invoke(inv)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -17,6 +18,8 @@ type pool struct {
 	fn    *function
 	srv   *Server
 	slots chan struct{}
+	// metrics is nil until Server.Instrument.
+	metrics atomic.Pointer[poolMetrics]
 
 	mu     sync.Mutex
 	idle   []*sandbox // most recently used last
@@ -107,6 +110,7 @@ func (p *pool) get(inv *invocation) (*sandbox, error) {
 		p.live[sb] = struct{}{}
 	}
 	p.mu.Unlock()
+	p.coldStart()
 	return sb, nil
 }
 

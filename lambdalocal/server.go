@@ -14,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"go.opentelemetry.io/otel/metric"
 )
 
 // DefaultIdleTimeout is how long a warm function process waits for work
@@ -48,6 +50,11 @@ type Options struct {
 	// AWS_DEFAULT_REGION) and ARNs carry. Default: the host's AWS_REGION or
 	// AWS_DEFAULT_REGION, else us-east-1.
 	Region string
+
+	// Meter, when set, records the runtime's metrics (cold starts, warm
+	// processes, queued and refused invocations, by function; see
+	// Server.Instrument). Nil: no metrics, at no cost.
+	Meter metric.Meter
 }
 
 // maxQueuedEvents bounds the Event invocations waiting or running at once;
@@ -73,10 +80,11 @@ type Server struct {
 	ctx    context.Context // ends at Close: stops queued events and the reaper
 	cancel context.CancelFunc
 
-	mu      sync.Mutex // guards closing and bg.Add
-	closing bool
-	bg      sync.WaitGroup // serve loop, reaper, Event invocations
-	events  atomic.Int64   // Event invocations queued or running
+	mu         sync.Mutex // guards closing, bg.Add and metricsReg
+	closing    bool
+	metricsReg metric.Registration // the warm processes' callback, once instrumented
+	bg         sync.WaitGroup      // serve loop, reaper, Event invocations
+	events     atomic.Int64        // Event invocations queued or running
 
 	closeOnce sync.Once
 	closeErr  error
@@ -129,6 +137,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		s.pools[fn.name] = newPool(s, fn)
 	}
 	slices.Sort(s.names)
+	if err := s.Instrument(opts.Meter); err != nil {
+		return nil, fmt.Errorf("lambdalocal: creating the metrics: %w", err)
+	}
 
 	addr := cmp.Or(opts.Addr, "127.0.0.1:0")
 	ln, err := net.Listen("tcp", addr)
@@ -179,6 +190,7 @@ func (s *Server) Close(ctx context.Context) error {
 		s.mu.Lock()
 		s.closing = true
 		s.mu.Unlock()
+		s.unregisterMetrics()
 		s.cancel()
 		shutdown := make(chan error, 1)
 		go func() { shutdown <- s.http.Shutdown(ctx) }()

@@ -124,10 +124,19 @@ func kindOf(v any) string {
 // MaxBodyBytes bounds how much of a backend body the decoding stage reads.
 const MaxBodyBytes = 64 << 20
 
+// JSONObject reports whether body is one valid JSON object (surrounding
+// white space allowed): what the pass-through path may send as it is.
+func JSONObject(body []byte) bool {
+	t := bytes.TrimSpace(body)
+	return len(t) > 1 && t[0] == '{' && json.Valid(t)
+}
+
 // NewDecodeStage returns a Middleware that reads the Body of the response
 // of next and decodes it into Data with decode. A nil decode leaves the
-// Body as it is (no-op encoding).
-func NewDecodeStage(decode DecodeFunc) Middleware {
+// Body as it is (no-op encoding). With passThrough, a body that is a JSON
+// object is validated and kept in Raw instead of being decoded (see
+// Response.Raw); anything else is decoded as usual.
+func NewDecodeStage(decode DecodeFunc, passThrough bool) Middleware {
 	return func(next Proxy) Proxy {
 		if decode == nil {
 			return next
@@ -145,6 +154,10 @@ func NewDecodeStage(decode DecodeFunc) Middleware {
 			}
 			if len(body) > MaxBodyBytes {
 				return nil, fmt.Errorf("backend body is larger than %d bytes", MaxBodyBytes)
+			}
+			if passThrough && JSONObject(body) {
+				resp.Raw = body
+				return resp, err
 			}
 			data, derr := decode(body)
 			if derr != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -103,7 +104,7 @@ func TestDecodeStage(t *testing.T) {
 	t.Parallel()
 	dec, _ := DecoderFor("json", false)
 	body := &closeCounter{Reader: strings.NewReader(`{"n": 10.0}`)}
-	p := NewDecodeStage(dec)(func(context.Context, *Request) (*Response, error) {
+	p := NewDecodeStage(dec, false)(func(context.Context, *Request) (*Response, error) {
 		return &Response{Body: body, IsComplete: true, Metadata: Metadata{StatusCode: 201}}, nil
 	})
 	resp, err := p(context.Background(), &Request{})
@@ -115,7 +116,7 @@ func TestDecodeStage(t *testing.T) {
 	}
 
 	bad := &closeCounter{Reader: strings.NewReader(`[`)}
-	p = NewDecodeStage(dec)(func(context.Context, *Request) (*Response, error) {
+	p = NewDecodeStage(dec, false)(func(context.Context, *Request) (*Response, error) {
 		return &Response{Body: bad, IsComplete: true}, nil
 	})
 	resp, err = p(context.Background(), &Request{})
@@ -125,7 +126,7 @@ func TestDecodeStage(t *testing.T) {
 
 	// no-op: the stage is the transport itself and the body is untouched.
 	raw := &closeCounter{Reader: strings.NewReader(`raw`)}
-	p = NewDecodeStage(nil)(func(context.Context, *Request) (*Response, error) {
+	p = NewDecodeStage(nil, false)(func(context.Context, *Request) (*Response, error) {
 		return &Response{Body: raw}, nil
 	})
 	resp, _ = p(context.Background(), &Request{})
@@ -138,9 +139,55 @@ func TestDecodeStagePassesErrors(t *testing.T) {
 	t.Parallel()
 	dec, _ := DecoderFor("json", false)
 	want := errors.New("boom")
-	p := NewDecodeStage(dec)(func(context.Context, *Request) (*Response, error) { return nil, want })
+	p := NewDecodeStage(dec, false)(func(context.Context, *Request) (*Response, error) { return nil, want })
 	resp, err := p(context.Background(), &Request{})
 	if resp != nil || err != want {
 		t.Errorf("got %v, %v; want nil, boom", resp, err)
+	}
+}
+
+func TestDecodeStagePassThrough(t *testing.T) {
+	t.Parallel()
+	dec, _ := DecoderFor(EncodingSafeJSON, false)
+	tests := []struct {
+		name, body string
+		wantRaw    bool
+		wantData   map[string]any
+	}{
+		{"object kept as written", `{"b": 1.50, "a": [1]}`, true, nil},
+		{"array decoded into a collection", `[1]`, false, map[string]any{"collection": []any{json.Number("1")}}},
+		{"scalar decoded into content", `"x"`, false, map[string]any{"content": "x"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := NewDecodeStage(dec, true)(func(context.Context, *Request) (*Response, error) {
+				return &Response{IsComplete: true, Body: io.NopCloser(strings.NewReader(tt.body))}, nil
+			})
+			resp, err := p(context.Background(), &Request{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.wantRaw {
+				if string(resp.Raw) != tt.body || resp.Data != nil {
+					t.Fatalf("Raw = %q, Data = %v; want the body untouched", resp.Raw, resp.Data)
+				}
+				d, err := resp.DecodedData()
+				if err != nil || d["b"] != json.Number("1.50") {
+					t.Errorf("DecodedData = %v, %v", d, err)
+				}
+				return
+			}
+			if resp.Raw != nil || !reflect.DeepEqual(resp.Data, tt.wantData) {
+				t.Errorf("Raw %q Data %v, want Data %v", resp.Raw, resp.Data, tt.wantData)
+			}
+		})
+	}
+	// Invalid JSON is an error, not passed through.
+	p := NewDecodeStage(dec, true)(func(context.Context, *Request) (*Response, error) {
+		return &Response{IsComplete: true, Body: io.NopCloser(strings.NewReader(`{"a":`))}, nil
+	})
+	if resp, err := p(context.Background(), &Request{}); err == nil {
+		t.Errorf("invalid JSON passed: %q", resp.Raw)
 	}
 }

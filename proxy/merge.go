@@ -72,6 +72,13 @@ func mergeResults(results []result) (*Response, error) {
 		if !r.resp.IsComplete {
 			complete = false
 		}
+		if r.resp.Data == nil && r.resp.Raw != nil {
+			// Pass-through is only chosen for single backends; decode in
+			// case a stage set it anyway.
+			if d, err := r.resp.DecodedData(); err == nil {
+				r.resp.Data = d
+			}
+		}
 		if r.resp.Data == nil {
 			continue
 		}

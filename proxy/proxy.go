@@ -90,6 +90,12 @@ type Response struct {
 	// IsComplete is false when a backend failed or was cut by the timeout
 	// and Data holds only what the others answered.
 	IsComplete bool
+	// Raw, when set, is the data as the backend wrote it: a JSON object,
+	// validated, standing for Data (which is then nil). Only the pass-through
+	// path sets it: a single backend with nothing to shape whose endpoint
+	// writes JSON, so that the bytes reach the client without being decoded
+	// and encoded again. Use DecodedData to read it as data.
+	Raw []byte
 	// Metadata carries the backend's status code and headers.
 	Metadata Metadata
 	// Body is the raw reply when the response was not decoded: transports
@@ -106,4 +112,13 @@ type Metadata struct {
 	StatusCode int
 	// Headers are the backend's response headers.
 	Headers http.Header
+}
+
+// DecodedData returns the response's data, decoding Raw when the
+// pass-through path left the data undecoded.
+func (r *Response) DecodedData() (map[string]any, error) {
+	if r.Data != nil || r.Raw == nil {
+		return r.Data, nil
+	}
+	return decodeJSONObject(r.Raw)
 }

@@ -214,6 +214,11 @@ func NewShapeStage(s Shape) Middleware {
 		}
 		return func(ctx context.Context, req *Request) (*Response, error) {
 			resp, err := next(ctx, req)
+			if resp != nil && resp.Data == nil && resp.Raw != nil {
+				if d, derr := resp.DecodedData(); derr == nil {
+					resp.Data, resp.Raw = d, nil
+				}
+			}
 			if resp != nil && resp.Data != nil {
 				resp.Data = shape(resp.Data)
 			}

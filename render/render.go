@@ -44,6 +44,13 @@ func New(encoding string) (Func, error) {
 const jsonType = "application/json; charset=utf-8"
 
 func writeJSON(w http.ResponseWriter, status int, resp *proxy.Response) {
+	if resp != nil && resp.Raw != nil {
+		// The pass-through path: a validated JSON object, sent as it came.
+		w.Header().Set("Content-Type", jsonType)
+		w.WriteHeader(status)
+		w.Write(resp.Raw)
+		return
+	}
 	var data map[string]any
 	if resp != nil {
 		data = resp.Data
@@ -65,12 +72,21 @@ func writeValue(w http.ResponseWriter, status int, v any) {
 	w.Write(b)
 }
 
+// dataOf returns resp's data, decoding a pass-through Raw if need be.
+func dataOf(resp *proxy.Response) map[string]any {
+	if resp == nil {
+		return nil
+	}
+	d, _ := resp.DecodedData()
+	return d
+}
+
 // writeJSONCollection writes the "collection" of the data as a JSON array
 // (an empty one when there is none).
 func writeJSONCollection(w http.ResponseWriter, status int, resp *proxy.Response) {
 	var v any = []any{}
 	if resp != nil {
-		if c, ok := resp.Data["collection"].([]any); ok {
+		if c, ok := dataOf(resp)["collection"].([]any); ok {
 			v = c
 		}
 	}
@@ -83,10 +99,11 @@ func writeString(w http.ResponseWriter, status int, resp *proxy.Response) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	var body []byte
 	if resp != nil {
-		if s, ok := resp.Data["content"].(string); ok {
+		data := dataOf(resp)
+		if s, ok := data["content"].(string); ok {
 			body = []byte(s)
-		} else if resp.Data != nil {
-			body, _ = json.Marshal(resp.Data)
+		} else if data != nil {
+			body, _ = json.Marshal(data)
 		}
 	}
 	w.WriteHeader(status)

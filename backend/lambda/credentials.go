@@ -37,7 +37,11 @@ const credentialProbeTimeout = 3 * time.Second
 // (its shared config, credential chain and endpoint rules) and returns a
 // lean signed invoker for them. Problems are config errors at their path.
 func buildInvoker(ctx context.Context, key invokerKey, paths errorPaths, logger *slog.Logger) (*sharedInvoker, error) {
-	client, err := newHTTPClient()
+	endpoint := key.endpoint
+	if endpoint == "" {
+		endpoint = "https://lambda." + key.region + ".amazonaws.com"
+	}
+	client, err := newSender(endpoint)
 	if err != nil {
 		return nil, &config.Error{Path: paths.base, Msg: err.Error()}
 	}

@@ -9,10 +9,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/lambdagate/lambdagate/backend"
 	"github.com/lambdagate/lambdagate/config"
 	"github.com/lambdagate/lambdagate/proxy"
+	"github.com/lambdagate/lambdagate/telemetry"
 )
 
 // startupTimeout bounds loading the AWS configuration of one invoker.
@@ -32,6 +34,9 @@ type factoryHooks struct {
 	invoker Invoker
 	// backoff, when set, replaces the SDK's retry backoff.
 	backoff retry.BackoffDelayer
+	// meter, when set, records the Lambda metrics instead of
+	// Spec.Telemetry's meter.
+	meter metric.Meter
 }
 
 func newFactory(hooks *factoryHooks) backend.Factory {
@@ -111,8 +116,18 @@ func newFactory(hooks *factoryHooks) backend.Factory {
 			}
 		}
 
+		var meter metric.Meter
+		if hooks != nil {
+			meter = hooks.meter
+		}
+		tel, err := newBackendTelemetry(spec, s, meter)
+		if err != nil {
+			return nil, true, config.Errors{{Path: base, Msg: "creating its metrics: " + err.Error()}}
+		}
+
 		t := &transport{
 			settings: s,
+			tel:      tel,
 			invoker:  withRetries(inv, attemptsFor(s.maxRetries, sdkAttempts), backoff),
 			payload:  newPayloadBuilder(s.payloadFormat, b.Method, route),
 			responder: responder{
@@ -120,6 +135,7 @@ func newFactory(hooks *factoryHooks) backend.Factory {
 				unwrap:         s.unwrap,
 				noop:           b.Encoding == proxy.EncodingNoOp,
 				asString:       b.Encoding == proxy.EncodingString,
+				passThrough:    spec.PassThrough,
 			},
 			logger: logger,
 		}
@@ -138,41 +154,76 @@ type transport struct {
 	payload   payloadBuilder
 	responder responder
 	logger    *slog.Logger
+	// tel is the backend's telemetry; nil when there is none.
+	tel *backendTelemetry
 }
 
 // call invokes the backend's function for one request.
 func (t *transport) call(ctx context.Context, req *proxy.Request) (*proxy.Response, error) {
-	fn, fromParam := t.fixedName, false
+	fn, fromParam, allowedIndex := t.fixedName, false, -1
 	if t.paramName != "" {
 		fn, fromParam = req.Params[t.paramName], true
 		if !validFunctionName(fn) {
 			return nil, &proxy.StatusError{Status: http.StatusNotFound, Err: fmt.Errorf("%q is not a Lambda function name", fn)}
 		}
-		if !allowedName(fn, t.allowed) {
-			return nil, &proxy.StatusError{Status: http.StatusNotFound, Err: fmt.Errorf("lambda function %q is not in allowed_functions", fn)}
+		if t.allowed != nil {
+			if allowedIndex = matchAllowed(fn, t.allowed); allowedIndex < 0 {
+				return nil, &proxy.StatusError{Status: http.StatusNotFound, Err: fmt.Errorf("lambda function %q is not in allowed_functions", fn)}
+			}
 		}
 	}
-	payload, err := t.payload(req)
+	var traceHeader string
+	if t.tel != nil && t.tel.propagate {
+		traceHeader = telemetry.XRayTraceHeader(ctx)
+	}
+	payload, err := t.payload(req, traceHeader)
 	if err != nil {
 		return nil, fmt.Errorf("building the payload of lambda function %q: %w", fn, err)
 	}
 	if len(payload) > t.maxPayload {
 		return nil, &proxy.StatusError{Status: http.StatusRequestEntityTooLarge, Err: fmt.Errorf("the payload for lambda function %q is %d bytes, above Lambda's limit of %d for %s invocations", fn, len(payload), t.maxPayload, t.invocationType)}
 	}
+	fm := t.tel.metricsFor(allowedIndex)
 	res, err := t.invoker.Invoke(ctx, &Invocation{
 		FunctionName:   fn,
 		Qualifier:      t.qualifier,
 		InvocationType: t.invocationType,
 		LogTail:        t.logTail,
 		Payload:        payload,
+		TraceHeader:    traceHeader,
+		metrics:        fm,
 	})
+	if fm != nil {
+		fm.invoked(ctx, len(payload), res, err)
+	}
+	if t.tel != nil && t.tel.spans {
+		annotate(ctx, fn, t.qualifier, res, err)
+	}
 	if err != nil {
 		return nil, clientError(ctx, err, fn, fromParam)
 	}
 	if t.logTail && res.LogResult != "" && t.logger.Enabled(ctx, slog.LevelDebug) {
-		if tail, err := base64.StdEncoding.DecodeString(res.LogResult); err == nil {
-			t.logger.DebugContext(ctx, "lambda function log tail", "function", fn, "request_id", res.RequestID, "log", string(tail))
-		}
+		t.writeLogTail(ctx, req, fn, res)
 	}
 	return t.responder.respond(res, fn)
+}
+
+// writeLogTail writes the function's log tail (log_type Tail) to the debug
+// log, linked to the request by the gateway's request id (the access log's
+// request_id), the trace id when there is a trace, and Lambda's request id.
+func (t *transport) writeLogTail(ctx context.Context, req *proxy.Request, fn string, res *Result) {
+	tail, err := base64.StdEncoding.DecodeString(res.LogResult)
+	if err != nil {
+		return
+	}
+	attrs := make([]slog.Attr, 0, 5)
+	attrs = append(attrs,
+		slog.String("function", fn),
+		slog.String("request_id", req.Headers.Get("X-Request-Id")),
+		slog.String("aws_request_id", res.RequestID))
+	if tid := telemetry.TraceID(ctx); tid != "" {
+		attrs = append(attrs, slog.String("trace_id", tid))
+	}
+	attrs = append(attrs, slog.String("log", string(tail)))
+	t.logger.LogAttrs(ctx, slog.LevelDebug, "lambda function log tail", attrs...)
 }

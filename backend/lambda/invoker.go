@@ -33,9 +33,15 @@ type Invocation struct {
 	LogTail bool
 	// Payload is the event, JSON.
 	Payload []byte
+	// TraceHeader, when set, is sent as X-Amzn-Trace-Id (X-Ray format, see
+	// telemetry.XRayTraceHeader): the function runs in the gateway's trace.
+	TraceHeader string
 
 	// payloadHash caches the SigV4 payload hash across retries.
 	payloadHash string
+	// metrics, when set, records the retries and throttles of the
+	// attempts the retry loop makes.
+	metrics *functionMetrics
 }
 
 // Result is Lambda's answer to an invocation.
@@ -101,7 +107,7 @@ func CloseIdleConnections() {
 	invokers.Lock()
 	defer invokers.Unlock()
 	for _, inv := range invokers.m {
-		inv.client.CloseIdleConnections()
+		inv.sender.closeIdle()
 	}
 }
 

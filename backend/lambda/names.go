@@ -75,13 +75,15 @@ func isAccount(s string) bool {
 // syntax: * matches any run of characters, as names hold no /). A nil list
 // allows every name.
 func allowedName(name string, globs []string) bool {
-	if globs == nil {
-		return true
-	}
-	for _, g := range globs {
+	return globs == nil || matchAllowed(name, globs) >= 0
+}
+
+// matchAllowed returns the index of the first glob name matches, or -1.
+func matchAllowed(name string, globs []string) int {
+	for i, g := range globs {
 		if ok, _ := path.Match(g, name); ok {
-			return true
+			return i
 		}
 	}
-	return false
+	return -1
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"net/url"
@@ -18,7 +19,9 @@ import (
 )
 
 // payloadBuilder turns a gateway request into an invocation payload.
-type payloadBuilder func(req *proxy.Request) ([]byte, error)
+// traceHeader, when set, is the X-Amzn-Trace-Id the invocation carries:
+// the API Gateway events show it among their headers, as API Gateway does.
+type payloadBuilder func(req *proxy.Request, traceHeader string) ([]byte, error)
 
 // route is what the API Gateway events need of the endpoint.
 type route struct {
@@ -31,18 +34,53 @@ type route struct {
 func newPayloadBuilder(format, backendMethod string, r route) payloadBuilder {
 	switch format {
 	case FormatAPIGatewayV1:
-		return func(req *proxy.Request) ([]byte, error) {
-			return json.Marshal(apiGatewayV1Event(req, r, newRequestID(), time.Now()))
+		return func(req *proxy.Request, traceHeader string) ([]byte, error) {
+			ev := apiGatewayV1Event(req, r, newRequestID(), time.Now())
+			if traceHeader != "" {
+				if ev.Headers == nil {
+					ev.Headers, ev.MultiValueHeaders = map[string]string{}, map[string][]string{}
+				}
+				ev.Headers[traceHeaderName] = traceHeader
+				ev.MultiValueHeaders[traceHeaderName] = []string{traceHeader}
+			}
+			return json.Marshal(ev)
 		}
 	case FormatAPIGatewayV2:
-		return func(req *proxy.Request) ([]byte, error) {
-			return json.Marshal(apiGatewayV2Event(req, r, newRequestID(), time.Now()))
+		return func(req *proxy.Request, traceHeader string) ([]byte, error) {
+			ev := apiGatewayV2Event(req, r, newRequestID(), time.Now())
+			if traceHeader != "" {
+				if ev.Headers == nil {
+					ev.Headers = map[string]string{}
+				}
+				ev.Headers[strings.ToLower(traceHeaderName)] = traceHeader
+			}
+			return json.Marshal(ev)
 		}
 	}
 	if backendMethod == http.MethodGet {
-		return krakendParamsPayload
+		return func(req *proxy.Request, _ string) ([]byte, error) { return krakendParamsPayload(req) }
 	}
-	return func(req *proxy.Request) ([]byte, error) { return req.Body, nil }
+	return func(req *proxy.Request, _ string) ([]byte, error) { return krakendBodyPayload(req) }
+}
+
+// traceHeaderName is the header that carries the X-Ray trace, on the Invoke
+// request and in API Gateway events. Whatever a client sent under it is
+// replaced there by the gateway's trace.
+const traceHeaderName = "X-Amzn-Trace-Id"
+
+// errBodyNotJSON refuses a krakend payload that Lambda would refuse
+// (InvalidRequestContentException) after a paid round trip.
+var errBodyNotJSON = &proxy.StatusError{Status: http.StatusBadRequest, Err: errors.New("the request body is not JSON, which the krakend payload format sends to the function as it is")}
+
+// krakendBodyPayload is the seed's payload for any method but GET: the
+// request body, unchanged. A body that is not JSON (or not UTF-8, which
+// Lambda refuses too) is refused with 400 before invoking; an empty body
+// is sent empty.
+func krakendBodyPayload(req *proxy.Request) ([]byte, error) {
+	if len(req.Body) > 0 && (!json.Valid(req.Body) || !utf8.Valid(req.Body)) {
+		return nil, errBodyNotJSON
+	}
+	return req.Body, nil
 }
 
 // krakendParamsPayload is the seed's GET payload: a JSON object of the

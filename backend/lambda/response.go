@@ -21,6 +21,9 @@ type responder struct {
 	unwrap         bool // response_format apigateway
 	noop           bool // the backend's encoding is no-op: pass bytes through
 	asString       bool // the backend's encoding is string
+	// passThrough sends a JSON object result as it came (Response.Raw),
+	// undecoded: see backend.Spec.PassThrough.
+	passThrough bool
 }
 
 // errNotJSON reports a function result (or unwrapped body) that is not JSON.
@@ -67,6 +70,9 @@ func (r *responder) respond(res *Result, fn string) (*proxy.Response, error) {
 		h["Content-Type"] = []string{"application/json"}
 		return rawResponse(http.StatusOK, h, res.Payload), nil
 	}
+	if r.passThrough && !r.asString && proxy.JSONObject(res.Payload) {
+		return &proxy.Response{Raw: res.Payload, IsComplete: true, Metadata: proxy.Metadata{StatusCode: http.StatusOK, Headers: h}}, nil
+	}
 	data, err := decodeData(res.Payload, r.asString)
 	if err != nil {
 		return nil, badGateway(fmt.Errorf("lambda function %q returned a result that %w: %v", fn, errNotJSON, err))
@@ -95,6 +101,9 @@ func (r *responder) respondUnwrapped(gw *gatewayResponse, h http.Header, fn stri
 			Body:        gw.body,
 			ContentType: h.Get("Content-Type"),
 		}
+	}
+	if r.passThrough && !r.asString && proxy.JSONObject(gw.body) {
+		return &proxy.Response{Raw: gw.body, IsComplete: true, Metadata: proxy.Metadata{StatusCode: gw.status, Headers: h}}, nil
 	}
 	data, err := decodeData(gw.body, r.asString)
 	if err != nil {

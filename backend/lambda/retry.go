@@ -67,6 +67,11 @@ func (r *retrying) Invoke(ctx context.Context, in *Invocation) (*Result, error) 
 		if r.sleep(ctx, d) != nil {
 			return nil, err
 		}
+		// Only a retried attempt is recorded here; the last one is the
+		// transport's to record.
+		if in.metrics != nil {
+			in.metrics.retried(ctx, err)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package lambda
 import (
 	"bytes"
 	"context"
+	"errors"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -30,19 +31,20 @@ const maxErrorBody = 64 << 10
 // userAgent identifies the gateway to Lambda.
 const userAgent = "lambdagate"
 
-// signedInvoker is the lean invocation path: one net/http request per
-// attempt, signed with the SDK's SigV4 signer and cached credentials. It
-// skips the SDK's per-call middleware stack, whose cost exceeds the whole
-// HTTP hop (see issue 6 and docs/BENCHMARKS.md).
+// signedInvoker is the lean invocation path: one request per attempt,
+// signed with the SDK's SigV4 signer and cached credentials, and sent by a
+// sender (fasthttp's client by default). It skips the SDK's per-call
+// middleware stack, whose cost exceeds the whole HTTP hop (see issue 6 and
+// docs/BENCHMARKS.md).
 type signedInvoker struct {
 	base   string // the Invoke endpoint, no trailing slash
 	region string
 	creds  aws.CredentialsProvider
 	signer *v4.Signer
-	client *http.Client
+	sender sender
 }
 
-func newSignedInvoker(endpoint, region string, creds aws.CredentialsProvider, client *http.Client) *signedInvoker {
+func newSignedInvoker(endpoint, region string, creds aws.CredentialsProvider, snd sender) *signedInvoker {
 	if _, cached := creds.(*aws.CredentialsCache); !cached {
 		creds = aws.NewCredentialsCache(creds)
 	}
@@ -51,7 +53,7 @@ func newSignedInvoker(endpoint, region string, creds aws.CredentialsProvider, cl
 		region: region,
 		creds:  creds,
 		signer: v4.NewSigner(),
-		client: client,
+		sender: snd,
 	}
 }
 
@@ -78,27 +80,29 @@ func (s *signedInvoker) Invoke(ctx context.Context, in *Invocation) (*Result, er
 			return nil, fmt.Errorf("signing the request: %w", err)
 		}
 	}
-	resp, err := s.client.Do(req)
+	r, err := s.sender.send(ctx, req, in.Payload)
 	if err != nil {
-		// Wrapped as the SDK wraps it, so its retry rules see a connection
-		// error.
-		return nil, &smithyhttp.RequestSendError{Err: err}
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, readAPIError(resp)
-	}
-	body, err := readBody(resp)
-	if err != nil {
+		var se *sendError
+		if errors.As(err, &se) && se.beforeReply {
+			// Wrapped as the SDK wraps it, so its retry rules see a
+			// connection error.
+			return nil, &smithyhttp.RequestSendError{Err: se.err}
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		return nil, err
 	}
+	if r.status < 200 || r.status > 299 {
+		return nil, apiErrorOf(r)
+	}
 	return &Result{
-		StatusCode:      resp.StatusCode,
-		Payload:         body,
-		FunctionError:   resp.Header.Get("X-Amz-Function-Error"),
-		LogResult:       resp.Header.Get("X-Amz-Log-Result"),
-		ExecutedVersion: resp.Header.Get("X-Amz-Executed-Version"),
-		RequestID:       resp.Header.Get("X-Amzn-Requestid"),
+		StatusCode:      r.status,
+		Payload:         r.body,
+		FunctionError:   r.functionError,
+		LogResult:       r.logResult,
+		ExecutedVersion: r.executedVersion,
+		RequestID:       r.requestID,
 	}, nil
 }
 
@@ -123,6 +127,10 @@ func (s *signedInvoker) newRequest(ctx context.Context, in *Invocation) (*http.R
 	}
 	if in.LogTail {
 		h["X-Amz-Log-Type"] = []string{"Tail"}
+	}
+	if in.TraceHeader != "" {
+		// Not signed (SigV4 ignores it), as the SDK sends it.
+		h["X-Amzn-Trace-Id"] = []string{in.TraceHeader}
 	}
 	return req, nil
 }
@@ -175,18 +183,26 @@ func readBody(resp *http.Response) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// readAPIError decodes an Invoke API error answer: the code from
+// readLimited reads at most n bytes of r.
+func readLimited(r io.Reader, n int64) ([]byte, error) {
+	return io.ReadAll(io.LimitReader(r, n))
+}
+
+// apiErrorOf decodes an Invoke API error answer: the code from
 // X-Amzn-ErrorType, else from the body's code or __type, as the SDK does.
-func readAPIError(resp *http.Response) *APIError {
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+func apiErrorOf(r *reply) *APIError {
+	body := r.body
+	if len(body) > maxErrorBody {
+		body = body[:maxErrorBody]
+	}
 	e := &APIError{
-		StatusCode: resp.StatusCode,
-		RetryAfter: resp.Header.Get("Retry-After"),
-		RequestID:  resp.Header.Get("X-Amzn-Requestid"),
+		StatusCode: r.status,
+		RetryAfter: r.retryAfter,
+		RequestID:  r.requestID,
 	}
 	code, msg, _ := restjson.GetErrorInfo(json.NewDecoder(bytes.NewReader(body)))
-	if h := resp.Header.Get("X-Amzn-Errortype"); h != "" {
-		code = restjson.SanitizeErrorCode(h)
+	if r.errorType != "" {
+		code = restjson.SanitizeErrorCode(r.errorType)
 	}
 	e.Code, e.Message = code, msg
 	return e

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -25,8 +26,17 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 	port := fs.Int("port", -1, "listening port, overriding the file's (0 lets the system choose)")
 	functions := fs.String("functions", "", "serve Lambda backends without an endpoint from the local runtime, with the functions in this directory")
 	functionsAddr := fs.String("functions-addr", "127.0.0.1:0", "address of the local Lambda runtime started by --functions")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (for `go tool pprof`)")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *cpuProfile != "" {
+		stopProfile, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "lambdagate: --cpuprofile: %v\n", err)
+			return 1
+		}
+		defer stopProfile()
 	}
 	cfg, warns, err := config.Load(*file)
 	if err != nil {
@@ -49,7 +59,10 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	var localURL string
+	var (
+		localURL string
+		local    *lambdalocal.Server
+	)
 	if *functions != "" {
 		srv, err := lambdalocal.Start(ctx, lambdalocal.Options{FunctionsDir: *functions, Addr: *functionsAddr, Logger: logger})
 		if err != nil {
@@ -61,7 +74,7 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 			defer cancel()
 			srv.Close(cctx)
 		}()
-		localURL = srv.URL()
+		localURL, local = srv.URL(), srv
 		logger.Info("local Lambda runtime started", "url", localURL, "functions", srv.Functions())
 	}
 
@@ -73,6 +86,11 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		printConfigErrors(stderr, *file, err)
 		return 1
+	}
+	if tel := gw.Telemetry(); local != nil && tel.Metrics() {
+		if err := local.Instrument(tel.Meter()); err != nil {
+			logger.Warn("local Lambda runtime: no metrics: " + err.Error())
+		}
 	}
 	ln, err := gw.Listen()
 	if err != nil {
@@ -158,4 +176,21 @@ func notReportedYet(reported, more config.Errors) config.Errors {
 		out = append(out, e)
 	}
 	return out
+}
+
+// startCPUProfile profiles the process into file until the returned
+// function is called.
+func startCPUProfile(file string) (func(), error) {
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

@@ -1,0 +1,211 @@
+package lambda
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// reply is what a sender brings back from the Invoke API: the status, the
+// headers the invoker reads, and the body, read whole (bounded).
+type reply struct {
+	status          int
+	functionError   string
+	logResult       string
+	executedVersion string
+	requestID       string
+	retryAfter      string
+	errorType       string
+	body            []byte
+}
+
+// sender sends one signed Invoke request. Two implementations share the
+// signing code: fastSender (the default) and netSender (used when an HTTP
+// proxy applies to the endpoint, which only net/http honours).
+type sender interface {
+	send(ctx context.Context, req *http.Request, payload []byte) (*reply, error)
+	closeIdle()
+}
+
+// newSender picks the sender for an Invoke endpoint: net/http when the
+// environment's HTTP(S)_PROXY applies to it, the lean client otherwise.
+func newSender(endpoint string) (sender, error) {
+	client, err := newHTTPClient()
+	if err != nil {
+		return nil, err
+	}
+	if u, err := url.Parse(endpoint); err == nil {
+		if p, _ := http.ProxyFromEnvironment(&http.Request{URL: u}); p != nil {
+			return &netSender{client: client}, nil
+		}
+	}
+	var tlsConf *tls.Config
+	if t, ok := client.Transport.(*http.Transport); ok && t.TLSClientConfig != nil {
+		tlsConf = t.TLSClientConfig.Clone()
+	}
+	return &fastSender{client: &fasthttp.Client{
+		Name:                     userAgent,
+		MaxConnsPerHost:          maxIdleConnsPerHost,
+		MaxIdleConnDuration:      idleConnTimeout,
+		ReadBufferSize:           16 << 10,
+		MaxResponseBodySize:      maxResultBytes + 1,
+		TLSConfig:                tlsConf,
+		NoDefaultUserAgentHeader: true,
+		// The function-name label is percent-encoded as the SDK encodes it
+		// and signed that way: the path must go out exactly as signed.
+		DisablePathNormalizing: true,
+		DialTimeout: func(addr string, timeout time.Duration) (net.Conn, error) {
+			return fasthttp.DialTimeout(addr, min(timeout, dialTimeout))
+		},
+		// Retries are the invoker's (max_retries), never the client's.
+		RetryIfErr: func(*fasthttp.Request, int, error) (bool, bool) { return false, false },
+	}}, nil
+}
+
+// maxResultBytes bounds a function's result (Lambda's own limit is 6 MB
+// for synchronous results; the margin keeps error messages readable).
+const maxResultBytes = 64 << 20
+
+// fastSender sends invocations with fasthttp's client: the calling
+// goroutine writes the request and reads the reply on a pooled keep-alive
+// connection, with no per-request goroutines. Profiles showed net/http's
+// client (its read and write loops per connection) costing as much CPU as
+// the rest of the gateway; see docs/BENCHMARKS.md.
+//
+// The request is bounded by ctx's deadline; a context cancelled before its
+// deadline (a client that left) is noticed before sending, not during.
+type fastSender struct {
+	client *fasthttp.Client
+}
+
+// noDeadline bounds a call whose context has none (Lambda's own maximum
+// run time is 15 minutes).
+const noDeadline = 15 * time.Minute
+
+func (s *fastSender) send(ctx context.Context, hreq *http.Request, payload []byte) (*reply, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	req := fasthttp.AcquireRequest()
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+
+	req.Header.SetMethod(http.MethodPost)
+	req.SetRequestURI(hreq.URL.String())
+	if hreq.Host != "" {
+		req.Header.SetHost(hreq.Host)
+	}
+	for k, vs := range hreq.Header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	req.SetBodyRaw(payload)
+
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(noDeadline)
+	}
+	if err := s.client.DoDeadline(req, resp, deadline); err != nil {
+		if errors.Is(err, fasthttp.ErrTimeout) && time.Until(deadline) < 50*time.Millisecond {
+			if ok {
+				// fasthttp's timer fires just before the context's: report
+				// the context's error, as net/http would.
+				<-ctx.Done()
+				return nil, ctx.Err()
+			}
+			return nil, context.DeadlineExceeded
+		}
+		if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+			return nil, errResultTooLarge
+		}
+		return nil, &sendError{err: err, beforeReply: failedBeforeReply(err)}
+	}
+	h := &resp.Header
+	r := &reply{
+		status:          resp.StatusCode(),
+		functionError:   string(h.Peek("X-Amz-Function-Error")),
+		logResult:       string(h.Peek("X-Amz-Log-Result")),
+		executedVersion: string(h.Peek("X-Amz-Executed-Version")),
+		requestID:       string(h.Peek("X-Amzn-Requestid")),
+		retryAfter:      string(h.Peek("Retry-After")),
+		errorType:       string(h.Peek("X-Amzn-Errortype")),
+	}
+	// The body belongs to the pooled response: copy it out.
+	r.body = append([]byte(nil), resp.Body()...)
+	return r, nil
+}
+
+func (s *fastSender) closeIdle() { s.client.CloseIdleConnections() }
+
+// sendError is a transport failure. beforeReply says the Invoke API never
+// started answering (the connection could not be made, or was closed
+// before the first byte of the reply), so that the invocation may be
+// retried; a failure while the reply was being read is not retried, as the
+// function may have run.
+type sendError struct {
+	err         error
+	beforeReply bool
+}
+
+func (e *sendError) Error() string { return e.err.Error() }
+func (e *sendError) Unwrap() error { return e.err }
+
+// failedBeforeReply tells fasthttp's errors that leave no doubt that the
+// reply had not started.
+func failedBeforeReply(err error) bool {
+	if errors.Is(err, fasthttp.ErrConnectionClosed) || errors.Is(err, fasthttp.ErrNoFreeConns) || errors.Is(err, fasthttp.ErrDialTimeout) {
+		return true
+	}
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// errResultTooLarge reports a result above maxResultBytes.
+var errResultTooLarge = errors.New("the function's result is larger than the gateway accepts (64 MiB)")
+
+// netSender sends invocations with net/http's client, which honours
+// HTTP_PROXY, HTTPS_PROXY and NO_PROXY.
+type netSender struct {
+	client *http.Client
+}
+
+func (s *netSender) send(ctx context.Context, req *http.Request, _ []byte) (*reply, error) {
+	resp, err := s.client.Do(req.WithContext(ctx))
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		// net/http fails Do only before the reply's headers are read.
+		return nil, &sendError{err: err, beforeReply: ctx.Err() == nil}
+	}
+	defer resp.Body.Close()
+	r := &reply{
+		status:          resp.StatusCode,
+		functionError:   resp.Header.Get("X-Amz-Function-Error"),
+		logResult:       resp.Header.Get("X-Amz-Log-Result"),
+		executedVersion: resp.Header.Get("X-Amz-Executed-Version"),
+		requestID:       resp.Header.Get("X-Amzn-Requestid"),
+		retryAfter:      resp.Header.Get("Retry-After"),
+		errorType:       resp.Header.Get("X-Amzn-Errortype"),
+	}
+	if r.status < 200 || r.status > 299 {
+		r.body, err = readLimited(resp.Body, maxErrorBody)
+	} else {
+		r.body, err = readBody(resp)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (s *netSender) closeIdle() { s.client.CloseIdleConnections() }

@@ -1,0 +1,382 @@
+package lambda
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/lambdagate/lambdagate/backend"
+	"github.com/lambdagate/lambdagate/telemetry"
+)
+
+// This file is the Lambda transport's telemetry: the lambdagate.lambda.*
+// metrics (telemetry.MetricLambda*) and the attributes it adds to the
+// backend span the telemetry package opened around the call.
+//
+// Every attribute set is built at start-up, or once on first use of a
+// value Lambda reports (an executed version, an error type) and kept: the
+// request path only picks a prepared slice of options. Label values come
+// from the configuration (function_name, the allowed_functions entry a
+// name matched, the {placeholder} of function_param_name) or from Lambda's
+// answers, bounded by maxCachedValues; never from the client.
+
+// maxCachedValues bounds the distinct values one label of one function may
+// take from Lambda's answers (executed versions, error codes): past it
+// they are reported as otherValue, so that a misbehaving endpoint cannot
+// grow the series without end.
+const maxCachedValues = 64
+
+// otherValue stands for the values past maxCachedValues.
+const otherValue = "other"
+
+// Values of telemetry.AttrFunctionError that are not Lambda's own
+// (Handled, Unhandled, or the Invoke API's error code).
+const (
+	// errTypeTimeout: the endpoint's timeout ended the invocation.
+	errTypeTimeout = "Timeout"
+	// errTypeCanceled: the client went away during the invocation.
+	errTypeCanceled = "Canceled"
+	// errTypeCredentials: no usable AWS credentials.
+	errTypeCredentials = "CredentialsError"
+	// errTypeConnection: the Invoke endpoint could not be reached or
+	// its answer could not be read.
+	errTypeConnection = "ConnectionError"
+	// errTypeUnknown: an Invoke API error without an error code.
+	errTypeUnknown = "UnknownError"
+)
+
+// lambdaInstruments are the Lambda transport's instruments.
+type lambdaInstruments struct {
+	invocations  metric.Int64Counter
+	errors       metric.Int64Counter
+	throttles    metric.Int64Counter
+	retries      metric.Int64Counter
+	requestSize  metric.Int64Histogram
+	responseSize metric.Int64Histogram
+}
+
+func newLambdaInstruments(m metric.Meter) (*lambdaInstruments, error) {
+	var (
+		in     lambdaInstruments
+		err, e error
+	)
+	in.invocations, e = m.Int64Counter(telemetry.MetricLambdaInvocations, metric.WithUnit("{invocation}"),
+		metric.WithDescription("Lambda invocations, by function, qualifier and the version that ran; one per backend call, retries not counted again."))
+	err = errors.Join(err, e)
+	in.errors, e = m.Int64Counter(telemetry.MetricLambdaErrors, metric.WithUnit("{error}"),
+		metric.WithDescription("Failed Lambda invocations, by function and error type: Handled, Unhandled, or why the invocation failed."))
+	err = errors.Join(err, e)
+	in.throttles, e = m.Int64Counter(telemetry.MetricLambdaThrottles, metric.WithUnit("{invocation}"),
+		metric.WithDescription("Lambda invocation attempts throttled (TooManyRequestsException), retried or not, by function."))
+	err = errors.Join(err, e)
+	in.retries, e = m.Int64Counter(telemetry.MetricLambdaRetries, metric.WithUnit("{retry}"),
+		metric.WithDescription("Lambda invocation retries (max_retries), by function."))
+	err = errors.Join(err, e)
+	in.requestSize, e = m.Int64Histogram(telemetry.MetricLambdaRequestSize, metric.WithUnit("By"),
+		metric.WithDescription("Size of Lambda invocation payloads, by function."),
+		metric.WithExplicitBucketBoundaries(telemetry.SizeBuckets...))
+	err = errors.Join(err, e)
+	in.responseSize, e = m.Int64Histogram(telemetry.MetricLambdaResponseSize, metric.WithUnit("By"),
+		metric.WithDescription("Size of Lambda invocation results (the function's error payload included), by function."),
+		metric.WithExplicitBucketBoundaries(telemetry.SizeBuckets...))
+	return &in, errors.Join(err, e)
+}
+
+// functionMetrics are the prepared measurement options of one value of
+// the function label.
+type functionMetrics struct {
+	inst *lambdaInstruments
+	add  []metric.AddOption    // {function}
+	rec  []metric.RecordOption // {function}
+	// versions adds the qualifier and the executed version.
+	versions labelCache
+	// errors adds the error type.
+	errors labelCache
+}
+
+func newFunctionMetrics(inst *lambdaInstruments, function, qualifier string) *functionMetrics {
+	fnAttr := attribute.String(telemetry.AttrFunction, function)
+	set := metric.WithAttributeSet(attribute.NewSet(fnAttr))
+	withQualifier := []attribute.KeyValue{fnAttr}
+	if qualifier != "" {
+		withQualifier = append(withQualifier, attribute.String(telemetry.AttrQualifier, qualifier))
+	}
+	fm := &functionMetrics{
+		inst:     inst,
+		add:      []metric.AddOption{set},
+		rec:      []metric.RecordOption{set},
+		versions: labelCache{base: withQualifier, key: telemetry.AttrExecutedVersion},
+		errors:   labelCache{base: []attribute.KeyValue{fnAttr}, key: telemetry.AttrFunctionError},
+	}
+	return fm
+}
+
+// invoked records one backend call's invocation: its payload and result
+// sizes, the invocation by executed version, the error type when it
+// failed, and a throttle when the last attempt was throttled.
+func (m *functionMetrics) invoked(ctx context.Context, payloadSize int, res *Result, err error) {
+	in := m.inst
+	in.requestSize.Record(ctx, int64(payloadSize), m.rec...)
+	version := ""
+	if res != nil {
+		version = res.ExecutedVersion
+		in.responseSize.Record(ctx, int64(len(res.Payload)), m.rec...)
+	}
+	in.invocations.Add(ctx, 1, m.versions.options(version)...)
+	if et := errorType(ctx, res, err); et != "" {
+		in.errors.Add(ctx, 1, m.errors.options(et)...)
+	}
+	if isThrottle(err) {
+		in.throttles.Add(ctx, 1, m.add...)
+	}
+}
+
+// retried records an attempt that failed with err and is retried.
+func (m *functionMetrics) retried(ctx context.Context, err error) {
+	m.inst.retries.Add(ctx, 1, m.add...)
+	if isThrottle(err) {
+		m.inst.throttles.Add(ctx, 1, m.add...)
+	}
+}
+
+// labelCache holds the measurement options of base plus key=value, one per
+// value seen, built on first use; an empty value leaves key out. Reads
+// take no lock and allocate nothing.
+type labelCache struct {
+	base []attribute.KeyValue
+	key  string
+	mu   sync.Mutex // serializes additions
+	m    atomic.Pointer[map[string][]metric.AddOption]
+}
+
+func (c *labelCache) options(value string) []metric.AddOption {
+	if m := c.m.Load(); m != nil {
+		if o, ok := (*m)[value]; ok {
+			return o
+		}
+	}
+	return c.add(value)
+}
+
+func (c *labelCache) add(value string) []metric.AddOption {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var old map[string][]metric.AddOption
+	if m := c.m.Load(); m != nil {
+		old = *m
+	}
+	if o, ok := old[value]; ok {
+		return o
+	}
+	key := value
+	if len(old) >= maxCachedValues {
+		if o, ok := old[otherValue]; ok {
+			return o
+		}
+		value = otherValue
+		key = otherValue
+	}
+	attrs := append(make([]attribute.KeyValue, 0, len(c.base)+1), c.base...)
+	if value != "" {
+		attrs = append(attrs, attribute.String(c.key, value))
+	}
+	o := []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(attrs...))}
+	m := make(map[string][]metric.AddOption, len(old)+1)
+	for k, v := range old {
+		m[k] = v
+	}
+	m[key] = o
+	c.m.Store(&m)
+	return o
+}
+
+// errorType names why an invocation failed, as the metric label and span
+// attribute telemetry.AttrFunctionError: Handled or Unhandled (the
+// function failed), the Invoke API's error code (TooManyRequestsException,
+// ResourceNotFoundException, ...), Timeout or Canceled (the endpoint's
+// timeout or the client ended it), CredentialsError or ConnectionError.
+// It is "" for a success.
+func errorType(ctx context.Context, res *Result, err error) string {
+	if err == nil {
+		if res != nil {
+			return res.FunctionError
+		}
+		return ""
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		if errors.Is(ctxErr, context.DeadlineExceeded) {
+			return errTypeTimeout
+		}
+		return errTypeCanceled
+	}
+	var api *APIError
+	if errors.As(err, &api) {
+		if api.Code == "" {
+			return errTypeUnknown
+		}
+		return api.Code
+	}
+	var ce *CredentialsError
+	if errors.As(err, &ce) {
+		return errTypeCredentials
+	}
+	return errTypeConnection
+}
+
+// isThrottle reports whether err is Lambda refusing the invocation for
+// want of concurrency (TooManyRequestsException, HTTP 429).
+func isThrottle(err error) bool {
+	var api *APIError
+	return errors.As(err, &api) && (api.Code == codeTooManyRequests || api.StatusCode == 429)
+}
+
+// backendTelemetry is what one backend's transport records: nil fields are
+// off.
+type backendTelemetry struct {
+	// fixed is the function_name's metrics, or the {placeholder}'s for a
+	// name taken from the path that no allowed_functions entry selects.
+	fixed *functionMetrics
+	// allowed holds the metrics of each allowed_functions entry.
+	allowed []*functionMetrics
+	// spans: backend spans are recorded, the transport annotates them.
+	spans bool
+	// propagate: the trace goes to Lambda as X-Amzn-Trace-Id.
+	propagate bool
+}
+
+// newBackendTelemetry prepares the telemetry of one backend. meter, when
+// not nil, replaces spec.Telemetry's (tests). It returns nil when nothing
+// is recorded: the request path then checks one pointer.
+func newBackendTelemetry(spec backend.Spec, s settings, meter metric.Meter) (*backendTelemetry, error) {
+	bt := &backendTelemetry{
+		spans:     spec.Telemetry.BackendTraces(),
+		propagate: spec.Telemetry.Propagates(),
+	}
+	if meter == nil && spec.Telemetry.BackendMetrics() {
+		meter = spec.Telemetry.Meter()
+	}
+	if meter != nil {
+		inst, err := newLambdaInstruments(meter)
+		if err != nil {
+			return nil, err
+		}
+		if s.paramName == "" {
+			bt.fixed = newFunctionMetrics(inst, s.fixedName, qualifierLabel(s.fixedName, s.qualifier))
+		} else {
+			bt.fixed = newFunctionMetrics(inst, placeholder(s.paramName), s.qualifier)
+			for _, g := range s.allowed {
+				bt.allowed = append(bt.allowed, newFunctionMetrics(inst, g, qualifierLabel(g, s.qualifier)))
+			}
+		}
+	}
+	if bt.fixed == nil && !bt.spans && !bt.propagate {
+		return nil, nil
+	}
+	return bt, nil
+}
+
+// metricsFor returns the metrics of a call of function: allowedIndex is the
+// allowed_functions entry it matched, -1 for none.
+func (bt *backendTelemetry) metricsFor(allowedIndex int) *functionMetrics {
+	if bt == nil {
+		return nil
+	}
+	if allowedIndex >= 0 && allowedIndex < len(bt.allowed) {
+		return bt.allowed[allowedIndex]
+	}
+	return bt.fixed
+}
+
+// annotate adds the invocation's attributes to the backend span of ctx.
+func annotate(ctx context.Context, function, qualifier string, res *Result, err error) {
+	span := trace.SpanFromContext(ctx)
+	if !span.IsRecording() {
+		return
+	}
+	attrs := make([]attribute.KeyValue, 0, 4)
+	attrs = append(attrs, attribute.String(telemetry.AttrFunction, function))
+	if q := qualifierLabel(function, qualifier); q != "" {
+		attrs = append(attrs, attribute.String(telemetry.AttrQualifier, q))
+	}
+	requestID := ""
+	if res != nil {
+		requestID = res.RequestID
+	} else {
+		var api *APIError
+		if errors.As(err, &api) {
+			requestID = api.RequestID
+		}
+	}
+	if requestID != "" {
+		attrs = append(attrs, attribute.String(telemetry.AttrAWSRequestID, requestID))
+	}
+	if res != nil && res.ExecutedVersion != "" {
+		attrs = append(attrs, attribute.String(telemetry.AttrExecutedVersion, res.ExecutedVersion))
+	}
+	if et := errorType(ctx, res, err); et != "" {
+		attrs = append(attrs, attribute.String(telemetry.AttrFunctionError, et))
+	}
+	span.SetAttributes(attrs...)
+}
+
+// placeholder is the function label of a name taken from the path:
+// the endpoint's placeholder, such as {lambda}.
+func placeholder(param string) string { return "{" + param + "}" }
+
+// qualifierLabel is the qualifier of an invocation: the qualifier option,
+// else the one written in the function name (name:alias, or an ARN's last
+// part), else "".
+func qualifierLabel(function, qualifier string) string {
+	if qualifier != "" {
+		return qualifier
+	}
+	if strings.ContainsAny(function, "*?[") {
+		return ""
+	}
+	parts := strings.Split(function, ":")
+	switch {
+	case parts[0] == "arn" && len(parts) == 8:
+		return parts[7]
+	case parts[0] != "arn" && (len(parts) == 2 || len(parts) == 4):
+		return parts[len(parts)-1]
+	}
+	return ""
+}
+
+// Target is the telemetry target of a Lambda backend (backend.Kind.Target):
+// its function_name, or the endpoint's {placeholder} when the function
+// comes from the path (function_param_name, or a {function} placeholder),
+// never the client's value, so that labels stay bounded. The options are
+// read leniently: Factory reports their problems.
+func Target(spec backend.Spec) string {
+	x := &spec.Backend.ExtraConfig
+	raw, ok := x.Raw(Namespace)
+	if !ok {
+		raw, _ = x.Raw(LegacyNamespace)
+	}
+	var o struct {
+		FunctionName      string `json:"function_name"`
+		FunctionParamName string `json:"function_param_name"`
+	}
+	_ = json.Unmarshal(raw, &o)
+	if o.FunctionName != "" {
+		return o.FunctionName
+	}
+	name := o.FunctionParamName
+	if name == "" {
+		name = "function"
+	}
+	if spec.Endpoint != nil {
+		if p, ok := findParam(name, spec.Endpoint.Params); ok {
+			name = p
+		}
+	}
+	return placeholder(name)
+}

@@ -1,0 +1,127 @@
+package lambdalocal
+
+import (
+	"context"
+	"errors"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/lambdagate/lambdagate/telemetry"
+)
+
+// The local runtime's metrics (telemetry.MetricLocal*), by function:
+// processes started (cold starts), idle processes ready for work (warm),
+// Event invocations that had to wait for a busy function, and invocations
+// refused with TooManyRequestsException. Nothing is recorded, at no cost,
+// until Instrument is given a meter.
+
+// localInstruments are the local runtime's instruments.
+type localInstruments struct {
+	coldStarts metric.Int64Counter
+	queued     metric.Int64Counter
+	refused    metric.Int64Counter
+	warm       metric.Int64ObservableGauge
+}
+
+// poolMetrics are one function's instruments and attribute set, built
+// once by Instrument.
+type poolMetrics struct {
+	inst *localInstruments
+	add  []metric.AddOption
+	obs  []metric.ObserveOption
+}
+
+// Instrument records the runtime's metrics with m (OpenTelemetry): cold
+// starts, warm processes, queued and refused invocations, each by function
+// (attribute telemetry.AttrFunction). Options.Meter does the same at Start;
+// Instrument serves a caller whose meter exists only after Start, as the
+// gateway's does. It may be called once; a nil m does nothing.
+func (s *Server) Instrument(m metric.Meter) error {
+	if m == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.metricsReg != nil {
+		return errors.New("lambdalocal: Instrument was already called")
+	}
+	var (
+		in     localInstruments
+		err, e error
+	)
+	in.coldStarts, e = m.Int64Counter(telemetry.MetricLocalColdStarts, metric.WithUnit("{process}"),
+		metric.WithDescription("Function processes the local Lambda runtime started, by function."))
+	err = errors.Join(err, e)
+	in.queued, e = m.Int64Counter(telemetry.MetricLocalQueued, metric.WithUnit("{invocation}"),
+		metric.WithDescription("Event invocations of the local Lambda runtime that waited for a busy function, by function."))
+	err = errors.Join(err, e)
+	in.refused, e = m.Int64Counter(telemetry.MetricLocalRefused, metric.WithUnit("{invocation}"),
+		metric.WithDescription("Invocations the local Lambda runtime refused (every process busy, or the Event queue full), by function."))
+	err = errors.Join(err, e)
+	in.warm, e = m.Int64ObservableGauge(telemetry.MetricLocalWarmProcesses, metric.WithUnit("{process}"),
+		metric.WithDescription("Idle function processes of the local Lambda runtime, ready for an invocation without a cold start, by function."))
+	err = errors.Join(err, e)
+	if err != nil {
+		return err
+	}
+	for _, name := range s.names {
+		set := attribute.NewSet(attribute.String(telemetry.AttrFunction, name))
+		s.pools[name].metrics.Store(&poolMetrics{
+			inst: &in,
+			add:  []metric.AddOption{metric.WithAttributeSet(set)},
+			obs:  []metric.ObserveOption{metric.WithAttributeSet(set)},
+		})
+	}
+	reg, err := m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		for _, name := range s.names {
+			p := s.pools[name]
+			o.ObserveInt64(in.warm, int64(p.idleProcesses()), p.metrics.Load().obs...)
+		}
+		return nil
+	}, in.warm)
+	if err != nil {
+		return err
+	}
+	s.metricsReg = reg
+	return nil
+}
+
+// unregisterMetrics stops the warm processes' callback, at Close.
+func (s *Server) unregisterMetrics() {
+	s.mu.Lock()
+	reg := s.metricsReg
+	s.mu.Unlock()
+	if reg != nil {
+		_ = reg.Unregister()
+	}
+}
+
+// coldStart records a process started for p's function.
+func (p *pool) coldStart() {
+	if m := p.metrics.Load(); m != nil {
+		m.inst.coldStarts.Add(context.Background(), 1, m.add...)
+	}
+}
+
+// queuedEvent records an Event invocation that waits for a busy function.
+func (p *pool) queuedEvent() {
+	if m := p.metrics.Load(); m != nil {
+		m.inst.queued.Add(context.Background(), 1, m.add...)
+	}
+}
+
+// refusedInvocation records an invocation refused with
+// TooManyRequestsException.
+func (p *pool) refusedInvocation() {
+	if m := p.metrics.Load(); m != nil {
+		m.inst.refused.Add(context.Background(), 1, m.add...)
+	}
+}
+
+// idleProcesses counts the processes waiting for work.
+func (p *pool) idleProcesses() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.idle)
+}
