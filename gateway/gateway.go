@@ -20,6 +20,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/lambdagate/lambdagate/backend"
@@ -268,8 +269,17 @@ func (g *Gateway) Listen() (net.Listener, error) {
 // (max_shutdown_wait_time, default the longest endpoint timeout), and
 // returns nil.
 func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
+	// inFlight counts the requests being served, so that a drain that
+	// times out only on connections without a request (opened and never
+	// used: net/http waits 5s for their first request) is not reported
+	// as requests cut.
+	var inFlight atomic.Int64
 	srv := &http.Server{
-		Handler:           g.handler,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			inFlight.Add(1)
+			defer inFlight.Add(-1)
+			g.handler.ServeHTTP(w, r)
+		}),
 		ReadTimeout:       g.cfg.ReadTimeout,
 		WriteTimeout:      g.cfg.WriteTimeout,
 		IdleTimeout:       g.cfg.IdleTimeout,
@@ -320,8 +330,12 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 	<-done
 	g.close()
 	if errors.Is(err, context.DeadlineExceeded) {
+		cut := inFlight.Load()
 		srv.Close()
-		return fmt.Errorf("requests still in flight after %s (max_shutdown_wait_time) were cut", g.drain)
+		if cut > 0 {
+			return fmt.Errorf("%d requests still in flight after %s (max_shutdown_wait_time) were cut", cut, g.drain)
+		}
+		err = nil
 	}
 	g.logger.Info("stopped")
 	return err
