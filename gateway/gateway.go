@@ -333,7 +333,7 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 		cut := inFlight.Load()
 		srv.Close()
 		if cut > 0 {
-			return fmt.Errorf("%d requests still in flight after %s (max_shutdown_wait_time) were cut", cut, g.drain)
+			return fmt.Errorf("requests still in flight after %s (max_shutdown_wait_time) were cut", g.drain)
 		}
 		err = nil
 	}

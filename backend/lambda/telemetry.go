@@ -233,6 +233,9 @@ func errorType(ctx context.Context, res *Result, err error) string {
 // isThrottle reports whether err is Lambda refusing the invocation for
 // want of concurrency (TooManyRequestsException, HTTP 429).
 func isThrottle(err error) bool {
+	if err == nil {
+		return false // before the declaration below, which allocates
+	}
 	var api *APIError
 	return errors.As(err, &api) && (api.Code == codeTooManyRequests || api.StatusCode == 429)
 }

@@ -411,3 +411,41 @@ func TestLogTailLinkedToRequest(t *testing.T) {
 	}
 	t.Errorf("no log tail line among %d records", len(h.recs))
 }
+
+// stubInvoker answers every invocation with the same result.
+type stubInvoker struct{ res Result }
+
+func (s *stubInvoker) Invoke(context.Context, *Invocation) (*Result, error) {
+	r := s.res
+	return &r, nil
+}
+
+// TestLambdaMetricsCostNoAllocation checks that recording the Lambda
+// metrics adds no allocation to an invocation: every attribute set is
+// prepared before the request.
+func TestLambdaMetricsCostNoAllocation(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	t.Cleanup(func() { mp.Shutdown(context.Background()) })
+	inv := &stubInvoker{res: Result{StatusCode: 200, Payload: []byte(`{}`), ExecutedVersion: "3", RequestID: "r"}}
+	cfg := gatewayConfig{endpoint: "/fn/{name}", method: "POST", lambda: `{"function_param_name": "name", "qualifier": "live", "allowed_functions": ["a*"]}`}
+	plain := transportWith(t, cfg, nil, &factoryHooks{invoker: inv})
+	measured := transportWith(t, cfg, nil, &factoryHooks{invoker: inv, meter: mp.Meter("test")})
+	req := getReq(map[string]string{"name": "abc"})
+	req.Method, req.Body = "POST", []byte(`{"x":1}`)
+	ctx := context.Background()
+	allocs := func(p proxy.Proxy) float64 {
+		p(ctx, req) // first use builds the version's attribute set
+		return testing.AllocsPerRun(200, func() {
+			if _, err := p(ctx, req); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	if a, b := allocs(plain), allocs(measured); b != a {
+		t.Errorf("an invocation allocates %v times with metrics, %v without", b, a)
+	}
+	if got := collect(t, reader)[telemetry.MetricLambdaInvocations]["aws.lambda.executed_version=3,aws.lambda.function=a*,aws.lambda.qualifier=live"]; got != 202 {
+		t.Errorf("%d invocations recorded, want 202", got)
+	}
+}

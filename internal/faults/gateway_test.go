@@ -45,6 +45,20 @@ func TestMain(m *testing.M) {
 	m.Run()
 }
 
+// leakOptions are the leak detector's options for a test starting now: the
+// goroutines already running are not the test's, nor are the connection
+// pool's housekeepers (fasthttp's idle-connection and DNS-cache cleaners:
+// one per client, host or dialer, not per request; they end once their
+// pool is empty, or live as long as the process for the dialer's).
+func leakOptions() []goleak.Option {
+	return []goleak.Option{
+		goleak.IgnoreCurrent(),
+		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*Client).mCleaner"),
+		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*HostClient).connsCleaner"),
+		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*TCPDialer).tcpAddrsClean"),
+	}
+}
+
 // served is a gateway serving on 127.0.0.1.
 type served struct {
 	URL  string
@@ -237,7 +251,7 @@ var stackOrSecret = regexp.MustCompile(`goroutine \d|stackTrace|/var/task|\.go:\
 // the server, that the gateway gave up on calls it stopped waiting for,
 // and that no goroutine is left once the gateway stops.
 func TestFaults(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	defer goleak.VerifyNone(t, leakOptions()...)
 	fs := faults.Start()
 	defer fs.Close()
 	c := newClient()
@@ -353,7 +367,7 @@ func panicky(spec backend.Spec) (proxy.Proxy, bool, error) {
 // request only, logged with its request id (the client's or a new one);
 // requests around it, before and after, are served; nothing leaks.
 func TestPanicKeepsServing(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	defer goleak.VerifyNone(t, leakOptions()...)
 	fs := faults.Start()
 	defer fs.Close()
 	g := serve(t, `{"version": 3, "endpoints": [
@@ -403,7 +417,7 @@ func TestPanicKeepsServing(t *testing.T) {
 // request bodies; a body above the limit gets 413 and never reaches the
 // backend, announced (Content-Length) or streamed (chunked).
 func TestBodyLimitInProcess(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	defer goleak.VerifyNone(t, leakOptions()...)
 	fs := faults.Start()
 	defer fs.Close()
 	g := serve(t, `{"version": 3, "extra_config": {"router": {"max_payload": 1000}}, "endpoints": [
