@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: installs what the tests use
 # (the AWS CLI, python3, the AWS Runtime Interface Emulator), then checks
-# formatting, vets, runs every test with the race detector, and runs each
+# formatting, vets, runs every test with the race detector, runs a 60 s
+# soak (bench/soak), and runs each
 # fuzz target for a bounded time.
 #
 #   ./scripts/test.sh            everything
 #   FUZZTIME=30s ./scripts/test.sh   longer fuzzing
+#   SOAKTIME=10m ./scripts/test.sh   longer soak (docs/RELIABILITY.md)
 #   SKIP_INSTALL=1 ./scripts/test.sh  use what is installed
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,6 +67,9 @@ go vet ./...
 
 echo "== go test -race"
 go test -race -count=1 -timeout 20m ./...
+
+echo "== soak (${SOAKTIME:-60s}): steady load through Lambda and HTTP backends, flat RSS and goroutines"
+go run ./bench/soak -duration "${SOAKTIME:-60s}"
 
 echo "== fuzz targets (${FUZZTIME:-5s} each)"
 grep -rl --include='*_test.go' '^func Fuzz' . | grep -v '^./.scratch/' | while read -r file; do
