@@ -1,13 +1,18 @@
 package e2e
 
 import (
+	"io"
 	"net"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // readmeCall is one `$ curl ...` of the README's quickstart and the output
@@ -112,6 +117,63 @@ func TestQuickstart(t *testing.T) {
 		}
 		if got != c.want {
 			t.Errorf("%s %s: got %q, README shows %q", c.method, c.url, got, c.want)
+		}
+	}
+}
+
+// TestQuickstartScript runs the README's first command itself,
+// scripts/quickstart.sh (go run, the local runtime, the example
+// functions), on a free port, and calls its first endpoint.
+func TestQuickstartScript(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	ln.Close()
+	var logs syncBuffer
+	cmd := exec.Command(filepath.Join("..", "scripts", "quickstart.sh"), "--port", port)
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	// Its own process group, so that go run and the gateway it starts stop
+	// together.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	defer func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("quickstart logs:\n%s", logs.String())
+		}
+	}()
+	url := "http://127.0.0.1:" + port + "/hello"
+	deadline := time.Now().Add(120 * time.Second)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || string(b) != `{"content":"Hello from Lambda!"}` {
+				t.Fatalf("GET /hello: %d %s", resp.StatusCode, b)
+			}
+			return
+		}
+		select {
+		case <-done:
+			t.Fatalf("scripts/quickstart.sh exited before serving")
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("scripts/quickstart.sh did not serve %s within 120s", url)
 		}
 	}
 }
