@@ -3,86 +3,24 @@ package e2e
 import (
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lambdagate/lambdagate/internal/rietest"
 )
-
-// rieBinary finds aws-lambda-rie on PATH or in GOPATH/bin; missing, the
-// test is skipped unless CI=true.
-func rieBinary(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
-		return p
-	}
-	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-		for _, dir := range filepath.SplitList(strings.TrimSpace(string(out))) {
-			if p := filepath.Join(dir, "bin", "aws-lambda-rie"); fileExists(p) {
-				return p
-			}
-		}
-	}
-	msg := "aws-lambda-rie not found: go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
 
 // startRIE serves backend/lambda/testdata/rielambda (an aws-lambda-go
 // function) through the Runtime Interface Emulator and returns its Invoke
-// endpoint. The emulator serves the function name "function" only, one
-// invocation at a time.
+// endpoint.
 func startRIE(t *testing.T) string {
 	t.Helper()
-	rie := rieBinary(t)
-	bootstrap := filepath.Join(t.TempDir(), "bootstrap")
-	if out, err := exec.Command("go", "build", "-o", bootstrap, "../backend/lambda/testdata/rielambda").CombinedOutput(); err != nil {
-		t.Fatalf("building the test function: %v\n%s", err, out)
-	}
-	addr := freeAddr(t)
-	cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr, "--runtime-api-address", freeAddr(t), bootstrap)
-	cmd.Env = append(os.Environ(), "LOG_LEVEL=error")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
-			c.Close()
-			return "http://" + addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the emulator did not listen on %s", addr)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return rietest.Start(t, "../backend/lambda/testdata/rielambda")
 }
 
 // gatewayMsgURL finds the gateway's own "listening" line: with

@@ -48,7 +48,7 @@ install_tools() {
   fi
   if ! command -v aws-lambda-rie >/dev/null 2>&1; then
     echo "== installing the AWS Runtime Interface Emulator ($RIE_VERSION)"
-    go install "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$RIE_VERSION"
+    go install "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$RIE_VERSION"  # keep in step with internal/rietest.Version
   fi
 }
 

@@ -4,84 +4,19 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/lambdagate/lambdagate/internal/rietest"
+
 	"github.com/lambdagate/lambdagate/proxy"
 )
 
-// rieBinary finds aws-lambda-rie on PATH or in GOPATH/bin. Missing, the
-// test is skipped, unless CI=true: CI installs it (.ci/run).
-func rieBinary(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
-		return p
-	}
-	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-		for _, dir := range filepath.SplitList(strings.TrimSpace(string(out))) {
-			p := filepath.Join(dir, "bin", "aws-lambda-rie")
-			if _, err := os.Stat(p); err == nil {
-				return p
-			}
-		}
-	}
-	msg := "aws-lambda-rie not found: go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// startRIE builds the test function and serves it through the emulator;
-// it returns the Invoke endpoint URL.
+// startRIE serves testdata/rielambda through the emulator.
 func startRIE(t *testing.T) string {
 	t.Helper()
-	rie := rieBinary(t)
-	bootstrap := filepath.Join(t.TempDir(), "bootstrap")
-	build := exec.Command("go", "build", "-o", bootstrap, "./testdata/rielambda")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the test function: %v\n%s", err, out)
-	}
-	addr, apiAddr := freePort(t), freePort(t)
-	cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr, "--runtime-api-address", apiAddr, bootstrap)
-	cmd.Env = append(os.Environ(), "LOG_LEVEL=error")
-	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the emulator did not listen on %s", addr)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return "http://" + addr
+	return rietest.Start(t, "./testdata/rielambda")
 }
 
 // TestRuntimeInterfaceEmulator invokes a real aws-lambda-go function
