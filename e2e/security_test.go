@@ -45,11 +45,15 @@ func TestCredentialsNeverLeak(t *testing.T) {
 		"AWS_ACCESS_KEY_ID=" + markerKeyID, "AWS_SECRET_ACCESS_KEY=" + markerSecret, "AWS_SESSION_TOKEN=" + markerToken,
 		"AWS_CONFIG_FILE=" + filepath.Join(t.TempDir(), "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(t.TempDir(), "none"),
 		"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	rc := startOTLPReceiver(t)
+	otlpHost, otlpPort := rc.hostPort()
 	g := startGatewayEnv(t, env, `{"version": 3, "timeout": "1s",
 		"extra_config": {
 			"router": {"return_error_msg": true},
 			"telemetry/logging": {"level": "DEBUG"},
-			"telemetry/opentelemetry": {"service_name": "leaks", "exporters": {"prometheus": [{"name": "p", "listen_ip": "127.0.0.1", "port": 0, "go_metrics": true, "process_metrics": true}]}}
+			"telemetry/opentelemetry": {"service_name": "leaks", "trace_sample_rate": 1, "exporters": {
+				"prometheus": [{"name": "p", "listen_ip": "127.0.0.1", "port": 0, "go_metrics": true, "process_metrics": true}],
+				"otlp": [{"name": "traces", "host": "`+otlpHost+`", "port": `+otlpPort+`, "use_http": true, "disable_metrics": true}]}}
 		},
 		"endpoints": [
 		{"endpoint": "/l/{function}", "method": "POST", "backend": [{"host": ["ignored"], "url_pattern": "/ignored",
@@ -113,8 +117,12 @@ func TestCredentialsNeverLeak(t *testing.T) {
 	if !strings.Contains(seen.String(), "lambdagate_") && !strings.Contains(seen.String(), "http_server") {
 		t.Errorf("the metrics scrape looks empty:\n%.2000s", seen.String())
 	}
-	code := g.Stop(t)
-	all := seen.String() + "\n" + g.Logs()
+	code := g.Stop(t) // flushes the spans
+	spans := rc.dump()
+	if !strings.Contains(spans, "lambda") {
+		t.Errorf("no Lambda span reached the trace receiver: the traces were not searched")
+	}
+	all := seen.String() + "\n" + g.Logs() + "\n" + spans
 	for _, m := range []string{markerKeyID, markerSecret, markerToken, "markerSecret", "markerSessionToken"} {
 		if i := strings.Index(all, m); i >= 0 {
 			t.Errorf("credential marker %q found in the gateway's output: %q", m, all[max(0, i-300):min(len(all), i+100)])

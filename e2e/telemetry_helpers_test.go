@@ -172,6 +172,21 @@ func startOTLPReceiver(t *testing.T) *otlpReceiver {
 	return rc
 }
 
+// dump returns every span received, as text, for searching.
+func (rc *otlpReceiver) dump() string {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	var b strings.Builder
+	for _, s := range rc.spans {
+		b.WriteString(s.Span.String())
+		b.WriteString("\n")
+		for k, v := range s.Resource {
+			b.WriteString(k + "=" + v + "\n")
+		}
+	}
+	return b.String()
+}
+
 // hostPort returns the receiver's host and port.
 func (rc *otlpReceiver) hostPort() (string, string) {
 	hp := strings.TrimPrefix(rc.srv.URL, "http://")
