@@ -1,9 +1,11 @@
 package lambda
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -177,8 +179,12 @@ type netSender struct {
 	client *http.Client
 }
 
-func (s *netSender) send(ctx context.Context, req *http.Request, _ []byte) (*reply, error) {
-	resp, err := s.client.Do(req.WithContext(ctx))
+func (s *netSender) send(ctx context.Context, req *http.Request, payload []byte) (*reply, error) {
+	req = req.WithContext(ctx)
+	if req.Body == nil && len(payload) > 0 {
+		req.Body = io.NopCloser(bytes.NewReader(payload))
+	}
+	resp, err := s.client.Do(req)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {

@@ -37,7 +37,8 @@ const userAgent = "lambdagate"
 // middleware stack, whose cost exceeds the whole HTTP hop (see issue 6 and
 // docs/BENCHMARKS.md).
 type signedInvoker struct {
-	base   string // the Invoke endpoint, no trailing slash
+	base   string   // the Invoke endpoint, no trailing slash
+	parsed *url.URL // base, parsed once; nil if it does not parse
 	region string
 	creds  aws.CredentialsProvider
 	signer *v4.Signer
@@ -50,6 +51,7 @@ func newSignedInvoker(endpoint, region string, creds aws.CredentialsProvider, sn
 	}
 	return &signedInvoker{
 		base:   trimEndpoint(endpoint),
+		parsed: parseBase(trimEndpoint(endpoint)),
 		region: region,
 		creds:  creds,
 		signer: v4.NewSigner(),
@@ -111,13 +113,38 @@ func (s *signedInvoker) Invoke(ctx context.Context, in *Invocation) (*Result, er
 // label escaped as the SDK escapes it (every byte but unreserved ones).
 func (s *signedInvoker) newRequest(ctx context.Context, in *Invocation) (*http.Request, error) {
 	escaped := escapeLabel(in.FunctionName)
-	raw := s.base + "/2015-03-31/functions/" + escaped + "/invocations"
-	if in.Qualifier != "" {
-		raw += "?Qualifier=" + url.QueryEscape(in.Qualifier)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, raw, bytes.NewReader(in.Payload))
-	if err != nil {
-		return nil, fmt.Errorf("building the Invoke request: %w", err)
+	var req *http.Request
+	if s.parsed != nil {
+		// The URL is the endpoint's, parsed once, with the Invoke path set:
+		// no parsing per request.
+		u := *s.parsed
+		u.Path = s.parsed.Path + "/2015-03-31/functions/" + in.FunctionName + "/invocations"
+		u.RawPath = s.parsed.EscapedPath() + "/2015-03-31/functions/" + escaped + "/invocations"
+		if in.Qualifier != "" {
+			u.RawQuery = "Qualifier=" + url.QueryEscape(in.Qualifier)
+		}
+		req = (&http.Request{
+			Method:        http.MethodPost,
+			URL:           &u,
+			Proto:         "HTTP/1.1",
+			ProtoMajor:    1,
+			ProtoMinor:    1,
+			Header:        make(http.Header, 8),
+			Host:          u.Host,
+			ContentLength: int64(len(in.Payload)),
+			// No Body and no context here: the SigV4 signer needs neither,
+			// fastSender sends the payload itself and netSender sets both.
+		})
+	} else {
+		raw := s.base + "/2015-03-31/functions/" + escaped + "/invocations"
+		if in.Qualifier != "" {
+			raw += "?Qualifier=" + url.QueryEscape(in.Qualifier)
+		}
+		var err error
+		req, err = http.NewRequestWithContext(ctx, http.MethodPost, raw, bytes.NewReader(in.Payload))
+		if err != nil {
+			return nil, fmt.Errorf("building the Invoke request: %w", err)
+		}
 	}
 	h := req.Header
 	h["Content-Type"] = []string{"application/octet-stream"}
@@ -206,4 +233,14 @@ func apiErrorOf(r *reply) *APIError {
 	}
 	e.Code, e.Message = code, msg
 	return e
+}
+
+// parseBase parses an Invoke endpoint once; nil when it does not parse as
+// an absolute URL without query (newRequest then builds the URL as text).
+func parseBase(base string) *url.URL {
+	u, err := url.Parse(base)
+	if err != nil || u.Scheme == "" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return nil
+	}
+	return u
 }
