@@ -183,4 +183,11 @@ func (p *pool) close() {
 	for _, sb := range all {
 		<-sb.exited
 	}
+	// A process's own goroutine forgets it after it exits; do it here too,
+	// so that a closed pool counts no process once close returns.
+	p.mu.Lock()
+	for _, sb := range all {
+		delete(p.live, sb)
+	}
+	p.mu.Unlock()
 }
