@@ -15,6 +15,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -45,6 +46,7 @@ func main() {
 	threads := flag.Int("threads", 2, "wrk threads")
 	bin := flag.String("gateway", "", "lambdagate binary (default: built from ./cmd/lambdagate)")
 	only := flag.String("only", "", "run only the scenarios whose name contains this")
+	otel := flag.String("telemetry", "off", "gateway telemetry: off, metrics (Prometheus), traces-1 or traces-0 (metrics and OTLP traces sampled at 1.0 or 0.0, exported to a sink in this process)")
 	flag.Parse()
 	if _, err := exec.LookPath("wrk"); err != nil {
 		fatal("wrk is not installed: apt-get install wrk")
@@ -66,7 +68,9 @@ func main() {
 		w.Write([]byte(`{"user":{"id":42,"name":"someone","email":"someone@example.com"},"internal":"drop me"}`))
 	}), nil)
 
-	cfg := gatewayConfig(fakeURL, httpURL)
+	telemetry, err := telemetryConfig(*otel)
+	check(err)
+	cfg := gatewayConfig(fakeURL, httpURL, telemetry)
 	cfgFile := filepath.Join(tmp, "bench.json")
 	check(os.WriteFile(cfgFile, []byte(cfg), 0o600))
 	gw, gwURL := startGateway(*bin, cfgFile)
@@ -90,8 +94,8 @@ func main() {
 		{"POST 1 KB body → Lambda echo", "/2015-03-31/functions/echo/invocations", "POST", body1k, "/echo", "POST", body1k},
 		{"merge Lambda + HTTP (allow)", "/2015-03-31/functions/size-100/invocations", "POST", "{}", "/merge", "GET", ""},
 	}
-	fmt.Printf("# loadbench: %d connections, %d wrk threads, %s per run, %d rounds (A=direct, B=gateway), %d CPUs\n\n",
-		*conns, *threads, *duration, *rounds, numCPU())
+	fmt.Printf("# loadbench: %d connections, %d wrk threads, %s per run, %d rounds (A=direct, B=gateway), %d CPUs, telemetry %s\n\n",
+		*conns, *threads, *duration, *rounds, numCPU(), *otel)
 	fmt.Println("| scenario | direct req/s | gateway req/s | ratio | direct p50 / p99 | gateway p50 / p99 |")
 	fmt.Println("|---|---|---|---|---|---|")
 	peakRSS := idleRSS
@@ -131,12 +135,36 @@ func main() {
 	fmt.Printf("fake Invoke server: %d requests over %d connections (direct runs included)\n", st.Requests, st.Connections)
 }
 
-func gatewayConfig(fakeURL, httpURL string) string {
+// telemetryConfig returns the telemetry/opentelemetry namespace (with a
+// leading comma) for a -telemetry mode; traces go to an OTLP/HTTP sink
+// served here, which accepts and drops them.
+func telemetryConfig(mode string) (string, error) {
+	prom := `"prometheus": [{"name": "bench", "listen_ip": "127.0.0.1", "port": 0}]`
+	switch mode {
+	case "off":
+		return "", nil
+	case "metrics":
+		return `, "telemetry/opentelemetry": {"service_name": "loadbench", "exporters": {` + prom + `}}`, nil
+	case "traces-1", "traces-0":
+		sink := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body)
+			// An empty protobuf message is a valid ExportTraceServiceResponse.
+			w.Header().Set("Content-Type", "application/x-protobuf")
+		}), nil)
+		host, port, _ := net.SplitHostPort(strings.TrimPrefix(sink, "http://"))
+		rate := map[string]string{"traces-1": "1", "traces-0": "0"}[mode]
+		return `, "telemetry/opentelemetry": {"service_name": "loadbench", "trace_sample_rate": ` + rate + `, "exporters": {` + prom +
+			`, "otlp": [{"name": "sink", "host": "` + host + `", "port": ` + port + `, "use_http": true, "disable_metrics": true}]}}`, nil
+	}
+	return "", fmt.Errorf("-telemetry %q: use off, metrics, traces-1 or traces-0", mode)
+}
+
+func gatewayConfig(fakeURL, httpURL, telemetry string) string {
 	lambda := func(fn string) string {
 		return fmt.Sprintf(`{"backend/lambda":{"function_name":%q,"region":"us-east-1","endpoint":%q}}`, fn, fakeURL)
 	}
 	return fmt.Sprintf(`{"version":3,"listen_ip":"127.0.0.1","port":0,"timeout":"10s",
-"extra_config":{"router":{"disable_access_log":true},"telemetry/logging":{"level":"WARNING"}},
+"extra_config":{"router":{"disable_access_log":true},"telemetry/logging":{"level":"WARNING"}%s},
 "endpoints":[
  {"endpoint":"/small","backend":[{"host":["ignored"],"url_pattern":"/","extra_config":%s}]},
  {"endpoint":"/large","backend":[{"host":["ignored"],"url_pattern":"/","extra_config":%s}]},
@@ -144,7 +172,7 @@ func gatewayConfig(fakeURL, httpURL string) string {
  {"endpoint":"/merge","backend":[
    {"host":["ignored"],"url_pattern":"/","extra_config":%s,"group":"lambda"},
    {"host":[%q],"url_pattern":"/user","allow":["user.id","user.name"]}]}
-]}`, lambda("size-100"), lambda("size-10240"), lambda("echo"), lambda("size-100"), httpURL)
+]}`, telemetry, lambda("size-100"), lambda("size-10240"), lambda("echo"), lambda("size-100"), httpURL)
 }
 
 func serve(h http.Handler, cs func(net.Conn, http.ConnState)) string {
