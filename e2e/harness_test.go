@@ -15,10 +15,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lambdagate/lambdagate/internal/syncbuf"
 )
 
 // binary is the path of the lambdagate binary built once for the package.
@@ -55,7 +56,7 @@ type gatewayProc struct {
 	// URL is the gateway's base URL, such as http://127.0.0.1:41234.
 	URL  string
 	cmd  *exec.Cmd
-	logs *syncBuffer
+	logs *syncbuf.Buffer
 	done chan struct{}
 	err  error
 }
@@ -75,23 +76,6 @@ func (g *gatewayProc) Stop(t *testing.T) int {
 		t.Errorf("gateway did not stop within 15s of SIGTERM; logs:\n%s", g.Logs())
 	}
 	return g.cmd.ProcessState.ExitCode()
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 var listeningRe = regexp.MustCompile(`(?:msg=listening|"msg":"listening").*?url"?[=:]"?(https?://[^ "]+)`)
@@ -122,7 +106,7 @@ func startGatewayEnv(t *testing.T, env []string, configJSON string, extraArgs ..
 		t.Fatal(err)
 	}
 	args := append([]string{"run", "-c", file, "--port", "0"}, extraArgs...)
-	g := &gatewayProc{logs: &syncBuffer{}, done: make(chan struct{})}
+	g := &gatewayProc{logs: &syncbuf.Buffer{}, done: make(chan struct{})}
 	g.cmd = exec.Command(binary, args...)
 	g.cmd.Stdout, g.cmd.Stderr = g.logs, g.logs
 	g.cmd.Env = env

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lambdagate/lambdagate/internal/syncbuf"
 )
 
 // readmeCall is one `$ curl ...` of the README's quickstart and the output
@@ -132,7 +134,7 @@ func TestQuickstartScript(t *testing.T) {
 	}
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	ln.Close()
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	cmd := exec.Command(filepath.Join("..", "scripts", "quickstart.sh"), "--port", port)
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	// Its own process group, so that go run and the gateway it starts stop

@@ -34,6 +34,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/lambdagate/lambdagate/internal/syncbuf"
+
 	"github.com/lambdagate/lambdagate/internal/faults"
 )
 
@@ -77,7 +79,7 @@ func main() {
 	cfgFile := filepath.Join(tmp, "krakend.json")
 	check(os.WriteFile(cfgFile, []byte(cfg), 0o600))
 
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	cmd := exec.Command(*bin, "run", "-c", cfgFile, "--port", "0", "--functions", *functions)
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	cmd.Env = append(os.Environ(), "AWS_EC2_METADATA_DISABLED=true")
@@ -257,7 +259,7 @@ func median(ss []sample, f func(sample) int) int {
 	return v[len(v)/2]
 }
 
-func waitFor(logs *syncBuffer, exited <-chan struct{}, re *regexp.Regexp) string {
+func waitFor(logs *syncbuf.Buffer, exited <-chan struct{}, re *regexp.Regexp) string {
 	for deadline := time.Now().Add(120 * time.Second); time.Now().Before(deadline); {
 		if m := re.FindStringSubmatch(logs.String()); m != nil {
 			return m[1]
@@ -272,30 +274,9 @@ func waitFor(logs *syncBuffer, exited <-chan struct{}, re *regexp.Regexp) string
 	return ""
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
 // maxLogBytes bounds the gateway's output kept (the local runtime logs
 // every invocation): the first lines, which hold the URLs, and the latest.
 const maxLogBytes = 1 << 20
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.b.Len()+len(p) > maxLogBytes {
-		keep := s.b.Bytes()[s.b.Len()/2:]
-		s.b = *bytes.NewBuffer(append(append([]byte(nil), s.b.Bytes()[:4096]...), keep...))
-	}
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func tail(s string, n int) string {
 	if len(s) > n {

@@ -10,10 +10,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lambdagate/lambdagate/internal/syncbuf"
 )
 
 // setLocalTestAWSEnv keeps anything AWS in the test away from real AWS.
@@ -62,7 +63,7 @@ func TestRunLocalServesUntilSIGTERM(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "hello", "index.js"), []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	stdout := &localSyncBuffer{}
+	stdout := &syncbuf.Buffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- runLocal([]string{"--functions", dir, "--addr", "127.0.0.1:0", "--cache-dir", t.TempDir(), "--idle-timeout", "1m"}, stdout, io.Discard)
@@ -97,22 +98,4 @@ func TestRunLocalServesUntilSIGTERM(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("runLocal did not return after SIGTERM")
 	}
-}
-
-// localSyncBuffer is a bytes.Buffer safe for one writer and one reader.
-type localSyncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *localSyncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *localSyncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

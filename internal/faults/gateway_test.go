@@ -8,7 +8,6 @@ package faults_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -22,6 +21,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/lambdagate/lambdagate/internal/syncbuf"
 
 	"go.uber.org/goleak"
 
@@ -62,25 +63,8 @@ func leakOptions() []goleak.Option {
 // served is a gateway serving on 127.0.0.1.
 type served struct {
 	URL  string
-	logs *syncBuffer
+	logs *syncbuf.Buffer
 	stop func(t *testing.T)
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // serve builds a gateway from cfgJSON and serves it until stop.
@@ -90,7 +74,7 @@ func serve(t *testing.T, cfgJSON string, factories ...backend.Factory) *served {
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	opts := gateway.Options{Logger: slog.New(slog.NewTextHandler(logs, nil))}
 	if factories != nil {
 		opts.Factories = append(factories, gateway.DefaultFactories()...)
