@@ -13,9 +13,12 @@ import (
 
 // Defaults applied when the file says nothing.
 const (
-	DefaultPort           = 8080
-	DefaultTimeout        = 2 * time.Second
-	DefaultMaxHeaderBytes = 1 << 20
+	DefaultPort    = 8080
+	DefaultTimeout = 2 * time.Second
+	// DefaultMaxHeaderBytes is 32 KiB, not KrakenD's 1 MiB: on plain
+	// HTTP/1.1 the whole header block must fit in each connection's read
+	// buffer, which is this size (see package fastserver).
+	DefaultMaxHeaderBytes = 32 << 10
 	DefaultMethod         = "GET"
 )
 

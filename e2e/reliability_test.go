@@ -232,8 +232,9 @@ func TestBadInput(t *testing.T) {
 
 	t.Run("slow body cut by read_timeout", func(t *testing.T) {
 		line, took := rawRequest(t, g.URL, "POST /small HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"a\":", 5*time.Second)
-		if took > 3*time.Second || (line != "" && !strings.HasPrefix(line, "HTTP/1.1 400")) {
-			t.Errorf("a client that stalls in its body: %q after %v, want 400 or a cut after ~1s", line, took)
+		// net/http answers 400; the HTTP/1.1 server (fastserver) 408.
+		if took > 3*time.Second || (line != "" && !strings.HasPrefix(line, "HTTP/1.1 400") && !strings.HasPrefix(line, "HTTP/1.1 408")) {
+			t.Errorf("a client that stalls in its body: %q after %v, want 400 or 408, or a cut, after ~1s", line, took)
 		}
 	})
 

@@ -87,7 +87,7 @@ type handler struct {
 	write        render.Func
 	names        [][2]string // per param: exact name, title-cased name
 	headers      func(http.Header) http.Header
-	query        func(url.Values) url.Values
+	query        func(*url.URL) url.Values
 	timeout      time.Duration
 	noop         bool
 	single       bool
@@ -151,7 +151,7 @@ func (h *handler) handle(w http.ResponseWriter, r *http.Request, params []string
 		Method:     r.Method,
 		Path:       r.URL.Path,
 		Params:     make(map[string]string, 2*len(params)),
-		Query:      h.query(r.URL.Query()),
+		Query:      h.query(r.URL),
 		Headers:    h.headers(r.Header),
 		Body:       body,
 		RemoteAddr: r.RemoteAddr,
@@ -319,16 +319,21 @@ func newHeaderFilter(allowed []string) func(http.Header) http.Header {
 }
 
 // newQueryFilter returns the function that keeps the query strings an
-// endpoint lets through: none by default, the input_query_strings list
-// (exact names) when set, all for "*". Repeated values are kept.
-func newQueryFilter(allowed []string) func(url.Values) url.Values {
+// endpoint lets through: none by default (nil: the query is not even
+// parsed), the input_query_strings list (exact names) when set, all for
+// "*". Repeated values are kept.
+func newQueryFilter(allowed []string) func(*url.URL) url.Values {
 	if len(allowed) == 0 {
-		return func(url.Values) url.Values { return url.Values{} }
+		return func(*url.URL) url.Values { return nil }
 	}
 	if contains(allowed, "*") {
-		return func(q url.Values) url.Values { return q }
+		return func(u *url.URL) url.Values { return u.Query() }
 	}
-	return func(q url.Values) url.Values {
+	return func(u *url.URL) url.Values {
+		if u.RawQuery == "" {
+			return nil
+		}
+		q := u.Query()
 		out := make(url.Values, len(allowed))
 		for _, k := range allowed {
 			if vs, ok := q[k]; ok {

@@ -144,17 +144,22 @@ func TestInputQueryStrings(t *testing.T) {
 		list []string
 		want url.Values
 	}{
-		{"default: none", nil, url.Values{}},
+		{"default: none (not even parsed)", nil, nil},
 		{"exact names, repeated values kept", []string{"a", "c", "missing"}, url.Values{"a": {"1", "2"}, "c": {""}}},
 		{"names are case-sensitive", []string{"B", "A"}, url.Values{"A": {"3"}}},
 		{"star", []string{"*"}, url.Values{"a": {"1", "2"}, "A": {"3"}, "b": {"x y"}, "c": {""}}},
+		{"names, no query at all", []string{"a"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			rec := &recorder{resp: okData(`{}`)}
 			do := build(t, setup{endpoint: config.Endpoint{InputQueryStrings: tt.list}}, rec)
-			do(httptest.NewRequest("GET", "/test?a=1&A=3&a=2&b=x+y&c", nil))
+			target := "/test?a=1&A=3&a=2&b=x+y&c"
+			if strings.HasSuffix(tt.name, "no query at all") {
+				target = "/test"
+			}
+			do(httptest.NewRequest("GET", target, nil))
 			if !reflect.DeepEqual(rec.got.Query, tt.want) {
 				t.Errorf("query = %v, want %v", rec.got.Query, tt.want)
 			}

@@ -28,6 +28,7 @@ import (
 	"github.com/lambdagate/lambdagate/backend/lambda"
 	"github.com/lambdagate/lambdagate/config"
 	"github.com/lambdagate/lambdagate/endpoint"
+	"github.com/lambdagate/lambdagate/fastserver"
 	"github.com/lambdagate/lambdagate/proxy"
 	"github.com/lambdagate/lambdagate/router"
 	"github.com/lambdagate/lambdagate/telemetry"
@@ -58,6 +59,13 @@ type Gateway struct {
 	drain   time.Duration
 	closers []func()
 	tel     *telemetry.Telemetry
+	// engine serves plain HTTP/1.1 (ServerOptions.Engine).
+	engine string
+	// maxBody is the largest request body any endpoint accepts.
+	maxBody int64
+	// bodyLimit gives a request's body limit by method and escaped path,
+	// when endpoints' limits differ (nil otherwise).
+	bodyLimit func(method, path []byte) int64
 }
 
 // New builds a gateway. It returns warnings (options accepted but ignored,
@@ -85,14 +93,17 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 	warns = append(warns, rwarns...)
 
 	rt := router.New(ropts.routerOptions())
+	limits := map[string]int64{}
 	if !ropts.DisableHealth {
 		rt.Handle(http.MethodGet, ropts.healthPath(), health)
 	}
+	sopts, err := decodeServerOptions(&cfg.ExtraConfig)
+	errs.Append(cfg.ExtraConfig.Path, err)
 	tel, twarns, err := newTelemetry(cfg)
 	errs.Append(cfg.ExtraConfig.Path, err)
 	warns = append(warns, twarns...)
 	client := newHTTPClient(cfg.HTTPClient)
-	g := &Gateway{cfg: cfg, logger: opts.Logger, drain: cfg.MaxShutdownWaitTime, tel: tel}
+	g := &Gateway{cfg: cfg, logger: opts.Logger, drain: cfg.MaxShutdownWaitTime, tel: tel, engine: sopts.Engine}
 	g.closers = append(g.closers, client.CloseIdleConnections, lambda.CloseIdleConnections)
 	userAgent := "lambdagate/" + opts.Version
 
@@ -132,12 +143,18 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 		} else {
 			pipeline = proxy.NewConcurrentMerge(backends)
 		}
+		maxBody := maxBodyBytes(ropts, popts)
+		if maxBody <= 0 {
+			maxBody = endpoint.DefaultMaxBodyBytes
+		}
+		g.maxBody = max(g.maxBody, maxBody)
+		limits[e.Method+" "+e.Path] = maxBody
 		h, err := endpoint.New(endpoint.Options{
 			Endpoint:         e,
 			Pipeline:         pipeline,
 			Backends:         len(backends),
 			ReturnErrorMsg:   ropts.ReturnErrorMsg,
-			MaxBodyBytes:     maxBodyBytes(ropts, popts),
+			MaxBodyBytes:     maxBody,
 			UserAgent:        userAgent,
 			Logger:           opts.Logger,
 			DisableAccessLog: ropts.DisableAccessLog,
@@ -153,7 +170,29 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 		return nil, warns, errs
 	}
 	g.handler = recoverPanics(rt, opts.Logger)
+	g.bodyLimit = bodyLimits(rt, limits, g.maxBody)
 	return g, warns, nil
+}
+
+// bodyLimits returns the function that gives a request the body limit of
+// its endpoint, so that the server refuses a larger body before reading
+// it; nil when every endpoint has the same limit (the server's).
+func bodyLimits(rt *router.Router, limits map[string]int64, maxBody int64) func(method, path []byte) int64 {
+	same := true
+	for _, l := range limits {
+		same = same && l == maxBody
+	}
+	if same {
+		return nil
+	}
+	return func(method, path []byte) int64 {
+		m := string(method)
+		route, ok := rt.Route(m, string(path))
+		if !ok {
+			return maxBody
+		}
+		return limits[m+" "+route]
+	}
 }
 
 // DefaultKinds lists the kinds of backend lambdagate knows, in the order
@@ -274,12 +313,13 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 	// used: net/http waits 5s for their first request) is not reported
 	// as requests cut.
 	var inFlight atomic.Int64
+	counted := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		inFlight.Add(1)
+		defer inFlight.Add(-1)
+		g.handler.ServeHTTP(w, r)
+	})
 	srv := &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			inFlight.Add(1)
-			defer inFlight.Add(-1)
-			g.handler.ServeHTTP(w, r)
-		}),
+		Handler:           counted,
 		ReadTimeout:       g.cfg.ReadTimeout,
 		WriteTimeout:      g.cfg.WriteTimeout,
 		IdleTimeout:       g.cfg.IdleTimeout,
@@ -305,15 +345,31 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 		ln.Close()
 		return err
 	}
-	g.logger.Info("listening", "url", scheme+"://"+ln.Addr().String(), "endpoints", len(g.cfg.Endpoints))
-
+	var running server = srv
+	if srv.TLSConfig == nil && g.engine == EngineFast {
+		running = fastserver.New(counted, fastserver.Config{
+			ReadTimeout:       g.cfg.ReadTimeout,
+			ReadHeaderTimeout: g.cfg.ReadHeaderTimeout,
+			WriteTimeout:      g.cfg.WriteTimeout,
+			IdleTimeout:       g.cfg.IdleTimeout,
+			MaxHeaderBytes:    g.cfg.MaxHeaderBytes,
+			MaxBodyBytes:      g.maxBody,
+			BodyLimit:         g.bodyLimit,
+			Logger:            g.logger,
+		})
+	}
+	engine := EngineNetHTTP
+	if _, fast := running.(*fastserver.Server); fast {
+		engine = EngineFast
+	}
+	g.logger.Info("listening", "url", scheme+"://"+ln.Addr().String(), "endpoints", len(g.cfg.Endpoints), "engine", engine)
 	done := make(chan error, 1)
 	go func() {
 		var err error
 		if srv.TLSConfig != nil {
 			err = srv.ServeTLS(ln, "", "")
 		} else {
-			err = srv.Serve(ln)
+			err = running.Serve(ln)
 		}
 		done <- err
 	}()
@@ -326,12 +382,16 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 	g.logger.Info("shutting down: draining requests in flight", "max_wait", g.drain.String())
 	sctx, cancel := context.WithTimeout(context.Background(), g.drain)
 	defer cancel()
-	err := srv.Shutdown(sctx)
+	err := running.Shutdown(sctx)
+	var cut int64
+	if errors.Is(err, context.DeadlineExceeded) {
+		// Counted before the cut: cutting ends the requests' contexts.
+		cut = inFlight.Load()
+		running.Close()
+	}
 	<-done
 	g.close()
 	if errors.Is(err, context.DeadlineExceeded) {
-		cut := inFlight.Load()
-		srv.Close()
 		if cut > 0 {
 			return fmt.Errorf("requests still in flight after %s (max_shutdown_wait_time) were cut", g.drain)
 		}
@@ -339,6 +399,13 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	g.logger.Info("stopped")
 	return err
+}
+
+// server is what Serve needs of an HTTP server: net/http's, or fastserver's.
+type server interface {
+	Serve(net.Listener) error
+	Shutdown(context.Context) error
+	Close() error
 }
 
 func (g *Gateway) close() {

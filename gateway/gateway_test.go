@@ -526,3 +526,34 @@ func TestNewOnPartialConfig(t *testing.T) {
 		}()
 	}
 }
+
+func TestServerEngineOption(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		ns, want, err string
+	}{
+		{``, EngineFast, ""},
+		{`"lambdagate/server": {"engine": "net/http"}`, EngineNetHTTP, ""},
+		{`"lambdagate/server": {"engine": "fasthttp"}`, EngineFast, ""},
+		{`"lambdagate/server": {"engine": "h2c"}`, "", `extra_config["lambdagate/server"].engine: "h2c" is not an engine`},
+		{`"lambdagate/server": {"engin": "net/http"}`, "", `extra_config["lambdagate/server"]`},
+	} {
+		cfg, _, err := config.Parse([]byte(`{"version": 3, "extra_config": {` + tc.ns + `}, "endpoints": []}`))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.ns, err)
+		}
+		g, _, err := New(cfg, Options{Logger: slog.New(slog.DiscardHandler)})
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s: error %v, want %q", tc.ns, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tc.ns, err)
+		}
+		if g.engine != tc.want {
+			t.Errorf("%s: engine %q, want %q", tc.ns, g.engine, tc.want)
+		}
+	}
+}

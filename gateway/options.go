@@ -174,3 +174,39 @@ func newHTTPClient(c config.HTTPClient) *http.Client {
 		// Backends' redirects are followed, as KrakenD does.
 	}
 }
+
+// ServerOptions is the service's "lambdagate/server" namespace: how
+// clients are served. It is lambdagate's own; KrakenD has no equivalent.
+type ServerOptions struct {
+	// Engine serves plain HTTP/1.1: EngineFast (the default) or
+	// EngineNetHTTP. With TLS, net/http always serves (HTTP/2 and
+	// HTTP/1.1).
+	Engine string `json:"engine"`
+}
+
+// Engines that serve plain HTTP/1.1.
+const (
+	// EngineFast is package fastserver: fasthttp's server with net/http
+	// handlers, for the lowest cost per request.
+	EngineFast = "fasthttp"
+	// EngineNetHTTP is net/http's server: a request's context ends when
+	// its client goes away, and header blocks are not limited by a
+	// per-connection buffer.
+	EngineNetHTTP = "net/http"
+)
+
+// ServerNamespace is the extra_config key of ServerOptions.
+const ServerNamespace = "lambdagate/server"
+
+func decodeServerOptions(x *config.ExtraConfig) (ServerOptions, error) {
+	o := ServerOptions{Engine: EngineFast}
+	if _, err := x.Decode(ServerNamespace, &o); err != nil {
+		return o, err
+	}
+	var errs config.Errors
+	if o.Engine != EngineFast && o.Engine != EngineNetHTTP {
+		errs.Add(config.Join(config.Join(x.Path, ServerNamespace), "engine"),
+			"%q is not an engine: use %q (the default) or %q", o.Engine, EngineFast, EngineNetHTTP)
+	}
+	return o, errs.Err()
+}

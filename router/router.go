@@ -44,6 +44,7 @@ type node struct {
 	lower    map[string]*node // static children by lower-cased segment
 	param    *node
 	handlers map[string]Handler
+	patterns map[string]string // by method, as registered
 }
 
 // New returns an empty Router.
@@ -79,8 +80,20 @@ func (rt *Router) Handle(method, pattern string, h Handler) {
 	}
 	if n.handlers == nil {
 		n.handlers = map[string]Handler{}
+		n.patterns = map[string]string{}
 	}
 	n.handlers[method] = h
+	n.patterns[method] = pattern
+}
+
+// Route returns the pattern of the route that serves method on the escaped
+// path p, as ServeHTTP would match it (no redirects).
+func (rt *Router) Route(method, p string) (string, bool) {
+	n, _ := rt.root.match(segments(p), nil, false, method)
+	if n == nil {
+		return "", false
+	}
+	return n.patterns[method], true
 }
 
 // segments splits a path after its leading slash; "/" has one empty segment.

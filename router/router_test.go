@@ -220,3 +220,29 @@ func FuzzRouter(f *testing.F) {
 		}
 	})
 }
+
+func TestRoute(t *testing.T) {
+	t.Parallel()
+	rt := New(Options{})
+	noop := func(http.ResponseWriter, *http.Request, []string) {}
+	rt.Handle("GET", "/users/{id}", noop)
+	rt.Handle("POST", "/users/{name}", noop)
+	rt.Handle("GET", "/users/me", noop)
+	for _, tc := range []struct {
+		method, path, want string
+		ok                 bool
+	}{
+		{"GET", "/users/42", "/users/{id}", true},
+		{"POST", "/users/42", "/users/{name}", true},
+		{"GET", "/users/me", "/users/me", true},
+		{"POST", "/users/me", "/users/{name}", true},
+		{"GET", "/Users/42", "", false}, // a redirect, not a route
+		{"PUT", "/users/42", "", false},
+		{"GET", "/nothing", "", false},
+	} {
+		got, ok := rt.Route(tc.method, tc.path)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("Route(%s %s) = %q, %v; want %q, %v", tc.method, tc.path, got, ok, tc.want, tc.ok)
+		}
+	}
+}

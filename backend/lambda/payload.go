@@ -89,6 +89,9 @@ func krakendBodyPayload(req *proxy.Request) ([]byte, error) {
 // does. A path param wins over a query string of the same name, so a
 // client cannot override the placeholder that names the function.
 func krakendParamsPayload(req *proxy.Request) ([]byte, error) {
+	if len(req.Params) == 0 && len(req.Query) == 0 {
+		return []byte("{}"), nil
+	}
 	m := make(map[string]any, len(req.Params)+len(req.Query))
 	for k, vs := range req.Query {
 		switch len(vs) {

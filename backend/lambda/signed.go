@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -43,7 +44,42 @@ type signedInvoker struct {
 	creds  aws.CredentialsProvider
 	signer *v4.Signer
 	sender sender
+	// lastPath holds the Invoke paths of the last function invoked: a
+	// backend with a fixed function name builds them once.
+	lastPath atomic.Pointer[invokePath]
 }
+
+// invokePath is a function's Invoke path, decoded and escaped.
+type invokePath struct {
+	name, path, rawPath string
+}
+
+// pathFor returns the Invoke path of the function name.
+func (s *signedInvoker) pathFor(name string) *invokePath {
+	if p := s.lastPath.Load(); p != nil && p.name == name {
+		return p
+	}
+	p := &invokePath{
+		name:    name,
+		path:    s.parsed.Path + "/2015-03-31/functions/" + name + "/invocations",
+		rawPath: s.parsed.EscapedPath() + "/2015-03-31/functions/" + escapeLabel(name) + "/invocations",
+	}
+	s.lastPath.Store(p)
+	return p
+}
+
+// Header values the Invoke request sends, shared by every request: the
+// signer and the senders only read them.
+var (
+	contentTypeValue = []string{"application/octet-stream"}
+	userAgentValue   = []string{userAgent}
+	logTailValue     = []string{"Tail"}
+	invocationValues = map[string][]string{
+		InvocationRequestResponse: {InvocationRequestResponse},
+		InvocationEvent:           {InvocationEvent},
+		InvocationDryRun:          {InvocationDryRun},
+	}
+)
 
 func newSignedInvoker(endpoint, region string, creds aws.CredentialsProvider, snd sender) *signedInvoker {
 	if _, cached := creds.(*aws.CredentialsCache); !cached {
@@ -112,14 +148,13 @@ func (s *signedInvoker) Invoke(ctx context.Context, in *Invocation) (*Result, er
 // /2015-03-31/functions/{FunctionName}/invocations[?Qualifier=q], the path
 // label escaped as the SDK escapes it (every byte but unreserved ones).
 func (s *signedInvoker) newRequest(ctx context.Context, in *Invocation) (*http.Request, error) {
-	escaped := escapeLabel(in.FunctionName)
 	var req *http.Request
 	if s.parsed != nil {
 		// The URL is the endpoint's, parsed once, with the Invoke path set:
 		// no parsing per request.
 		u := *s.parsed
-		u.Path = s.parsed.Path + "/2015-03-31/functions/" + in.FunctionName + "/invocations"
-		u.RawPath = s.parsed.EscapedPath() + "/2015-03-31/functions/" + escaped + "/invocations"
+		p := s.pathFor(in.FunctionName)
+		u.Path, u.RawPath = p.path, p.rawPath
 		if in.Qualifier != "" {
 			u.RawQuery = "Qualifier=" + url.QueryEscape(in.Qualifier)
 		}
@@ -136,7 +171,7 @@ func (s *signedInvoker) newRequest(ctx context.Context, in *Invocation) (*http.R
 			// fastSender sends the payload itself and netSender sets both.
 		})
 	} else {
-		raw := s.base + "/2015-03-31/functions/" + escaped + "/invocations"
+		raw := s.base + "/2015-03-31/functions/" + escapeLabel(in.FunctionName) + "/invocations"
 		if in.Qualifier != "" {
 			raw += "?Qualifier=" + url.QueryEscape(in.Qualifier)
 		}
@@ -147,13 +182,17 @@ func (s *signedInvoker) newRequest(ctx context.Context, in *Invocation) (*http.R
 		}
 	}
 	h := req.Header
-	h["Content-Type"] = []string{"application/octet-stream"}
-	h["User-Agent"] = []string{userAgent}
+	h["Content-Type"] = contentTypeValue
+	h["User-Agent"] = userAgentValue
 	if in.InvocationType != "" {
-		h["X-Amz-Invocation-Type"] = []string{in.InvocationType}
+		v, ok := invocationValues[in.InvocationType]
+		if !ok {
+			v = []string{in.InvocationType}
+		}
+		h["X-Amz-Invocation-Type"] = v
 	}
 	if in.LogTail {
-		h["X-Amz-Log-Type"] = []string{"Tail"}
+		h["X-Amz-Log-Type"] = logTailValue
 	}
 	if in.TraceHeader != "" {
 		// Not signed (SigV4 ignores it), as the SDK sends it.

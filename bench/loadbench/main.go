@@ -26,6 +26,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/lambdagate/lambdagate/bench/fakelambda"
@@ -47,6 +48,7 @@ func main() {
 	bin := flag.String("gateway", "", "lambdagate binary (default: built from ./cmd/lambdagate)")
 	only := flag.String("only", "", "run only the scenarios whose name contains this")
 	otel := flag.String("telemetry", "off", "gateway telemetry: off, metrics (Prometheus), traces-1 or traces-0 (metrics and OTLP traces sampled at 1.0 or 0.0, exported to a sink in this process)")
+	profile := flag.String("cpuprofile", "", "write the gateway's CPU profile of the whole run to this file")
 	flag.Parse()
 	if _, err := exec.LookPath("wrk"); err != nil {
 		fatal("wrk is not installed: apt-get install wrk")
@@ -73,8 +75,8 @@ func main() {
 	cfg := gatewayConfig(fakeURL, httpURL, telemetry)
 	cfgFile := filepath.Join(tmp, "bench.json")
 	check(os.WriteFile(cfgFile, []byte(cfg), 0o600))
-	gw, gwURL := startGateway(*bin, cfgFile)
-	defer gw.Process.Kill()
+	gw, gwURL := startGateway(*bin, cfgFile, *profile)
+	defer stopGateway(gw)
 	time.Sleep(500 * time.Millisecond)
 	idleRSS := rssKB(gw.Process.Pid)
 
@@ -185,12 +187,16 @@ func serve(h http.Handler, cs func(net.Conn, http.ConnState)) string {
 
 // startGateway runs the gateway on a free loopback port and waits until its
 // health check answers. Its logs go to stderr.
-func startGateway(bin, cfg string) (*exec.Cmd, string) {
+func startGateway(bin, cfg, profile string) (*exec.Cmd, string) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	check(err)
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	ln.Close()
-	cmd := exec.Command(bin, "run", "-c", cfg, "--port", port)
+	args := []string{"run", "-c", cfg, "--port", port}
+	if profile != "" {
+		args = append(args, "--cpuprofile", profile)
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "AWS_EC2_METADATA_DISABLED=true",
 		"AWS_ACCESS_KEY_ID=AKIDBENCH", "AWS_SECRET_ACCESS_KEY=bench-secret", "AWS_REGION=us-east-1")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
@@ -208,6 +214,19 @@ func startGateway(bin, cfg string) (*exec.Cmd, string) {
 	cmd.Process.Kill()
 	fatal("gateway did not answer its health check within 30s")
 	return nil, ""
+}
+
+// stopGateway stops the gateway with SIGTERM, so that it writes its CPU
+// profile, and kills it if it has not exited within 10s.
+func stopGateway(cmd *exec.Cmd) {
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+	}
 }
 
 type result struct {

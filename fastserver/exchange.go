@@ -1,0 +1,323 @@
+package fastserver
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/valyala/fasthttp"
+)
+
+// exchange is one request and its response, seen by an http.Handler. It is
+// pooled: its Request, URL and header maps are reused, so that a request
+// costs the handler only the strings it reads.
+type exchange struct {
+	req  http.Request
+	url  url.URL
+	body bodyReader
+	w    responseWriter
+	// vals backs the one-value slices of the request's header map.
+	vals []string
+}
+
+func newExchange() *exchange {
+	x := &exchange{}
+	x.req.Header = make(http.Header, 16)
+	x.w.header = make(http.Header, 8)
+	x.vals = make([]string, 0, 16)
+	return x
+}
+
+// requestTemplate returns an empty http.Request whose context is base. An
+// exchange starts every request from a copy of it: that sets the request's
+// context without the allocation of WithContext.
+func requestTemplate(base context.Context) http.Request {
+	return *new(http.Request).WithContext(base)
+}
+
+// fill makes x's Request the http.Request of ctx's request, starting from
+// tmpl. It reports false when the request's target cannot be parsed.
+func (x *exchange) fill(ctx *fasthttp.RequestCtx, tmpl *http.Request) bool {
+	r := &x.req
+	hdr := r.Header
+	clear(hdr)
+	x.vals = x.vals[:0]
+	h := &ctx.Request.Header
+
+	*r = *tmpl
+	r.Method = methodString(h.Method())
+	r.Proto, r.ProtoMajor, r.ProtoMinor = "HTTP/1.1", 1, 1
+	r.Header = hdr
+	r.Host = string(h.Host())
+	r.RemoteAddr = remoteAddr(ctx)
+	if !h.IsHTTP11() {
+		r.Proto, r.ProtoMinor = "HTTP/1.0", 0
+	}
+	if !x.parseTarget(h.RequestURI()) {
+		return false
+	}
+	r.URL = &x.url
+	for k, v := range h.All() {
+		name := headerName(k)
+		if name == "Host" {
+			continue
+		}
+		if vs, ok := r.Header[name]; ok {
+			r.Header[name] = append(vs, string(v))
+			continue
+		}
+		i := len(x.vals)
+		x.vals = append(x.vals, string(v))
+		r.Header[name] = x.vals[i : i+1 : i+1]
+	}
+	if te := r.Header["Transfer-Encoding"]; len(te) > 0 {
+		// net/http moves it out of the header map; the body is whole by
+		// now, so its length is known.
+		delete(r.Header, "Transfer-Encoding")
+	}
+	if b := ctx.Request.Body(); len(b) > 0 {
+		x.body.Reset(b)
+		r.Body = &x.body
+		r.ContentLength = int64(len(b))
+	} else {
+		r.Body = http.NoBody
+	}
+	return true
+}
+
+// parseTarget fills x.url from the request target. Origin-form targets made
+// only of characters that need no decoding take a short path that copies the
+// path and the query once; anything else goes through url.ParseRequestURI,
+// as net/http does.
+func (x *exchange) parseTarget(uri []byte) bool {
+	x.url = url.URL{}
+	if len(uri) > 0 && uri[0] == '/' {
+		path, query, hasQuery := bytes.Cut(uri, []byte{'?'})
+		if plainPath(path) {
+			x.url.Path = string(path)
+			if hasQuery {
+				x.url.RawQuery = string(query)
+				x.url.ForceQuery = len(query) == 0
+			}
+			return true
+		}
+	}
+	u, err := url.ParseRequestURI(string(uri))
+	if err != nil {
+		return false
+	}
+	x.url = *u
+	return true
+}
+
+// plainPath reports whether p holds only characters that stand for
+// themselves in a path (RFC 3986 unreserved, sub-delims, ':', '@' and '/').
+func plainPath(p []byte) bool {
+	for _, c := range p {
+		if !pathChar[c] {
+			return false
+		}
+	}
+	return true
+}
+
+var pathChar = func() (t [256]bool) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = true
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for _, c := range "-._~!$&'()*+,;=:@/" {
+		t[c] = true
+	}
+	return t
+}()
+
+// methodString returns the method's name, without allocating for the
+// methods an HTTP/1.1 gateway sees every day.
+func methodString(m []byte) string {
+	switch string(m) {
+	case http.MethodGet:
+		return http.MethodGet
+	case http.MethodPost:
+		return http.MethodPost
+	case http.MethodPut:
+		return http.MethodPut
+	case http.MethodPatch:
+		return http.MethodPatch
+	case http.MethodDelete:
+		return http.MethodDelete
+	case http.MethodHead:
+		return http.MethodHead
+	case http.MethodOptions:
+		return http.MethodOptions
+	}
+	return string(m)
+}
+
+// headerName returns the header's canonical name: fasthttp has already
+// normalized it the way net/http does; common names are interned.
+func headerName(k []byte) string {
+	if s, ok := commonHeaders[string(k)]; ok {
+		return s
+	}
+	return http.CanonicalHeaderKey(string(k))
+}
+
+var commonHeaders = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{
+		"Accept", "Accept-Encoding", "Accept-Language", "Authorization", "Cache-Control",
+		"Connection", "Content-Length", "Content-Type", "Cookie", "Host", "If-Modified-Since",
+		"If-None-Match", "Origin", "Referer", "Traceparent", "Tracestate", "Baggage",
+		"Transfer-Encoding", "User-Agent", "X-Amzn-Trace-Id", "X-Api-Key", "X-Forwarded-For",
+		"X-Forwarded-Host", "X-Forwarded-Proto", "X-Real-Ip", "X-Request-Id", "Expect",
+	} {
+		m[k] = k
+	}
+	return m
+}()
+
+// remoteAddr returns the client's address as net/http writes it (ip:port,
+// IPv6 in brackets), with one allocation for IPv4.
+func remoteAddr(ctx *fasthttp.RequestCtx) string {
+	a, ok := ctx.RemoteAddr().(*net.TCPAddr)
+	if !ok {
+		return ctx.RemoteAddr().String()
+	}
+	ip4 := a.IP.To4()
+	if ip4 == nil {
+		return a.String()
+	}
+	var buf [21]byte
+	b := buf[:0]
+	for i, octet := range ip4 {
+		if i > 0 {
+			b = append(b, '.')
+		}
+		b = strconv.AppendUint(b, uint64(octet), 10)
+	}
+	b = append(b, ':')
+	b = strconv.AppendInt(b, int64(a.Port), 10)
+	return string(b)
+}
+
+// bodyReader is a request body already in memory.
+type bodyReader struct{ bytes.Reader }
+
+// Close does nothing: the body belongs to the fasthttp request.
+func (*bodyReader) Close() error { return nil }
+
+var _ io.ReadCloser = (*bodyReader)(nil)
+
+// responseWriter is the http.ResponseWriter of an exchange. Like net/http's,
+// it takes the header map as it stands at the first WriteHeader or Write.
+type responseWriter struct {
+	ctx     *fasthttp.RequestCtx
+	header  http.Header
+	status  int
+	written bool
+}
+
+func (w *responseWriter) reset(ctx *fasthttp.RequestCtx) {
+	clear(w.header)
+	w.ctx, w.status, w.written = ctx, 0, false
+}
+
+// Header returns the response's header map.
+func (w *responseWriter) Header() http.Header { return w.header }
+
+// WriteHeader sends the status and the header map. Informational statuses
+// are not relayed; a second call is ignored, as in net/http.
+func (w *responseWriter) WriteHeader(code int) {
+	if w.written || code < 200 {
+		return
+	}
+	w.written, w.status = true, code
+	resp := &w.ctx.Response
+	resp.SetStatusCode(code)
+	for k, vs := range w.header {
+		switch k {
+		case "Content-Length", "Transfer-Encoding":
+			// fasthttp frames the body itself.
+			continue
+		case "Connection":
+			for _, v := range vs {
+				if asciiEqualFold(v, "close") {
+					w.ctx.SetConnectionClose()
+				}
+			}
+			continue
+		case "Content-Type":
+			if len(vs) > 0 {
+				resp.Header.SetContentType(vs[0])
+			}
+			continue
+		}
+		for _, v := range vs {
+			resp.Header.Add(k, v)
+		}
+	}
+}
+
+// Write appends b to the response body.
+func (w *responseWriter) Write(b []byte) (int, error) {
+	if !w.written {
+		if _, ok := w.header["Content-Type"]; !ok && len(b) > 0 {
+			// net/http sniffs the type of an untyped body.
+			w.header["Content-Type"] = []string{http.DetectContentType(b)}
+		}
+		w.WriteHeader(http.StatusOK)
+	}
+	// fasthttp leaves out the body of a HEAD request's response, keeping
+	// its Content-Length.
+	if !bodyAllowed(w.status) {
+		return len(b), nil
+	}
+	w.ctx.Response.AppendBody(b)
+	return len(b), nil
+}
+
+// WriteString appends s to the response body.
+func (w *responseWriter) WriteString(s string) (int, error) {
+	if !w.written || !bodyAllowed(w.status) {
+		return w.Write([]byte(s))
+	}
+	w.ctx.Response.AppendBodyString(s)
+	return len(s), nil
+}
+
+// finish completes a response whose handler wrote nothing.
+func (w *responseWriter) finish() {
+	if !w.written {
+		w.WriteHeader(http.StatusOK)
+	}
+}
+
+func bodyAllowed(status int) bool {
+	return status != http.StatusNoContent && status != http.StatusNotModified && (status < 100 || status > 199)
+}
+
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
