@@ -74,10 +74,11 @@ func New(opts Options) (router.Handler, error) {
 		single:     opts.Backends == 1,
 		logger:     opts.Logger,
 		route:      e.Method + " " + e.Path,
+		userAgent:  []string{opts.UserAgent},
 		forwardsUA: e.InputHeaders != nil && (contains(e.InputHeaders, "*") || containsFold(e.InputHeaders, "User-Agent")),
 	}
 	if e.CacheTTL > 0 {
-		h.cacheControl = "public, max-age=" + strconv.Itoa(int(e.CacheTTL/time.Second))
+		h.cacheControl = []string{"public, max-age=" + strconv.Itoa(int(e.CacheTTL/time.Second))}
 	}
 	return h.serve, nil
 }
@@ -91,10 +92,11 @@ type handler struct {
 	timeout      time.Duration
 	noop         bool
 	single       bool
-	cacheControl string
+	cacheControl []string // the Cache-Control header's value, nil for none
 	logger       *slog.Logger
 	route        string
 	forwardsUA   bool
+	userAgent    []string // the gateway's User-Agent, shared: see completedTrue
 }
 
 func paramNames(params []string) [][2]string {
@@ -186,12 +188,12 @@ func (h *handler) handle(w http.ResponseWriter, r *http.Request, params []string
 		}
 	}
 	if complete {
-		hdr.Set("X-Krakend-Completed", "true")
-		if h.cacheControl != "" {
-			hdr.Set("Cache-Control", h.cacheControl)
+		hdr["X-Krakend-Completed"] = completedTrue
+		if h.cacheControl != nil {
+			hdr["Cache-Control"] = h.cacheControl
 		}
 	} else {
-		hdr.Set("X-Krakend-Completed", "false")
+		hdr["X-Krakend-Completed"] = completedFalse
 	}
 	status = http.StatusOK
 	if h.single && complete && resp.Metadata.StatusCode >= 200 && resp.Metadata.StatusCode < 300 {
@@ -211,6 +213,13 @@ func (h *handler) handle(w http.ResponseWriter, r *http.Request, params []string
 	}
 	return result{status: status, outcome: "partial", failed: proxy.FailedBackends(err)}
 }
+
+// The X-Krakend-Completed header's values, shared by every response: each
+// is a one-element slice at full capacity, so that an Add copies it.
+var (
+	completedTrue  = []string{"true"}
+	completedFalse = []string{"false"}
+)
 
 // readBody reads the request body whole, up to the endpoint's limit. It
 // returns a status other than 0 when the request must be refused.
@@ -281,9 +290,9 @@ func (h *handler) forwarding(req *proxy.Request, r *http.Request) {
 	req.Headers.Set("X-Forwarded-For", ip)
 	req.Headers.Set("X-Forwarded-Host", r.Host)
 	if h.forwardsUA && r.Header.Get("User-Agent") != "" {
-		req.Headers.Set("X-Forwarded-Via", h.opts.UserAgent)
+		req.Headers["X-Forwarded-Via"] = h.userAgent
 	} else {
-		req.Headers.Set("User-Agent", h.opts.UserAgent)
+		req.Headers["User-Agent"] = h.userAgent
 	}
 }
 

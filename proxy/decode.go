@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/lambdagate/lambdagate/jsonscan"
 )
 
 // Encodings a backend may declare in its "encoding" field.
@@ -127,8 +129,7 @@ const MaxBodyBytes = 64 << 20
 // JSONObject reports whether body is one valid JSON object (surrounding
 // white space allowed): what the pass-through path may send as it is.
 func JSONObject(body []byte) bool {
-	t := bytes.TrimSpace(body)
-	return len(t) > 1 && t[0] == '{' && json.Valid(t)
+	return jsonscan.Object(body)
 }
 
 // NewDecodeStage returns a Middleware that reads the Body of the response

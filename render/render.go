@@ -46,7 +46,7 @@ const jsonType = "application/json; charset=utf-8"
 func writeJSON(w http.ResponseWriter, status int, resp *proxy.Response) {
 	if resp != nil && resp.Raw != nil {
 		// The pass-through path: a validated JSON object, sent as it came.
-		w.Header().Set("Content-Type", jsonType)
+		w.Header()["Content-Type"] = jsonTypeValue
 		w.WriteHeader(status)
 		w.Write(resp.Raw)
 		return
@@ -67,10 +67,14 @@ func writeValue(w http.ResponseWriter, status int, v any) {
 		http.Error(w, "", http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", jsonType)
+	w.Header()["Content-Type"] = jsonTypeValue
 	w.WriteHeader(status)
 	w.Write(b)
 }
+
+// jsonTypeValue is the Content-Type header's value, shared by every
+// response: a one-element slice at full capacity, so an Add copies it.
+var jsonTypeValue = []string{jsonType}
 
 // dataOf returns resp's data, decoding a pass-through Raw if need be.
 func dataOf(resp *proxy.Response) map[string]any {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/lambdagate/lambdagate/jsonscan"
 	"github.com/lambdagate/lambdagate/proxy"
 )
 
@@ -77,7 +78,7 @@ var errBodyNotJSON = &proxy.StatusError{Status: http.StatusBadRequest, Err: erro
 // Lambda refuses too) is refused with 400 before invoking; an empty body
 // is sent empty.
 func krakendBodyPayload(req *proxy.Request) ([]byte, error) {
-	if len(req.Body) > 0 && (!json.Valid(req.Body) || !utf8.Valid(req.Body)) {
+	if len(req.Body) > 0 && !jsonscan.ValidUTF8(req.Body) {
 		return nil, errBodyNotJSON
 	}
 	return req.Body, nil

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/lambdagate/lambdagate/jsonscan"
 	"github.com/lambdagate/lambdagate/proxy"
 )
 
@@ -138,7 +139,7 @@ func decodeData(body []byte, asString bool) (map[string]any, error) {
 }
 
 func validJSON(b []byte) bool {
-	return len(bytes.TrimSpace(b)) == 0 || json.Valid(b)
+	return len(bytes.TrimSpace(b)) == 0 || jsonscan.Valid(b)
 }
 
 // newFunctionError builds the error of a function that ran and failed.
