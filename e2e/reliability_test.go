@@ -160,11 +160,26 @@ const badInputConfig = `{"version": 3, "timeout": "3s",
 // that hide /, ?, #, NUL, invalid UTF-8 or dot segments, and a non-JSON
 // body to a krakend-format Lambda. Each gets its status quickly, and none
 // reaches a backend or a function.
+//
+// Both engines that serve plain HTTP/1.1 (lambdagate/server.engine) run it.
 func TestBadInput(t *testing.T) {
 	t.Parallel()
+	for _, engine := range []string{"fasthttp", "net/http"} {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			badInput(t, engine)
+		})
+	}
+}
+
+func badInput(t *testing.T, engine string) {
 	fs := faults.Start()
 	t.Cleanup(fs.Close)
-	g := startGateway(t, strings.ReplaceAll(badInputConfig, "FAULTS", fs.URL))
+	cfg := strings.Replace(badInputConfig, `{"version": 3,`, `{"version": 3, "extra_config": {"lambdagate/server": {"engine": "`+engine+`"}},`, 1)
+	g := startGateway(t, strings.ReplaceAll(cfg, "FAULTS", fs.URL))
+	if want := "engine=" + engine; !strings.Contains(g.Logs(), want) {
+		t.Fatalf("the listening line does not say %s:\n%s", want, g.Logs())
+	}
 
 	t.Run("announced body above the limit", func(t *testing.T) {
 		for _, tc := range []struct{ path, length string }{

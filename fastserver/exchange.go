@@ -3,11 +3,13 @@ package fastserver
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/valyala/fasthttp"
 )
@@ -18,6 +20,7 @@ import (
 type exchange struct {
 	req  http.Request
 	url  url.URL
+	hdr  http.Header
 	body bodyReader
 	w    responseWriter
 	// vals backs the one-value slices of the request's header map.
@@ -26,7 +29,7 @@ type exchange struct {
 
 func newExchange() *exchange {
 	x := &exchange{}
-	x.req.Header = make(http.Header, 16)
+	x.hdr = make(http.Header, 16)
 	x.w.header = make(http.Header, 8)
 	x.vals = make([]string, 0, 16)
 	return x
@@ -43,7 +46,7 @@ func requestTemplate(base context.Context) http.Request {
 // tmpl. It reports false when the request's target cannot be parsed.
 func (x *exchange) fill(ctx *fasthttp.RequestCtx, tmpl *http.Request) bool {
 	r := &x.req
-	hdr := r.Header
+	hdr := x.hdr
 	clear(hdr)
 	x.vals = x.vals[:0]
 	h := &ctx.Request.Header
@@ -52,16 +55,20 @@ func (x *exchange) fill(ctx *fasthttp.RequestCtx, tmpl *http.Request) bool {
 	r.Method = methodString(h.Method())
 	r.Proto, r.ProtoMajor, r.ProtoMinor = "HTTP/1.1", 1, 1
 	r.Header = hdr
-	r.Host = string(h.Host())
 	r.RemoteAddr = remoteAddr(ctx)
 	if !h.IsHTTP11() {
 		r.Proto, r.ProtoMinor = "HTTP/1.0", 0
 	}
-	if !x.parseTarget(h.RequestURI()) {
+	uri := h.RequestURI()
+	if !x.parseTarget(uri) {
 		return false
 	}
 	r.URL = &x.url
-	for k, v := range h.All() {
+	r.RequestURI = string(uri)
+	// The headers as received: All would give fasthttp's special headers
+	// rebuilt (cookies parsed and joined, one User-Agent or Content-Type,
+	// a Content-Length or Connection the client did not send).
+	for k, v := range h.AllInOrder() {
 		name := headerName(k)
 		if name == "Host" {
 			continue
@@ -74,11 +81,18 @@ func (x *exchange) fill(ctx *fasthttp.RequestCtx, tmpl *http.Request) bool {
 		x.vals = append(x.vals, string(v))
 		r.Header[name] = x.vals[i : i+1 : i+1]
 	}
-	if te := r.Header["Transfer-Encoding"]; len(te) > 0 {
-		// net/http moves it out of the header map; the body is whole by
-		// now, so its length is known.
-		delete(r.Header, "Transfer-Encoding")
+	r.Host = string(h.Host())
+	if x.url.Host != "" {
+		r.Host = x.url.Host
 	}
+	if te := r.Header["Transfer-Encoding"]; len(te) > 0 {
+		// net/http moves it out of the header map, and drops a
+		// Content-Length next to it; the body is whole by now, so its
+		// length is known.
+		delete(r.Header, "Transfer-Encoding")
+		delete(r.Header, "Content-Length")
+	}
+	r.Close = requestClose(r.ProtoMinor, r.Header["Connection"])
 	if b := ctx.Request.Body(); len(b) > 0 {
 		x.body.Reset(b)
 		r.Body = &x.body
@@ -89,6 +103,28 @@ func (x *exchange) fill(ctx *fasthttp.RequestCtx, tmpl *http.Request) bool {
 	return true
 }
 
+// requestClose is net/http's Request.Close of an HTTP/1.x request.
+func requestClose(minor int, conn []string) bool {
+	hasClose := hasToken(conn, "close")
+	if minor == 0 {
+		return hasClose || !hasToken(conn, "keep-alive")
+	}
+	return hasClose
+}
+
+func hasToken(vs []string, token string) bool {
+	for _, v := range vs {
+		for len(v) > 0 {
+			var t string
+			t, v, _ = strings.Cut(v, ",")
+			if asciiEqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // parseTarget fills x.url from the request target. Origin-form targets made
 // only of characters that need no decoding take a short path that copies the
 // path and the query once; anything else goes through url.ParseRequestURI,
@@ -97,7 +133,7 @@ func (x *exchange) parseTarget(uri []byte) bool {
 	x.url = url.URL{}
 	if len(uri) > 0 && uri[0] == '/' {
 		path, query, hasQuery := bytes.Cut(uri, []byte{'?'})
-		if plainPath(path) {
+		if plainPath(path) && !hasCTL(query) {
 			x.url.Path = string(path)
 			if hasQuery {
 				x.url.RawQuery = string(query)
@@ -125,6 +161,15 @@ func plainPath(p []byte) bool {
 	return true
 }
 
+func hasCTL(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
 var pathChar = func() (t [256]bool) {
 	for c := 'a'; c <= 'z'; c++ {
 		t[c] = true
@@ -135,7 +180,9 @@ var pathChar = func() (t [256]bool) {
 	for c := '0'; c <= '9'; c++ {
 		t[c] = true
 	}
-	for _, c := range "-._~!$&'()*+,;=:@/" {
+	// Not the sub-delims ! ' ( ) *: net/url escapes them in a path, so
+	// a path holding them keeps its RawPath.
+	for _, c := range "-._~$&+,;=:@/" {
 		t[c] = true
 	}
 	return t
@@ -225,11 +272,12 @@ type responseWriter struct {
 	header  http.Header
 	status  int
 	written bool
+	sniff   bool
 }
 
 func (w *responseWriter) reset(ctx *fasthttp.RequestCtx) {
 	clear(w.header)
-	w.ctx, w.status, w.written = ctx, 0, false
+	w.ctx, w.status, w.written, w.sniff = ctx, 0, false, false
 }
 
 // Header returns the response's header map.
@@ -238,16 +286,33 @@ func (w *responseWriter) Header() http.Header { return w.header }
 // WriteHeader sends the status and the header map. Informational statuses
 // are not relayed; a second call is ignored, as in net/http.
 func (w *responseWriter) WriteHeader(code int) {
-	if w.written || code < 200 {
+	if w.written {
+		return
+	}
+	if code < 100 || code > 999 {
+		panic(fmt.Sprintf("invalid WriteHeader code %v", code))
+	}
+	if code < 200 {
 		return
 	}
 	w.written, w.status = true, code
 	resp := &w.ctx.Response
 	resp.SetStatusCode(code)
+	_, haveType := w.header["Content-Type"]
+	_, hasTE := w.header["Transfer-Encoding"]
+	w.sniff = !haveType && !hasTE && w.header.Get("Content-Encoding") == "" && bodyAllowed(code)
 	for k, vs := range w.header {
 		switch k {
-		case "Content-Length", "Transfer-Encoding":
-			// fasthttp frames the body itself.
+		case "Content-Length":
+			// fasthttp frames the body itself; a HEAD response keeps
+			// the handler's length.
+			if len(vs) > 0 && bodyAllowed(code) {
+				if n, err := strconv.Atoi(strings.TrimSpace(vs[0])); err == nil && n >= 0 {
+					resp.Header.SetContentLength(n)
+				}
+			}
+			continue
+		case "Transfer-Encoding":
 			continue
 		case "Connection":
 			for _, v := range vs {
@@ -257,7 +322,7 @@ func (w *responseWriter) WriteHeader(code int) {
 			}
 			continue
 		case "Content-Type":
-			if len(vs) > 0 {
+			if len(vs) > 0 && code != http.StatusNotModified {
 				resp.Header.SetContentType(vs[0])
 			}
 			continue
@@ -271,16 +336,13 @@ func (w *responseWriter) WriteHeader(code int) {
 // Write appends b to the response body.
 func (w *responseWriter) Write(b []byte) (int, error) {
 	if !w.written {
-		if _, ok := w.header["Content-Type"]; !ok && len(b) > 0 {
-			// net/http sniffs the type of an untyped body.
-			w.header["Content-Type"] = []string{http.DetectContentType(b)}
-		}
 		w.WriteHeader(http.StatusOK)
 	}
-	// fasthttp leaves out the body of a HEAD request's response, keeping
-	// its Content-Length.
+	if len(b) == 0 {
+		return 0, nil
+	}
 	if !bodyAllowed(w.status) {
-		return len(b), nil
+		return 0, http.ErrBodyNotAllowed
 	}
 	w.ctx.Response.AppendBody(b)
 	return len(b), nil
@@ -295,10 +357,17 @@ func (w *responseWriter) WriteString(s string) (int, error) {
 	return len(s), nil
 }
 
-// finish completes a response whose handler wrote nothing.
+// finish completes a response: the status of a handler that wrote
+// nothing, the sniffed type of an untyped body (net/http sniffs what the
+// handler wrote first).
 func (w *responseWriter) finish() {
 	if !w.written {
 		w.WriteHeader(http.StatusOK)
+	}
+	if w.sniff {
+		if b := w.ctx.Response.Body(); len(b) > 0 {
+			w.ctx.Response.Header.SetContentType(http.DetectContentType(b))
+		}
 	}
 }
 

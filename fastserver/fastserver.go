@@ -11,11 +11,25 @@
 // plain net/http code, shared with the net/http server that keeps serving
 // TLS and HTTP/2.
 //
-// What net/http does and this server does not: a request's context is not
-// canceled when its client goes away (the endpoint's timeout still bounds
-// it); a request body is read whole before the handler runs (up to
-// Config.MaxBodyBytes); a header block must fit in one read buffer of
-// Config.MaxHeaderBytes; http.Flusher and Hijacker are not offered.
+// What a handler or client sees differently from net/http's server (each
+// is pinned by a test: the differential tests serve the same handler with
+// both servers and compare what the handler saw and what the client got):
+//   - a request's context is the server's: it is not canceled when the
+//     client goes away or the handler returns, only by Close (the
+//     endpoint's timeout still bounds a request's work); its
+//     http.LocalAddrContextKey is the listener's address;
+//   - a request body is read whole before the handler runs (up to
+//     Config.MaxBodyBytes or Config.BodyLimit), so a chunked body arrives
+//     with its real ContentLength, and trailers are not offered;
+//   - a header block must fit in one read buffer of Config.MaxHeaderBytes;
+//   - a response is buffered whole and sent with a Content-Length;
+//     http.Flusher, http.Hijacker and 1xx responses are not offered, and
+//     fasthttp writes the Date header itself;
+//   - a panic that reaches the server gets an empty 500 and a closed
+//     connection;
+//   - a body stalled past ReadTimeout gets 408; request lines that end in
+//     a bare LF are not read (the connection waits for a timeout), and
+//     "HTTP/1.2" is read as HTTP/1.0.
 package fastserver
 
 import (
@@ -27,6 +41,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -58,14 +73,20 @@ type Config struct {
 
 // Server serves an http.Handler over HTTP/1.1 with fasthttp.
 type Server struct {
-	srv      *fasthttp.Server
-	handler  http.Handler
-	logger   *slog.Logger
-	tmpl     http.Request
+	srv     *fasthttp.Server
+	handler http.Handler
+	logger  *slog.Logger
+	base    context.Context
+	// tmpl is the request every exchange starts from: its context is
+	// base with the listener's address (http.LocalAddrContextKey).
+	tmpl     atomic.Pointer[http.Request]
 	cancel   context.CancelFunc
 	pool     sync.Pool
 	connsMu  sync.Mutex
 	conns    map[net.Conn]struct{}
+	lnMu     sync.Mutex
+	closed   bool
+	lns      []*lingerListener
 	serveErr error
 }
 
@@ -78,10 +99,11 @@ func New(h http.Handler, c Config) *Server {
 	s := &Server{
 		handler: h,
 		logger:  c.Logger,
-		tmpl:    requestTemplate(base),
+		base:    base,
 		cancel:  cancel,
 		conns:   map[net.Conn]struct{}{},
 	}
+	s.setTemplate(nil)
 	s.pool.New = func() any { return newExchange() }
 	s.srv = &fasthttp.Server{
 		Handler:                       s.serve,
@@ -108,6 +130,11 @@ func New(h http.Handler, c Config) *Server {
 	s.srv.ReadTimeout = first
 	if c.IdleTimeout <= 0 {
 		s.srv.IdleTimeout = c.ReadTimeout
+		if c.ReadTimeout <= 0 && first > 0 {
+			// fasthttp would fall back on its ReadTimeout, which is
+			// ReadHeaderTimeout here; net/http has no idle bound then.
+			s.srv.IdleTimeout = 100 * 365 * 24 * time.Hour
+		}
 	}
 	var bodyTimeout time.Duration
 	if c.ReadHeaderTimeout > 0 && c.ReadTimeout != c.ReadHeaderTimeout {
@@ -123,7 +150,7 @@ func New(h http.Handler, c Config) *Server {
 		s.srv.HeaderReceived = func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
 			rc := fasthttp.RequestConfig{ReadTimeout: bodyTimeout}
 			if limit != nil {
-				path, _, _ := bytes.Cut(h.RequestURI(), []byte{'?'})
+				path, _, _ := bytes.Cut(originPath(h.RequestURI()), []byte{'?'})
 				rc.MaxRequestBodySize = bodyLimit(limit(h.Method(), path))
 				if rc.MaxRequestBodySize == maxInt {
 					rc.MaxRequestBodySize = 0 // the server's
@@ -149,7 +176,17 @@ func bodyLimit(n int64) int {
 // Serve accepts connections on ln until Shutdown or Close. It returns
 // http.ErrServerClosed after either, like net/http.
 func (s *Server) Serve(ln net.Listener) error {
-	err := s.srv.Serve(lingerListener{ln})
+	l := &lingerListener{Listener: ln}
+	s.lnMu.Lock()
+	if s.closed {
+		s.lnMu.Unlock()
+		ln.Close()
+		return http.ErrServerClosed
+	}
+	s.lns = append(s.lns, l)
+	s.setTemplate(ln.Addr())
+	s.lnMu.Unlock()
+	err := s.srv.Serve(l)
 	s.connsMu.Lock()
 	closed := s.conns == nil
 	s.connsMu.Unlock()
@@ -159,15 +196,55 @@ func (s *Server) Serve(ln net.Listener) error {
 	return err
 }
 
+// setTemplate sets the request template, with addr as the requests' local
+// address when it is not nil.
+func (s *Server) setTemplate(addr net.Addr) {
+	ctx := s.base
+	if addr != nil {
+		ctx = context.WithValue(ctx, http.LocalAddrContextKey, addr)
+	}
+	r := requestTemplate(ctx)
+	s.tmpl.Store(&r)
+}
+
 // Shutdown stops accepting, closes idle connections, and waits for the
 // requests in flight to be answered or for ctx to end.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.closeListeners()
 	return s.srv.ShutdownWithContext(ctx)
+}
+
+// closeListeners stops Serve, now and for good.
+func (s *Server) closeListeners() {
+	s.lnMu.Lock()
+	s.closed = true
+	lns := s.lns
+	s.lns = nil
+	s.lnMu.Unlock()
+	for _, l := range lns {
+		l.Close()
+	}
+}
+
+// originPath returns the path and query of an absolute-form target.
+func originPath(uri []byte) []byte {
+	if len(uri) == 0 || uri[0] == '/' {
+		return uri
+	}
+	if i := bytes.Index(uri, []byte("://")); i >= 0 {
+		rest := uri[i+3:]
+		if j := bytes.IndexAny(rest, "/?"); j >= 0 {
+			return rest[j:]
+		}
+		return []byte{'/'}
+	}
+	return uri
 }
 
 // Close closes every connection, cutting the requests in flight, and
 // cancels their contexts.
 func (s *Server) Close() error {
+	s.closeListeners()
 	s.cancel()
 	s.connsMu.Lock()
 	conns := s.conns
@@ -201,19 +278,31 @@ func (s *Server) track(c net.Conn, state fasthttp.ConnState) {
 
 // serve runs the handler on one request.
 func (s *Server) serve(ctx *fasthttp.RequestCtx) {
+	if p := ctx.Request.Header.Protocol(); len(p) < 7 || string(p[:7]) != "HTTP/1." {
+		// net/http's answer to a request line of another major version.
+		ctx.SetConnectionClose()
+		ctx.Error("505 HTTP Version Not Supported", http.StatusHTTPVersionNotSupported)
+		return
+	}
 	x := s.pool.Get().(*exchange)
 	defer s.release(x)
-	if !x.fill(ctx, &s.tmpl) {
+	if !x.fill(ctx, s.tmpl.Load()) {
 		ctx.SetConnectionClose()
 		ctx.Error("400 Bad Request: the request target is not a valid URI", http.StatusBadRequest)
+		return
+	}
+	if x.req.RequestURI == "*" && x.req.Method == http.MethodOptions {
+		// net/http answers OPTIONS * itself.
+		ctx.Response.Header.SetContentLength(0)
 		return
 	}
 	x.w.reset(ctx)
 	defer func() {
 		if v := recover(); v != nil {
 			// The gateway's own recovery answers panics; one that gets
-			// here (http.ErrAbortHandler, or a handler without it) cuts
-			// the response, as net/http does.
+			// here (http.ErrAbortHandler, or a handler without it) gets
+			// an empty 500 and a closed connection (net/http, which may
+			// have sent part of the response, cuts it without one).
 			if v != http.ErrAbortHandler {
 				s.logger.Error("panic serving a request", "method", x.req.Method, "path", x.req.URL.Path, "panic", fmt.Sprint(v))
 			}

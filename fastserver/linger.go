@@ -3,6 +3,7 @@ package fastserver
 import (
 	"io"
 	"net"
+	"sync"
 	"time"
 )
 
@@ -18,10 +19,20 @@ const (
 )
 
 // lingerListener hands out connections that close with a linger.
-type lingerListener struct{ net.Listener }
+type lingerListener struct {
+	net.Listener
+	once sync.Once
+	err  error
+}
+
+// Close closes the listener once; later calls return nil.
+func (l *lingerListener) Close() error {
+	l.once.Do(func() { l.err = l.Listener.Close() })
+	return nil
+}
 
 // Accept wraps TCP connections in lingerConn.
-func (l lingerListener) Accept() (net.Conn, error) {
+func (l *lingerListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if tc, ok := c.(*net.TCPConn); ok && err == nil {
 		return &lingerConn{TCPConn: tc}, nil

@@ -1,0 +1,161 @@
+package fastserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+)
+
+// Request fields and context behaviour the differential table leaves out,
+// each checked against net/http's server.
+
+// bothServers runs h under net/http's server and fastserver.
+func bothServers(t *testing.T, h http.Handler) map[string]string {
+	t.Helper()
+	_, fast, _ := startFast(t, h, Config{})
+	return map[string]string{"net/http": startStd(t, h, nil), "fastserver": fast}
+}
+
+// TestRequestURI: net/http sets r.RequestURI to the request target as sent;
+// handlers and middleware (logging, signing, proxies) read it.
+func TestRequestURI(t *testing.T) {
+	t.Parallel()
+	got := make(chan string, 1)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got <- r.RequestURI })
+	for name, addr := range bothServers(t, h) {
+		for _, target := range []string{"/a%2Fb?x=1&y", "/plain", "http://example.com/abs?q"} {
+			resp, _ := rawExchange(t, addr, get(target), "GET", 0)
+			if resp.Status != http.StatusOK {
+				t.Fatalf("%s %s: status %d", name, target, resp.Status)
+			}
+			if uri := <-got; uri != target {
+				t.Errorf("%s: r.RequestURI = %q, want %q", name, uri, target)
+			}
+		}
+	}
+}
+
+// TestRequestContextLocalAddr: net/http's request context carries the
+// connection's local address under http.LocalAddrContextKey.
+func TestRequestContextLocalAddr(t *testing.T) {
+	t.Parallel()
+	got := make(chan any, 1)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Context().Value(http.LocalAddrContextKey)
+	})
+	for name, addr := range bothServers(t, h) {
+		rawExchange(t, addr, get("/"), "GET", 0)
+		v := <-got
+		a, ok := v.(net.Addr)
+		if !ok || a.String() != addr {
+			t.Errorf("%s: r.Context().Value(http.LocalAddrContextKey) = %v, want the server's address %s", name, v, addr)
+		}
+	}
+}
+
+// TestRequestContextCanceledAfterHandler: net/http cancels a request's
+// context once its handler returns; fastserver gives every request the
+// server's context, which ends only with Close (package doc: no
+// per-request cancelable context). Both halves are checked, so that a
+// change on either side shows.
+func TestRequestContextCanceledAfterHandler(t *testing.T) {
+	t.Parallel()
+	got := make(chan context.Context, 1)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Context()
+		io.WriteString(w, "ok")
+	})
+	for name, addr := range bothServers(t, h) {
+		rawExchange(t, addr, get("/"), "GET", 0)
+		ctx := <-got
+		wantDone := name == "net/http"
+		select {
+		case <-ctx.Done():
+			if !wantDone {
+				t.Errorf("%s: the request's context ended after the handler returned; update the package doc", name)
+			}
+		case <-time.After(200 * time.Millisecond):
+			if wantDone {
+				t.Errorf("%s: the request's context is not canceled after the handler returned", name)
+			}
+		}
+	}
+}
+
+// TestRequestContextCanceledByClose: Close cancels the contexts of the
+// requests in flight (its doc says so).
+func TestRequestContextCanceledByClose(t *testing.T) {
+	t.Parallel()
+	entered := make(chan context.Context, 1)
+	release := make(chan struct{})
+	defer close(release)
+	s, addr, _ := startFast(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		entered <- r.Context()
+		<-release
+	}), Config{})
+	c := dial(t, addr)
+	io.WriteString(c, get("/"))
+	var ctx context.Context
+	select {
+	case ctx = <-entered:
+	case <-time.After(waitTimeout):
+		t.Fatal("the handler did not run")
+	}
+	s.Close()
+	select {
+	case <-ctx.Done():
+	case <-time.After(time.Second):
+		t.Error("Close did not cancel the context of the request in flight")
+	}
+}
+
+// TestPooledStateAfterPanic: the pooled exchange is reused after a
+// panic; the next request on the same server must be whole and its own.
+func TestPooledStateAfterPanic(t *testing.T) {
+	t.Parallel()
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("X-Path", r.URL.Path)
+		if r.URL.Path == "/panic" {
+			w.Header().Set("X-Stale", "1")
+			panic("boom")
+		}
+		w.Write(b)
+	})
+	_, addr, _ := startFast(t, h, Config{})
+	for i := 0; i < 20; i++ {
+		rawExchange(t, addr, "POST /panic HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nstale", "POST", 0)
+		resp, _ := rawExchange(t, addr, "POST /ok HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nnew", "POST", 0)
+		if resp.Status != 200 || resp.Body != "new" || resp.Header.Get("X-Path") != "/ok" || resp.Header.Get("X-Stale") != "" {
+			t.Fatalf("after a panic: status %d body %q header %v", resp.Status, resp.Body, resp.Header)
+		}
+	}
+}
+
+// TestNoFlusherNoHijacker: the package doc says http.Flusher and Hijacker
+// are not offered; a handler must see that (not a method that does
+// nothing), so that it can fall back.
+func TestNoFlusherNoHijacker(t *testing.T) {
+	t.Parallel()
+	got := make(chan string, 1)
+	_, addr, _ := startFast(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, flusher := w.(http.Flusher)
+		_, hijacker := w.(http.Hijacker)
+		rc := http.NewResponseController(w)
+		ferr, herr := rc.Flush(), rc.SetReadDeadline(time.Now())
+		got <- fmt.Sprintf("flusher=%v hijacker=%v flush=%v deadline=%v", flusher, hijacker,
+			errors.Is(ferr, http.ErrNotSupported), errors.Is(herr, http.ErrNotSupported))
+		io.WriteString(w, "ok")
+	}), Config{})
+	if r, _ := rawExchange(t, addr, get("/"), "GET", 0); r.Status != http.StatusOK || r.Body != "ok" {
+		t.Fatalf("status %d body %q", r.Status, r.Body)
+	}
+	if s, want := <-got, "flusher=false hijacker=false flush=true deadline=true"; s != want {
+		t.Errorf("%s, want %s", s, want)
+	}
+}
