@@ -9,7 +9,6 @@
 package endpoint
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -166,7 +165,7 @@ func (h *handler) handle(w http.ResponseWriter, r *http.Request, params []string
 	h.forwarding(req, r)
 	req.Headers[requestIDHeader] = w.Header()[requestIDHeader]
 
-	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
+	ctx, cancel := withDeadline(r.Context(), time.Now().Add(h.timeout))
 	defer cancel()
 	resp, err := h.opts.Pipeline(ctx, req)
 

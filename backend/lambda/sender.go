@@ -31,7 +31,9 @@ type reply struct {
 // signing code: fastSender (the default) and netSender (used when an HTTP
 // proxy applies to the endpoint, which only net/http honours).
 type sender interface {
-	send(ctx context.Context, req *http.Request, payload []byte) (*reply, error)
+	// send sends req, signed, with payload as its body. uri, when not
+	// empty, is req.URL as text.
+	send(ctx context.Context, req *http.Request, uri string, payload []byte) (*reply, error)
 	closeIdle()
 }
 
@@ -90,7 +92,7 @@ type fastSender struct {
 // run time is 15 minutes).
 const noDeadline = 15 * time.Minute
 
-func (s *fastSender) send(ctx context.Context, hreq *http.Request, payload []byte) (*reply, error) {
+func (s *fastSender) send(ctx context.Context, hreq *http.Request, uri string, payload []byte) (*reply, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -100,10 +102,15 @@ func (s *fastSender) send(ctx context.Context, hreq *http.Request, payload []byt
 	defer fasthttp.ReleaseResponse(resp)
 
 	req.Header.SetMethod(http.MethodPost)
-	req.SetRequestURI(hreq.URL.String())
+	if uri == "" {
+		uri = hreq.URL.String()
+	}
+	req.SetRequestURI(uri)
 	if hreq.Host != "" {
 		req.Header.SetHost(hreq.Host)
 	}
+	// The keys are http.Header's, canonical already.
+	req.Header.DisableNormalizing()
 	for k, vs := range hreq.Header {
 		for _, v := range vs {
 			req.Header.Add(k, v)
@@ -179,7 +186,7 @@ type netSender struct {
 	client *http.Client
 }
 
-func (s *netSender) send(ctx context.Context, req *http.Request, payload []byte) (*reply, error) {
+func (s *netSender) send(ctx context.Context, req *http.Request, _ string, payload []byte) (*reply, error) {
 	req = req.WithContext(ctx)
 	if req.Body == nil && len(payload) > 0 {
 		req.Body = io.NopCloser(bytes.NewReader(payload))

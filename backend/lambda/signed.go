@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -49,9 +50,10 @@ type signedInvoker struct {
 	lastPath atomic.Pointer[invokePath]
 }
 
-// invokePath is a function's Invoke path, decoded and escaped.
+// invokePath is a function's Invoke path, decoded and escaped, and its
+// whole URL as text (without a qualifier).
 type invokePath struct {
-	name, path, rawPath string
+	name, path, rawPath, uri string
 }
 
 // pathFor returns the Invoke path of the function name.
@@ -64,6 +66,9 @@ func (s *signedInvoker) pathFor(name string) *invokePath {
 		path:    s.parsed.Path + "/2015-03-31/functions/" + name + "/invocations",
 		rawPath: s.parsed.EscapedPath() + "/2015-03-31/functions/" + escapeLabel(name) + "/invocations",
 	}
+	u := *s.parsed
+	u.Path, u.RawPath = p.path, p.rawPath
+	p.uri = u.String()
 	s.lastPath.Store(p)
 	return p
 }
@@ -97,9 +102,19 @@ func newSignedInvoker(endpoint, region string, creds aws.CredentialsProvider, sn
 
 // Invoke sends one invocation: it never retries (see retrying).
 func (s *signedInvoker) Invoke(ctx context.Context, in *Invocation) (*Result, error) {
-	req, err := s.newRequest(ctx, in)
-	if err != nil {
-		return nil, err
+	var req *http.Request
+	var uri string
+	if _, fast := s.sender.(*fastSender); fast && s.parsed != nil {
+		// fastSender copies what it needs: the request used for signing
+		// is pooled.
+		pr := invokeRequests.Get().(*invokeRequest)
+		defer pr.release()
+		req, uri = s.fill(pr, in), pr.uri
+	} else {
+		var err error
+		if req, err = s.newRequest(ctx, in); err != nil {
+			return nil, err
+		}
 	}
 	creds, err := s.creds.Retrieve(ctx)
 	if err != nil {
@@ -118,7 +133,7 @@ func (s *signedInvoker) Invoke(ctx context.Context, in *Invocation) (*Result, er
 			return nil, fmt.Errorf("signing the request: %w", err)
 		}
 	}
-	r, err := s.sender.send(ctx, req, in.Payload)
+	r, err := s.sender.send(ctx, req, uri, in.Payload)
 	if err != nil {
 		var se *sendError
 		if errors.As(err, &se) && se.beforeReply {
@@ -142,6 +157,49 @@ func (s *signedInvoker) Invoke(ctx context.Context, in *Invocation) (*Result, er
 		ExecutedVersion: r.executedVersion,
 		RequestID:       r.requestID,
 	}, nil
+}
+
+// invokeRequest is a pooled Invoke request, for senders that do not keep
+// the request once sent.
+type invokeRequest struct {
+	req    http.Request
+	url    url.URL
+	header http.Header
+	uri    string // the URL as text
+}
+
+var invokeRequests = sync.Pool{New: func() any {
+	return &invokeRequest{header: make(http.Header, 8)}
+}}
+
+func (pr *invokeRequest) release() {
+	pr.req = http.Request{}
+	clear(pr.header)
+	invokeRequests.Put(pr)
+}
+
+// fill makes pr the Invoke request of in, as newRequest would build it.
+func (s *signedInvoker) fill(pr *invokeRequest, in *Invocation) *http.Request {
+	p := s.pathFor(in.FunctionName)
+	pr.url = *s.parsed
+	pr.url.Path, pr.url.RawPath = p.path, p.rawPath
+	pr.uri = p.uri
+	if in.Qualifier != "" {
+		pr.url.RawQuery = "Qualifier=" + url.QueryEscape(in.Qualifier)
+		pr.uri = pr.url.String()
+	}
+	pr.req = http.Request{
+		Method:        http.MethodPost,
+		URL:           &pr.url,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        pr.header,
+		Host:          pr.url.Host,
+		ContentLength: int64(len(in.Payload)),
+	}
+	setInvokeHeaders(pr.header, in)
+	return &pr.req
 }
 
 // newRequest builds the Invoke request: POST
@@ -181,7 +239,13 @@ func (s *signedInvoker) newRequest(ctx context.Context, in *Invocation) (*http.R
 			return nil, fmt.Errorf("building the Invoke request: %w", err)
 		}
 	}
-	h := req.Header
+	setInvokeHeaders(req.Header, in)
+	return req, nil
+}
+
+// setInvokeHeaders sets the Invoke request's headers: those the SDK sends
+// for the invocation's options.
+func setInvokeHeaders(h http.Header, in *Invocation) {
 	h["Content-Type"] = contentTypeValue
 	h["User-Agent"] = userAgentValue
 	if in.InvocationType != "" {
@@ -198,7 +262,6 @@ func (s *signedInvoker) newRequest(ctx context.Context, in *Invocation) (*http.R
 		// Not signed (SigV4 ignores it), as the SDK sends it.
 		h["X-Amzn-Trace-Id"] = []string{in.TraceHeader}
 	}
-	return req, nil
 }
 
 // escapeLabel percent-encodes every byte of s but A-Z a-z 0-9 - _ . ~.
