@@ -134,6 +134,15 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, params []string)
 	h.logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 }
 
+// paramsMap returns the map for n path params: nil for none (stages that
+// add params work on a Clone, which makes its own).
+func (h *handler) paramsMap(n int) map[string]string {
+	if n == 0 {
+		return nil
+	}
+	return make(map[string]string, 2*n)
+}
+
 // result is what the access log says of a request.
 type result struct {
 	status  int
@@ -151,7 +160,7 @@ func (h *handler) handle(w http.ResponseWriter, r *http.Request, params []string
 	req := &proxy.Request{
 		Method:     r.Method,
 		Path:       r.URL.Path,
-		Params:     make(map[string]string, 2*len(params)),
+		Params:     h.paramsMap(len(params)),
 		Query:      h.query(r.URL),
 		Headers:    h.headers(r.Header),
 		Body:       body,

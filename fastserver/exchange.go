@@ -23,6 +23,8 @@ type exchange struct {
 	hdr  http.Header
 	body bodyReader
 	w    responseWriter
+	// target is the request target as text (r.RequestURI).
+	target string
 	// vals backs the one-value slices of the request's header map.
 	vals []string
 }
@@ -59,12 +61,11 @@ func (x *exchange) fill(ctx *fasthttp.RequestCtx, tmpl *http.Request) bool {
 	if !h.IsHTTP11() {
 		r.Proto, r.ProtoMinor = "HTTP/1.0", 0
 	}
-	uri := h.RequestURI()
-	if !x.parseTarget(uri) {
+	if !x.parseTarget(h.RequestURI()) {
 		return false
 	}
 	r.URL = &x.url
-	r.RequestURI = string(uri)
+	r.RequestURI = x.target
 	// The headers as received: All would give fasthttp's special headers
 	// rebuilt (cookies parsed and joined, one User-Agent or Content-Type,
 	// a Content-Length or Connection the client did not send).
@@ -81,7 +82,7 @@ func (x *exchange) fill(ctx *fasthttp.RequestCtx, tmpl *http.Request) bool {
 		x.vals = append(x.vals, string(v))
 		r.Header[name] = x.vals[i : i+1 : i+1]
 	}
-	r.Host = string(h.Host())
+	r.Host = hostString(ctx, h.Host())
 	if x.url.Host != "" {
 		r.Host = x.url.Host
 	}
@@ -134,15 +135,19 @@ func (x *exchange) parseTarget(uri []byte) bool {
 	if len(uri) > 0 && uri[0] == '/' {
 		path, query, hasQuery := bytes.Cut(uri, []byte{'?'})
 		if plainPath(path) && !hasCTL(query) {
-			x.url.Path = string(path)
+			// One string holds the target; the path and the query are
+			// slices of it.
+			x.target = string(uri)
+			x.url.Path = x.target[:len(path)]
 			if hasQuery {
-				x.url.RawQuery = string(query)
+				x.url.RawQuery = x.target[len(path)+1:]
 				x.url.ForceQuery = len(query) == 0
 			}
 			return true
 		}
 	}
-	u, err := url.ParseRequestURI(string(uri))
+	x.target = string(uri)
+	u, err := url.ParseRequestURI(x.target)
 	if err != nil {
 		return false
 	}
@@ -234,11 +239,37 @@ var commonHeaders = func() map[string]string {
 }()
 
 // remoteAddr returns the client's address as net/http writes it (ip:port,
-// IPv6 in brackets), with one allocation for IPv4.
+// IPv6 in brackets): once per connection, kept by its lingerConn.
 func remoteAddr(ctx *fasthttp.RequestCtx) string {
-	a, ok := ctx.RemoteAddr().(*net.TCPAddr)
+	lc, ok := ctx.Conn().(*lingerConn)
 	if !ok {
-		return ctx.RemoteAddr().String()
+		return formatAddr(ctx.RemoteAddr())
+	}
+	if lc.remote == "" {
+		lc.remote = formatAddr(lc.RemoteAddr())
+	}
+	return lc.remote
+}
+
+// hostString returns the Host header as a string: the connection's last
+// one when it is the same (clients send the same Host on a connection).
+func hostString(ctx *fasthttp.RequestCtx, host []byte) string {
+	lc, ok := ctx.Conn().(*lingerConn)
+	if !ok {
+		return string(host)
+	}
+	if lc.host != string(host) {
+		lc.host = string(host)
+	}
+	return lc.host
+}
+
+// formatAddr writes a TCP address as net/http does, with one allocation
+// for IPv4.
+func formatAddr(addr net.Addr) string {
+	a, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return addr.String()
 	}
 	ip4 := a.IP.To4()
 	if ip4 == nil {
@@ -298,6 +329,9 @@ func (w *responseWriter) WriteHeader(code int) {
 	w.written, w.status = true, code
 	resp := &w.ctx.Response
 	resp.SetStatusCode(code)
+	// Keys go out as the handler wrote them, as with net/http (whose
+	// Header methods canonicalize).
+	resp.Header.DisableNormalizing()
 	_, haveType := w.header["Content-Type"]
 	_, hasTE := w.header["Transfer-Encoding"]
 	w.sniff = !haveType && !hasTE && w.header.Get("Content-Encoding") == "" && bodyAllowed(code)

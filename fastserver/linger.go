@@ -41,8 +41,12 @@ func (l *lingerListener) Accept() (net.Conn, error) {
 }
 
 // lingerConn is a TCP connection whose Close lingers in the background.
+// It also keeps what requests on the connection share, so that each need
+// not allocate it (only the connection's serving goroutine uses these).
 type lingerConn struct {
 	*net.TCPConn
+	remote string // the client's address as text, once known
+	host   string // the last request's Host
 }
 
 // Close shuts the connection for writing, and closes it once the client

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -86,6 +87,27 @@ const maxResultBytes = 64 << 20
 // deadline (a client that left) is noticed before sending, not during.
 type fastSender struct {
 	client *fasthttp.Client
+	// lastURI is the last Invoke URL sent, parsed: a backend with a fixed
+	// function name parses it once.
+	lastURI atomic.Pointer[parsedURI]
+}
+
+// parsedURI is an Invoke URL and its parse, which requests copy.
+type parsedURI struct {
+	text string
+	uri  *fasthttp.URI
+}
+
+// parsedURI returns uri parsed, from the cache when it was the last one.
+func (s *fastSender) parsedURI(uri string) *fasthttp.URI {
+	if p := s.lastURI.Load(); p != nil && p.text == uri {
+		return p.uri
+	}
+	u := &fasthttp.URI{DisablePathNormalizing: true}
+	// An Invoke URL built from a parsed endpoint always parses.
+	_ = u.Parse(nil, []byte(uri))
+	s.lastURI.Store(&parsedURI{text: uri, uri: u})
+	return u
 }
 
 // noDeadline bounds a call whose context has none (Lambda's own maximum
@@ -103,9 +125,10 @@ func (s *fastSender) send(ctx context.Context, hreq *http.Request, uri string, p
 
 	req.Header.SetMethod(http.MethodPost)
 	if uri == "" {
-		uri = hreq.URL.String()
+		req.SetRequestURI(hreq.URL.String())
+	} else {
+		req.SetURI(s.parsedURI(uri))
 	}
-	req.SetRequestURI(uri)
 	if hreq.Host != "" {
 		req.Header.SetHost(hreq.Host)
 	}
