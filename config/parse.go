@@ -15,10 +15,10 @@ import (
 const (
 	DefaultPort    = 8080
 	DefaultTimeout = 2 * time.Second
-	// DefaultMaxHeaderBytes is 32 KiB, not KrakenD's 1 MiB: on plain
+	// DefaultMaxHeaderBytes is 16 KiB (as Node.js), not KrakenD's 1 MiB: on plain
 	// HTTP/1.1 the whole header block must fit in each connection's read
 	// buffer, which is this size (see package fastserver).
-	DefaultMaxHeaderBytes = 32 << 10
+	DefaultMaxHeaderBytes = 16 << 10
 	DefaultMethod         = "GET"
 )
 

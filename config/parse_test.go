@@ -66,7 +66,7 @@ func TestParseDefaults(t *testing.T) {
 		{"port", s.Port, 8080},
 		{"timeout", s.Timeout, 2 * time.Second},
 		{"cache_ttl", s.CacheTTL, time.Duration(0)},
-		{"max_header_bytes", s.MaxHeaderBytes, 32 << 10},
+		{"max_header_bytes", s.MaxHeaderBytes, 16 << 10},
 		{"max_idle_connections_per_host", s.HTTPClient.MaxIdleConnsPerHost, 250},
 		{"tls", s.TLS == nil, true},
 		{"endpoints", len(s.Endpoints), 2},

@@ -45,7 +45,7 @@ type Service struct {
 	// ReadHeaderTimeout bounds reading request headers (default 0: the read
 	// timeout).
 	ReadHeaderTimeout time.Duration
-	// MaxHeaderBytes bounds the size of request headers (default 32 KiB).
+	// MaxHeaderBytes bounds the size of request headers (default 16 KiB).
 	MaxHeaderBytes int
 	// MaxShutdownWaitTime bounds how long a graceful stop waits for requests
 	// in flight (default: the longest endpoint timeout).

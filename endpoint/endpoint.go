@@ -243,7 +243,21 @@ func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, int)
 		w.Header().Set("Connection", "close")
 		return nil, http.StatusRequestEntityTooLarge
 	}
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes))
+	var b []byte
+	var err error
+	if n := r.ContentLength; n > 0 {
+		// The length is known (and within the limit): one buffer of that
+		// size, and a read past it to find a body longer than announced.
+		b = make([]byte, n)
+		if _, err = io.ReadFull(r.Body, b); err == nil {
+			var one [1]byte
+			if m, _ := r.Body.Read(one[:]); m > 0 {
+				err = errors.New("request body longer than its Content-Length")
+			}
+		}
+	} else {
+		b, err = io.ReadAll(http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes))
+	}
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {

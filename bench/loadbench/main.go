@@ -13,6 +13,7 @@
 package main
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"io"
@@ -98,8 +99,8 @@ func main() {
 	}
 	fmt.Printf("# loadbench: %d connections, %d wrk threads, %s per run, %d rounds (A=direct, B=gateway), %d CPUs, telemetry %s\n\n",
 		*conns, *threads, *duration, *rounds, numCPU(), *otel)
-	fmt.Println("| scenario | direct req/s | gateway req/s | ratio | direct p50 / p99 | gateway p50 / p99 |")
-	fmt.Println("|---|---|---|---|---|---|")
+	fmt.Println("| scenario | direct req/s | gateway req/s | ratio | direct p50 / p99 | gateway p50 / p99 | gateway CPU / request | gateway peak RSS |")
+	fmt.Println("|---|---|---|---|---|---|---|---|")
 	peakRSS := idleRSS
 	for _, sc := range scenarios {
 		if *only != "" && !strings.Contains(sc.name, *only) {
@@ -108,15 +109,22 @@ func main() {
 		dScript := lua("d", sc.directMethod, sc.directBody)
 		gScript := lua("g", sc.gwMethod, sc.gwBody)
 		var ds, gs []result
+		scenarioRSS := idleRSS
 		for i := 0; i < *rounds; i++ {
 			ds = append(ds, runWrk(fakeURL+sc.directPath, dScript, *conns, *threads, *duration))
-			stop := sampleRSS(gw.Process.Pid, &peakRSS)
-			gs = append(gs, runWrk(gwURL+sc.gwPath, gScript, *conns, *threads, *duration))
+			stop := sampleRSS(gw.Process.Pid, &scenarioRSS)
+			cpu0 := cpuTime(gw.Process.Pid)
+			r := runWrk(gwURL+sc.gwPath, gScript, *conns, *threads, *duration)
+			if r.requests > 0 {
+				r.cpu = (cpuTime(gw.Process.Pid) - cpu0) / time.Duration(r.requests)
+			}
+			gs = append(gs, r)
 			stop()
 		}
 		d, g := median(ds), median(gs)
-		fmt.Printf("| %s | %.0f | %.0f | **%.2f** | %s / %s | %s / %s |\n", sc.name, d.rps, g.rps, g.rps/d.rps,
-			fmtDur(d.p50), fmtDur(d.p99), fmtDur(g.p50), fmtDur(g.p99))
+		peakRSS = max(peakRSS, scenarioRSS)
+		fmt.Printf("| %s | %.0f | %.0f | **%.2f** | %s / %s | %s / %s | %.1f µs | %.1f MB |\n", sc.name, d.rps, g.rps, g.rps/d.rps,
+			fmtDur(d.p50), fmtDur(d.p99), fmtDur(g.p50), fmtDur(g.p99), float64(g.cpu)/float64(time.Microsecond), float64(scenarioRSS)/1024)
 		if g.non2xx > 0 {
 			fmt.Printf("|   ↳ %d non-2xx gateway replies: the gateway run is not valid | | | | | |\n", g.non2xx)
 		}
@@ -231,14 +239,17 @@ func stopGateway(cmd *exec.Cmd) {
 
 type result struct {
 	rps      float64
+	requests int
 	p50, p99 time.Duration
 	non2xx   int
+	cpu      time.Duration // the gateway's CPU time per request (gateway runs)
 }
 
 var (
 	rpsRe    = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
 	pctRe    = regexp.MustCompile(`(?m)^\s+(50|99)%\s+([0-9.]+)(us|ms|s)`)
 	non2xxRe = regexp.MustCompile(`Non-2xx or 3xx responses:\s+(\d+)`)
+	countRe  = regexp.MustCompile(`(\d+) requests in `)
 )
 
 func runWrk(url, script string, conns, threads int, d time.Duration) result {
@@ -267,6 +278,9 @@ func runWrk(url, script string, conns, threads int, d time.Duration) result {
 	if m := non2xxRe.FindSubmatch(out); m != nil {
 		r.non2xx, _ = strconv.Atoi(string(m[1]))
 	}
+	if m := countRe.FindSubmatch(out); m != nil {
+		r.requests, _ = strconv.Atoi(string(m[1]))
+	}
 	return r
 }
 
@@ -286,6 +300,23 @@ func medianDur(ds []time.Duration) time.Duration {
 
 func fmtDur(d time.Duration) string {
 	return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond))
+}
+
+// cpuTime reads the CPU time (user and system) a process has used, from
+// /proc/PID/stat, in clock ticks of 10 ms (USER_HZ is 100 on Linux).
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name may hold spaces: the fields after it follow ")".
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
 }
 
 // rssKB reads a process's resident set size.
