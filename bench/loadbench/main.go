@@ -50,6 +50,7 @@ func main() {
 	only := flag.String("only", "", "run only the scenarios whose name contains this")
 	otel := flag.String("telemetry", "off", "gateway telemetry: off, metrics (Prometheus), traces-1 or traces-0 (metrics and OTLP traces sampled at 1.0 or 0.0, exported to a sink in this process)")
 	profile := flag.String("cpuprofile", "", "write the gateway's CPU profile of the whole run to this file")
+	reference := flag.Bool("reference", false, "also measure bench/minimalgw (the floor: fasthttp server and client and the SDK's signer, no features) on GET → Lambda 100 B, interleaved with direct and lambdagate runs")
 	flag.Parse()
 	if _, err := exec.LookPath("wrk"); err != nil {
 		fatal("wrk is not installed: apt-get install wrk")
@@ -140,9 +141,69 @@ func main() {
 		d, g := medianDur(dp), medianDur(gp)
 		fmt.Printf("\nadded p50 latency at 1 connection (GET → Lambda, 100 B): direct %s, gateway %s, added **%s**\n", fmtDur(d), fmtDur(g), fmtDur(g-d))
 	}
+	if *reference {
+		measureReference(tmp, fakeURL, gwURL, lua, *rounds, *conns, *threads, *duration, gw.Process.Pid)
+	}
 	st := fake.Stats()
 	fmt.Printf("\ngateway RSS: idle %.1f MB, peak under load %.1f MB\n", float64(idleRSS)/1024, float64(peakRSS)/1024)
 	fmt.Printf("fake Invoke server: %d requests over %d connections (direct runs included)\n", st.Requests, st.Connections)
+}
+
+// measureReference runs GET → Lambda 100 B directly (A), through lambdagate
+// (B) and through bench/minimalgw (C), A B C A B C, and prints the medians,
+// at 64 connections and at one.
+func measureReference(tmp, fakeURL, gwURL string, lua func(name, method, body string) string, rounds, conns, threads int, d time.Duration, gwPid int) {
+	bin := filepath.Join(tmp, "minimalgw")
+	build := exec.Command("go", "build", "-o", bin, "./bench/minimalgw")
+	build.Stderr = os.Stderr
+	check(build.Run())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	check(err)
+	addr := ln.Addr().String()
+	ln.Close()
+	invoke := fakeURL + "/2015-03-31/functions/size-100/invocations"
+	cmd := exec.Command(bin, "-listen", addr, "-invoke", invoke)
+	cmd.Stderr = os.Stderr
+	check(cmd.Start())
+	defer stopGateway(cmd)
+	minURL := "http://" + addr + "/"
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if resp, err := http.Get(minURL); err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			fatal("minimalgw did not answer within 10s")
+		}
+	}
+	dScript, gScript := lua("rd", "POST", "{}"), lua("rg", "GET", "")
+	measure := func(url, script string, pid, c, t int) result {
+		cpu0 := cpuTime(pid)
+		r := runWrk(url, script, c, t, d)
+		if r.requests > 0 {
+			r.cpu = (cpuTime(pid) - cpu0) / time.Duration(r.requests)
+		}
+		return r
+	}
+	for _, c := range []int{conns, 1} {
+		var ds, gs, ms []result
+		for i := 0; i < rounds; i++ {
+			ds = append(ds, runWrk(invoke, dScript, c, threads, d))
+			gs = append(gs, measure(gwURL+"/small", gScript, gwPid, c, threads))
+			ms = append(ms, measure(minURL, gScript, cmd.Process.Pid, c, threads))
+		}
+		dm, gm, mm := median(ds), median(gs), median(ms)
+		fmt.Printf("\nreference, GET → Lambda 100 B, %d connection(s): direct %.0f req/s, p50 %s\n", c, dm.rps, fmtDur(dm.p50))
+		fmt.Println("| gateway | req/s | ratio | p50 | added p50 | CPU / request |")
+		fmt.Println("|---|---|---|---|---|---|")
+		for _, row := range []struct {
+			name string
+			r    result
+		}{{"lambdagate", gm}, {"minimalgw (floor)", mm}} {
+			fmt.Printf("| %s | %.0f | **%.2f** | %s | %s | %.1f µs |\n", row.name, row.r.rps, row.r.rps/dm.rps,
+				fmtDur(row.r.p50), fmtDur(row.r.p50-dm.p50), float64(row.r.cpu)/float64(time.Microsecond))
+		}
+	}
 }
 
 // telemetryConfig returns the telemetry/opentelemetry namespace (with a
