@@ -50,6 +50,7 @@ func main() {
 	only := flag.String("only", "", "run only the scenarios whose name contains this")
 	otel := flag.String("telemetry", "off", "gateway telemetry: off, metrics (Prometheus), traces-1 or traces-0 (metrics and OTLP traces sampled at 1.0 or 0.0, exported to a sink in this process)")
 	profile := flag.String("cpuprofile", "", "write the gateway's CPU profile of the whole run to this file")
+	engine := flag.String("engine", "fasthttp", "the gateway's lambdagate/server.engine: fasthttp or net/http")
 	reference := flag.Bool("reference", false, "also measure bench/minimalgw (the floor: fasthttp server and client and the SDK's signer, no features) on GET → Lambda 100 B, interleaved with direct and lambdagate runs")
 	flag.Parse()
 	if _, err := exec.LookPath("wrk"); err != nil {
@@ -74,6 +75,10 @@ func main() {
 
 	telemetry, err := telemetryConfig(*otel)
 	check(err)
+	if *engine != "fasthttp" && *engine != "net/http" {
+		fatal("-engine: use fasthttp or net/http")
+	}
+	telemetry += `, "lambdagate/server": {"engine": "` + *engine + `"}`
 	cfg := gatewayConfig(fakeURL, httpURL, telemetry)
 	cfgFile := filepath.Join(tmp, "bench.json")
 	check(os.WriteFile(cfgFile, []byte(cfg), 0o600))
@@ -98,8 +103,8 @@ func main() {
 		{"POST 1 KB body → Lambda echo", "/2015-03-31/functions/echo/invocations", "POST", body1k, "/echo", "POST", body1k},
 		{"merge Lambda + HTTP (allow)", "/2015-03-31/functions/size-100/invocations", "POST", "{}", "/merge", "GET", ""},
 	}
-	fmt.Printf("# loadbench: %d connections, %d wrk threads, %s per run, %d rounds (A=direct, B=gateway), %d CPUs, telemetry %s\n\n",
-		*conns, *threads, *duration, *rounds, numCPU(), *otel)
+	fmt.Printf("# loadbench: %d connections, %d wrk threads, %s per run, %d rounds (A=direct, B=gateway), %d CPUs, telemetry %s, engine %s\n\n",
+		*conns, *threads, *duration, *rounds, numCPU(), *otel, *engine)
 	fmt.Println("| scenario | direct req/s | gateway req/s | ratio | direct p50 / p99 | gateway p50 / p99 | gateway CPU / request | gateway peak RSS |")
 	fmt.Println("|---|---|---|---|---|---|---|---|")
 	peakRSS := idleRSS
