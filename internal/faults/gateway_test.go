@@ -57,6 +57,11 @@ func leakOptions() []goleak.Option {
 		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*Client).mCleaner"),
 		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*HostClient).connsCleaner"),
 		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*TCPDialer).tcpAddrsClean"),
+		// fastserver's: fasthttp's worker-pool cleaner sleeps up to 10 s
+		// (MaxIdleWorkerDuration) before it sees the server stopped, and
+		// its Date-header clock runs once per process.
+		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*workerPool).Start.func2"),
+		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.updateServerDate.func1"),
 	}
 }
 
