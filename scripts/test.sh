@@ -72,6 +72,7 @@ echo "== soak (${SOAKTIME:-60s}): steady load through Lambda and HTTP backends, 
 go run ./bench/soak -duration "${SOAKTIME:-60s}"
 
 echo "== fuzz targets (${FUZZTIME:-5s} each)"
+count_files() { if [ -d "$1" ]; then find "$1" -type f | wc -l; else echo 0; fi; }
 grep -rl --include='*_test.go' '^func Fuzz' . | grep -v '^./.scratch/' | while read -r file; do
   pkg="./$(dirname "${file#./}")"
   for name in $(grep -o '^func Fuzz[A-Za-z0-9_]*' "$file" | sed 's/^func //'); do
@@ -81,10 +82,10 @@ grep -rl --include='*_test.go' '^func Fuzz' . | grep -v '^./.scratch/' | while r
     # (golang/go#75804, fixed in Go 1.27). That, and only that, is run once
     # more; a failing input (written under testdata/fuzz) always fails.
     corpus="$pkg/testdata/fuzz/$name"
-    before=$(ls "$corpus" 2>/dev/null | wc -l)
+    before=$(count_files "$corpus")
     if ! out=$(go test -run='^$' -fuzz="^${name}\$" -fuzztime="${FUZZTIME:-5s}" "$pkg" 2>&1); then
       echo "$out"
-      after=$(ls "$corpus" 2>/dev/null | wc -l)
+      after=$(count_files "$corpus")
       if [ "$before" = "$after" ] && echo "$out" | grep -q '^    context deadline exceeded$'; then
         echo "-- $pkg $name: the Go 1.26 fuzz-deadline race (no failing input written); running it once more"
         go test -run='^$' -fuzz="^${name}\$" -fuzztime="${FUZZTIME:-5s}" "$pkg"
