@@ -99,6 +99,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 	}
 	sopts, err := decodeServerOptions(&cfg.ExtraConfig)
 	errs.Append(cfg.ExtraConfig.Path, err)
+	warns = append(warns, headerBufferWarning(cfg, sopts)...)
 	tel, twarns, err := newTelemetry(cfg)
 	errs.Append(cfg.ExtraConfig.Path, err)
 	warns = append(warns, twarns...)
@@ -172,6 +173,22 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 	g.handler = recoverPanics(rt, opts.Logger)
 	g.bodyLimit = bodyLimits(rt, limits, g.maxBody)
 	return g, warns, nil
+}
+
+// largeHeaderBuffer is the max_header_bytes above which the fasthttp
+// engine's per-connection read buffer is worth a warning.
+const largeHeaderBuffer = 64 << 10
+
+// headerBufferWarning warns when plain HTTP/1.1 is served by fastserver
+// with a large max_header_bytes (KrakenD files often say 1 MiB): each open
+// connection then holds a read buffer of that size.
+func headerBufferWarning(cfg *config.Service, o ServerOptions) []string {
+	tls := cfg.TLS != nil && !cfg.TLS.Disabled
+	if tls || o.Engine != EngineFast || cfg.MaxHeaderBytes <= largeHeaderBuffer {
+		return nil
+	}
+	return []string{fmt.Sprintf("max_header_bytes: %d bytes is the read buffer of every open connection with the fasthttp engine (%d MB for 1,000 connections); lower it (default %d), or set extra_config[%q].engine to %q",
+		cfg.MaxHeaderBytes, cfg.MaxHeaderBytes*1000>>20, config.DefaultMaxHeaderBytes, ServerNamespace, EngineNetHTTP)}
 }
 
 // bodyLimits returns the function that gives a request the body limit of

@@ -557,3 +557,34 @@ func TestServerEngineOption(t *testing.T) {
 		}
 	}
 }
+
+func TestHeaderBufferWarning(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, cfg string
+		warn      bool
+	}{
+		{"default", `{"version": 3, "endpoints": []}`, false},
+		{"64 KiB", `{"version": 3, "max_header_bytes": 65536, "endpoints": []}`, false},
+		{"1 MiB", `{"version": 3, "max_header_bytes": 1048576, "endpoints": []}`, true},
+		{"1 MiB, net/http", `{"version": 3, "max_header_bytes": 1048576, "extra_config": {"lambdagate/server": {"engine": "net/http"}}, "endpoints": []}`, false},
+	} {
+		cfg, _, err := config.Parse([]byte(tc.cfg))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		_, warns, err := New(cfg, Options{Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		got := false
+		for _, w := range warns {
+			if strings.HasPrefix(w, "max_header_bytes: 1048576 bytes is the read buffer") && strings.Contains(w, `"net/http"`) {
+				got = true
+			}
+		}
+		if got != tc.warn {
+			t.Errorf("%s: warning %v, want %v (warnings: %q)", tc.name, got, tc.warn, warns)
+		}
+	}
+}
