@@ -79,15 +79,14 @@ type Server struct {
 	base    context.Context
 	// tmpl is the request every exchange starts from: its context is
 	// base with the listener's address (http.LocalAddrContextKey).
-	tmpl     atomic.Pointer[http.Request]
-	cancel   context.CancelFunc
-	pool     sync.Pool
-	connsMu  sync.Mutex
-	conns    map[net.Conn]struct{}
-	lnMu     sync.Mutex
-	closed   bool
-	lns      []*lingerListener
-	serveErr error
+	tmpl    atomic.Pointer[http.Request]
+	cancel  context.CancelFunc
+	pool    sync.Pool
+	connsMu sync.Mutex
+	conns   map[net.Conn]struct{}
+	lnMu    sync.Mutex
+	closed  bool
+	lns     []*lingerListener
 }
 
 // New returns a server for h.

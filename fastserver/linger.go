@@ -22,12 +22,12 @@ const (
 type lingerListener struct {
 	net.Listener
 	once sync.Once
-	err  error
 }
 
-// Close closes the listener once; later calls return nil.
+// Close closes the listener once (Shutdown, Close and fasthttp's own
+// Serve may each close it); it always returns nil.
 func (l *lingerListener) Close() error {
-	l.once.Do(func() { l.err = l.Listener.Close() })
+	l.once.Do(func() { l.Listener.Close() })
 	return nil
 }
 
