@@ -93,7 +93,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 	warns = append(warns, rwarns...)
 
 	rt := router.New(ropts.routerOptions())
-	limits := map[string]int64{}
+	limits := map[routeKey]int64{}
 	if !ropts.DisableHealth {
 		rt.Handle(http.MethodGet, ropts.healthPath(), health)
 	}
@@ -149,7 +149,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 			maxBody = endpoint.DefaultMaxBodyBytes
 		}
 		g.maxBody = max(g.maxBody, maxBody)
-		limits[e.Method+" "+e.Path] = maxBody
+		limits[routeKey{e.Method, e.Path}] = maxBody
 		h, err := endpoint.New(endpoint.Options{
 			Endpoint:         e,
 			Pipeline:         pipeline,
@@ -194,7 +194,7 @@ func headerBufferWarning(cfg *config.Service, o ServerOptions) []string {
 // bodyLimits returns the function that gives a request the body limit of
 // its endpoint, so that the server refuses a larger body before reading
 // it; nil when every endpoint has the same limit (the server's).
-func bodyLimits(rt *router.Router, limits map[string]int64, maxBody int64) func(method, path []byte) int64 {
+func bodyLimits(rt *router.Router, limits map[routeKey]int64, maxBody int64) func(method, path []byte) int64 {
 	same := true
 	for _, l := range limits {
 		same = same && l == maxBody
@@ -208,9 +208,12 @@ func bodyLimits(rt *router.Router, limits map[string]int64, maxBody int64) func(
 		if !ok {
 			return maxBody
 		}
-		return limits[m+" "+route]
+		return limits[routeKey{m, route}]
 	}
 }
+
+// routeKey names an endpoint by method and path pattern.
+type routeKey struct{ method, pattern string }
 
 // DefaultKinds lists the kinds of backend lambdagate knows, in the order
 // they are tried: those claimed by a namespace first, HTTP last.
