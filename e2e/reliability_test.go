@@ -309,6 +309,7 @@ func TestShutdownUnderLoad(t *testing.T) {
 	var ok, failed atomic.Int64
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
+	defer wg.Wait()
 	for i := range inFlight {
 		path := "/l"
 		if i%2 == 1 {
@@ -337,18 +338,32 @@ func TestShutdownUnderLoad(t *testing.T) {
 	signalled := time.Now()
 	g.cmd.Process.Signal(syscall.SIGTERM)
 
-	// New connections are refused once the listener is closed.
-	refused := false
-	for deadline := time.Now().Add(delay / 2); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	// New connections are refused once the listener is closed: dial until
+	// a dial is refused, for as long as the drain lasts (the requests in
+	// flight end delay after they reached the backend).
+	drained := make(chan struct{})
+	go func() { wg.Wait(); close(drained) }()
+	var refused bool
+	var last string
+	for dials := 1; ; dials++ {
 		conn, err := net.DialTimeout("tcp", strings.TrimPrefix(g.URL, "http://"), time.Second)
-		if err != nil {
-			refused = errors.Is(err, syscall.ECONNREFUSED)
+		if err == nil {
+			conn.Close()
+			last = fmt.Sprintf("dial %d after SIGTERM was accepted", dials)
+		} else if refused = errors.Is(err, syscall.ECONNREFUSED); refused {
 			break
+		} else {
+			last = fmt.Sprintf("dial %d after SIGTERM: %v", dials, err)
 		}
-		conn.Close()
+		select {
+		case <-drained:
+		case <-time.After(20 * time.Millisecond):
+			continue
+		}
+		break
 	}
 	if !refused {
-		t.Error("new connections were still accepted after SIGTERM")
+		t.Errorf("new connections were still accepted while draining (last: %s)", last)
 	}
 	wg.Wait()
 	select {
