@@ -54,19 +54,17 @@ func TestBodyTooLargeAnnounced(t *testing.T) {
 		called <- struct{}{}
 	}), Config{MaxBodyBytes: 1024})
 	c := dial(t, addr)
-	start := time.Now()
+	// No byte of the body is sent: an answer at all shows the server did
+	// not wait for it.
 	io.WriteString(c, "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 10485760\r\n\r\n")
-	c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+	c.SetReadDeadline(time.Now().Add(waitTimeout))
 	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 	if err != nil {
-		t.Fatalf("no answer within 500 ms: %v", err)
+		t.Fatalf("no answer to headers announcing a body over the limit: %v", err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Errorf("status %d, want 413", resp.StatusCode)
-	}
-	if d := time.Since(start); d > 500*time.Millisecond {
-		t.Errorf("answered after %v", d)
 	}
 	select {
 	case <-called:
