@@ -92,12 +92,7 @@ func TestQuickstart(t *testing.T) {
 	t.Parallel()
 	// The config merges the gateway's own health check at port 8080; run it
 	// on a free port and point that backend there.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	ln.Close()
+	port := freePort(t)
 	b, err := os.ReadFile(filepath.Join("..", "examples", "quickstart", "krakend.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -128,12 +123,7 @@ func TestQuickstart(t *testing.T) {
 // functions), on a free port, and calls its first endpoint.
 func TestQuickstartScript(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	ln.Close()
+	port := freePort(t)
 	var logs syncbuf.Buffer
 	cmd := exec.Command(filepath.Join("..", "scripts", "quickstart.sh"), "--port", port)
 	cmd.Stdout, cmd.Stderr = &logs, &logs
@@ -178,4 +168,16 @@ func TestQuickstartScript(t *testing.T) {
 			t.Fatalf("scripts/quickstart.sh did not serve %s within 120s", url)
 		}
 	}
+}
+
+// freePort returns a port on 127.0.0.1 that the kernel chose and that was
+// free a moment ago, for a process that must be told its port.
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 }

@@ -42,6 +42,22 @@ func benchGateway(b *testing.B, cfgJSON string, body []byte) http.Handler {
 	return gw.Handler()
 }
 
+// serveGET runs b.N GET requests for path through h, each expecting 200,
+// reporting allocations.
+func serveGET(b *testing.B, h http.Handler, path string) {
+	b.Helper()
+	req := httptest.NewRequest("GET", path, nil)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != 200 {
+			b.Fatalf("status %d: %s", w.Code, w.Body)
+		}
+	}
+}
+
 // BenchmarkPipeline measures one request through the gateway's stages,
 // in process, with canned backend replies.
 func BenchmarkPipeline(b *testing.B) {
@@ -56,16 +72,7 @@ func BenchmarkPipeline(b *testing.B) {
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
 			h := benchGateway(b, c.cfg, small)
-			req := httptest.NewRequest("GET", "/a/42", nil)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				w := httptest.NewRecorder()
-				h.ServeHTTP(w, req)
-				if w.Code != 200 {
-					b.Fatalf("status %d: %s", w.Code, w.Body)
-				}
-			}
+			serveGET(b, h, "/a/42")
 		})
 	}
 }
@@ -112,16 +119,7 @@ func BenchmarkPipelineTelemetry(b *testing.B) {
 				}
 				defer gw.close()
 				h := gw.Handler()
-				req := httptest.NewRequest("GET", "/a/42", nil)
-				b.ReportAllocs()
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					w := httptest.NewRecorder()
-					h.ServeHTTP(w, req)
-					if w.Code != 200 {
-						b.Fatalf("status %d: %s", w.Code, w.Body)
-					}
-				}
+				serveGET(b, h, "/a/42")
 			})
 		}
 	}
