@@ -1,11 +1,11 @@
 package backend
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
-	"net/http"
 	"reflect"
 	"strings"
 	"testing"
@@ -24,9 +24,25 @@ func parseBackend(t *testing.T, backend string) (*config.Service, *config.Backen
 	return s, s.Endpoints[0].Backend[0]
 }
 
-// factory claims every backend and answers with the given transport.
-func factory(p proxy.Proxy) Factory {
-	return func(Spec) (proxy.Proxy, bool, error) { return p, true, nil }
+// testKind is a kind for tests: it claims backends when claims is set and
+// builds them with build.
+type testKind struct {
+	name   string
+	claims bool
+	build  func(Spec) (Transport, error)
+}
+
+func (k *testKind) Name() string                { return k.name }
+func (k *testKind) Claims(*config.Backend) bool { return k.claims }
+func (k *testKind) Build(s Spec) (Transport, error) {
+	return k.build(s)
+}
+func (k *testKind) Close() {}
+
+// factory is a kind that claims every backend and answers with the given
+// transport.
+func factory(p proxy.Proxy) Kind {
+	return &testKind{claims: true, build: func(Spec) (Transport, error) { return Transport{Call: p}, nil }}
 }
 
 func reply(status int, body string, err error) proxy.Proxy {
@@ -66,7 +82,7 @@ func TestBuildDecodesAndShapes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			s, b := parseBackend(t, tt.backend)
-			p, err := Build(Spec{Service: s, Endpoint: s.Endpoints[0], Backend: b}, []Factory{factory(reply(200, tt.body, nil))})
+			p, err := Build(Spec{Endpoint: s.Endpoints[0], Backend: b}, []Kind{factory(reply(200, tt.body, nil))}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -74,17 +90,33 @@ func TestBuildDecodesAndShapes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := marshal(t, resp.Data); got != tt.want {
+			if got := output(t, resp); got != tt.want {
 				t.Errorf("data = %s, want %s", got, tt.want)
 			}
 		})
 	}
 }
 
+// output is what a json endpoint writes of resp: its bytes passed through,
+// or its data.
+func output(t *testing.T, resp *proxy.Response) string {
+	t.Helper()
+	if resp.Raw != nil {
+		dec := json.NewDecoder(bytes.NewReader(resp.Raw))
+		dec.UseNumber()
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			t.Fatalf("raw bytes %q are not JSON: %v", resp.Raw, err)
+		}
+		return marshal(t, v)
+	}
+	return marshal(t, resp.Data)
+}
+
 func TestBuildNoOpKeepsBody(t *testing.T) {
 	t.Parallel()
 	s, b := parseBackend(t, `{"url_pattern": "/x", "encoding": "no-op", "group": "ignored?"}`)
-	p, err := Build(Spec{Service: s, Endpoint: s.Endpoints[0], Backend: b}, []Factory{factory(reply(200, "raw", nil))})
+	p, err := Build(Spec{Endpoint: s.Endpoints[0], Backend: b}, []Kind{factory(reply(200, "raw", nil))}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +159,7 @@ func TestErrorOptions(t *testing.T) {
 				src = `{"url_pattern": "/x", "extra_config": {"backend/http": ` + tt.ns + `}}`
 			}
 			s, b := parseBackend(t, src)
-			p, berr := Build(Spec{Service: s, Endpoint: s.Endpoints[0], Backend: b}, []Factory{factory(reply(0, "", err))})
+			p, berr := Build(Spec{Endpoint: s.Endpoints[0], Backend: b}, []Kind{factory(reply(0, "", err))}, nil)
 			if berr != nil {
 				t.Fatal(berr)
 			}
@@ -165,32 +197,32 @@ func TestErrorOptions(t *testing.T) {
 
 func TestBuildErrors(t *testing.T) {
 	t.Parallel()
-	failing := func(Spec) (proxy.Proxy, bool, error) {
-		return nil, true, config.Errors{{Path: "endpoints[0].backend[0].host", Msg: "bad host"}}
-	}
-	declining := func(Spec) (proxy.Proxy, bool, error) { return nil, false, nil }
+	failing := &testKind{claims: true, build: func(Spec) (Transport, error) {
+		return Transport{}, config.Errors{{Path: "endpoints[0].backend[0].host", Msg: "bad host"}}
+	}}
+	declining := &testKind{}
 	tests := []struct {
-		name      string
-		backend   string
-		factories []Factory
-		want      string
+		name    string
+		backend string
+		kinds   []Kind
+		want    string
 	}{
-		{"nobody claims it", `{"url_pattern": "/x"}`, []Factory{declining},
+		{"nobody claims it", `{"url_pattern": "/x"}`, []Kind{declining},
 			"endpoints[0].backend[0]: no backend kind can serve this backend"},
-		{"factory error", `{"url_pattern": "/x"}`, []Factory{declining, failing},
+		{"factory error", `{"url_pattern": "/x"}`, []Kind{declining, failing},
 			"endpoints[0].backend[0].host: bad host"},
-		{"unknown option", `{"url_pattern": "/x", "extra_config": {"backend/http": {"return_error_cod": true}}}`, []Factory{factory(reply(200, "{}", nil))},
+		{"unknown option", `{"url_pattern": "/x", "extra_config": {"backend/http": {"return_error_cod": true}}}`, []Kind{factory(reply(200, "{}", nil))},
 			`endpoints[0].backend[0].extra_config["backend/http"].return_error_cod: unknown key (check its spelling against the documentation)`},
-		{"wrong type", `{"url_pattern": "/x", "extra_config": {"backend/http": {"return_error_code": "yes"}}}`, []Factory{factory(reply(200, "{}", nil))},
+		{"wrong type", `{"url_pattern": "/x", "extra_config": {"backend/http": {"return_error_code": "yes"}}}`, []Kind{factory(reply(200, "{}", nil))},
 			`endpoints[0].backend[0].extra_config["backend/http"].return_error_code: must be true or false, got a JSON string`},
-		{"every error at once", `{"url_pattern": "/x", "extra_config": {"backend/http": {"x": 1}}}`, []Factory{failing},
+		{"every error at once", `{"url_pattern": "/x", "extra_config": {"backend/http": {"x": 1}}}`, []Kind{failing},
 			"endpoints[0].backend[0].extra_config[\"backend/http\"].x: unknown key (check its spelling against the documentation)\nendpoints[0].backend[0].host: bad host"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			s, b := parseBackend(t, tt.backend)
-			p, err := Build(Spec{Service: s, Endpoint: s.Endpoints[0], Backend: b}, tt.factories)
+			p, err := Build(Spec{Endpoint: s.Endpoints[0], Backend: b}, tt.kinds, nil)
 			if p != nil || err == nil || err.Error() != tt.want {
 				t.Errorf("Build = %v, %v; want error\n%s", p != nil, err, tt.want)
 			}
@@ -201,23 +233,29 @@ func TestBuildErrors(t *testing.T) {
 func TestFactoryOrder(t *testing.T) {
 	t.Parallel()
 	var called []string
-	named := func(name string, claim bool) Factory {
-		return func(Spec) (proxy.Proxy, bool, error) {
-			called = append(called, name)
-			if !claim {
-				return nil, false, nil
-			}
-			return reply(200, `{"by":"`+name+`"}`, nil), true, nil
-		}
+	named := func(name string, claim bool) Kind {
+		return &claimLogger{testKind: testKind{name: name, claims: claim, build: func(Spec) (Transport, error) {
+			return Transport{Call: reply(200, `{"by":"`+name+`"}`, nil)}, nil
+		}}, called: &called}
 	}
 	s, b := parseBackend(t, `{"url_pattern": "/x"}`)
-	p, err := Build(Spec{Service: s, Endpoint: s.Endpoints[0], Backend: b, HTTPClient: http.DefaultClient},
-		[]Factory{named("lambda", false), named("http", true), named("never", true)})
+	p, err := Build(Spec{Endpoint: s.Endpoints[0], Backend: b}, []Kind{named("lambda", false), named("http", true), named("never", true)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp, _ := p(context.Background(), &proxy.Request{})
-	if !reflect.DeepEqual(called, []string{"lambda", "http"}) || marshal(t, resp.Data) != `{"by":"http"}` {
+	if !reflect.DeepEqual(called, []string{"lambda", "http"}) || output(t, resp) != `{"by":"http"}` {
 		t.Errorf("called %q, data %v", called, resp.Data)
 	}
+}
+
+// claimLogger records the kinds asked to claim a backend.
+type claimLogger struct {
+	testKind
+	called *[]string
+}
+
+func (k *claimLogger) Claims(b *config.Backend) bool {
+	*k.called = append(*k.called, k.name)
+	return k.claims
 }

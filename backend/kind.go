@@ -1,38 +1,83 @@
 package backend
 
 import (
+	"log/slog"
 	"net/url"
 	"strings"
+
+	"github.com/lambdagate/lambdagate/config"
+	"github.com/lambdagate/lambdagate/proxy"
+	"github.com/lambdagate/lambdagate/telemetry"
 )
 
-// Kind is one kind of backend: the Factory that claims and builds its
-// backends, and the names its calls are reported under in telemetry.
-type Kind struct {
+// Kind is one kind of backend (HTTP, Lambda, ...), built once per gateway
+// with its dependencies: it builds the transports of the backends it
+// claims, and holds what they share (connections, credentials) until
+// Close. A gateway being replaced (hot reload) and its successor each have
+// their own kinds.
+type Kind interface {
 	// Name is the kind's name in metrics and spans: "http", "lambda", ...
-	Name string
-	// Factory builds the transports of the backends of this kind.
-	Factory Factory
-	// Target names, from the configuration only, what one backend of
-	// this kind calls (its function, its host): a metric label, so its
-	// values must be bounded. Nil means HostTarget.
-	Target func(spec Spec) string
+	Name() string
+	// Claims reports whether b is a backend of this kind.
+	Claims(b *config.Backend) bool
+	// Build builds the transport of a backend the kind claims. Problems
+	// are config.Errors, each at its JSON path.
+	Build(spec Spec) (Transport, error)
+	// Close releases what the kind holds. The gateway calls it once, when
+	// no request can reach the kind's transports any more.
+	Close()
 }
 
-// Unnamed turns factories into kinds without a name, for callers that
-// only have factories (tests, Build).
-func Unnamed(factories []Factory) []Kind {
-	kinds := make([]Kind, len(factories))
-	for i, f := range factories {
-		kinds[i] = Kind{Factory: f}
-	}
-	return kinds
+// Deps is what a gateway gives each kind it builds.
+type Deps struct {
+	// Service is the whole configuration.
+	Service *config.Service
+	// Logger is the gateway's logger.
+	Logger *slog.Logger
+	// Telemetry instruments backend calls (nil: not instrumented). A kind
+	// may create its own instruments with Telemetry.Meter() and add
+	// attributes to the call's span, found in the context it gets.
+	Telemetry *telemetry.Telemetry
+	// Warn records a start-up warning (an option that works but is
+	// risky): `lambdagate check` prints it and `run` logs it. Never nil.
+	Warn func(msg string)
+}
+
+// NewKind builds a kind for one gateway.
+type NewKind func(Deps) (Kind, error)
+
+// Spec is one backend to build, in its place in the configuration.
+type Spec struct {
+	// Endpoint is the endpoint the backend belongs to.
+	Endpoint *config.Endpoint
+	// Backend is the backend to build. Its JSONPath prefixes every error.
+	Backend *config.Backend
+	// Sequential is true when the endpoint calls its backends one after
+	// the other (extra_config.proxy.sequential), so that a backend may use
+	// an earlier one's response in its url_pattern.
+	Sequential bool
+}
+
+// Transport is what a kind builds for one backend.
+type Transport struct {
+	// Call sends one request and returns the reply's bytes (Response.Raw,
+	// or a stream in Response.Body) with its status and headers; decoding
+	// is the backend pipeline's. A reply whose status is not a success is
+	// returned as a *proxy.BackendError.
+	Call proxy.Proxy
+	// Target names, from the configuration only, what the backend calls
+	// (its function, its hosts): a metric label, so its values must be
+	// bounded. Empty means HostTarget.
+	Target string
+	// Replies are the kind's rules for decoding its replies.
+	Replies proxy.ReplyRules
 }
 
 // HostTarget is the default target of a backend: its hosts, without
 // scheme, joined by commas, as configured.
-func HostTarget(spec Spec) string {
-	hosts := make([]string, 0, len(spec.Backend.Host))
-	for _, h := range spec.Backend.Host {
+func HostTarget(b *config.Backend) string {
+	hosts := make([]string, 0, len(b.Host))
+	for _, h := range b.Host {
 		if u, err := url.Parse(h); err == nil && u.Host != "" {
 			h = u.Host
 		}

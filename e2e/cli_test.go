@@ -188,3 +188,23 @@ func TestGracefulShutdownFinishesRequestsInFlight(t *testing.T) {
 		t.Errorf("exit code = %d, want 0", code)
 	}
 }
+
+// TestFunctionFromPathWithoutAllowListIsWarned checks that a Lambda backend
+// taking its function from the path with no allowed_functions is warned
+// about, as docs/lambda.md says, by both `check` and `run`.
+func TestFunctionFromPathWithoutAllowListIsWarned(t *testing.T) {
+	t.Parallel()
+	cfg := `{"version": 3, "endpoints": [{"endpoint": "/fn/{function}", "backend": [{"host": ["h"], "url_pattern": "/",
+	  "extra_config": {"backend/lambda": {"function_param_name": "function", "endpoint": "http://127.0.0.1:1"}}}]}]}`
+	file := filepath.Join(t.TempDir(), "krakend.json")
+	os.WriteFile(file, []byte(cfg), 0o600)
+	const want = `endpoints[0].backend[0].extra_config["backend/lambda"].function_param_name: the function comes from the path placeholder {function} with no allowed_functions`
+	code, _, stderr := runCLI(t, "check", "-c", file)
+	if code != 0 || !strings.Contains(stderr, "warning: "+want) {
+		t.Errorf("check: exit %d, output lacks the warning %q:\n%s", code, want, stderr)
+	}
+	g := startGateway(t, cfg)
+	if !strings.Contains(g.Logs(), "function_param_name: the function comes from the path placeholder {function}") {
+		t.Errorf("run did not log the warning; logs:\n%s", g.Logs())
+	}
+}

@@ -1,8 +1,6 @@
 package gateway
 
 import (
-	"bytes"
-	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,19 +10,8 @@ import (
 
 	"github.com/lambdagate/lambdagate/backend"
 	"github.com/lambdagate/lambdagate/config"
-	"github.com/lambdagate/lambdagate/proxy"
+	"github.com/lambdagate/lambdagate/internal/kindtest"
 )
-
-// cannedFactory serves every backend with a fixed body, so that the
-// benchmarks measure the gateway's own work: router, endpoint, decoding,
-// shaping, merging and rendering, without a network hop.
-func cannedFactory(body []byte) backend.Factory {
-	return func(spec backend.Spec) (proxy.Proxy, bool, error) {
-		return func(ctx context.Context, req *proxy.Request) (*proxy.Response, error) {
-			return &proxy.Response{IsComplete: true, Body: io.NopCloser(bytes.NewReader(body)), Metadata: proxy.Metadata{StatusCode: 200}}, nil
-		}, true, nil
-	}
-}
 
 func benchGateway(b *testing.B, cfgJSON string, body []byte) http.Handler {
 	b.Helper()
@@ -33,8 +20,8 @@ func benchGateway(b *testing.B, cfgJSON string, body []byte) http.Handler {
 		b.Fatal(err)
 	}
 	gw, _, err := New(cfg, Options{
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Factories: []backend.Factory{cannedFactory(body)},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Kinds:  []backend.NewKind{kindtest.Canned(body)},
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -110,7 +97,7 @@ func BenchmarkPipelineTelemetry(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				gw, _, err := New(cfg, Options{Logger: slog.New(slog.DiscardHandler), Factories: []backend.Factory{cannedFactory(small)}})
+				gw, _, err := New(cfg, Options{Logger: slog.New(slog.DiscardHandler), Kinds: []backend.NewKind{kindtest.Canned(small)}})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -24,8 +24,6 @@ import (
 	"time"
 
 	"github.com/lambdagate/lambdagate/backend"
-	httpbackend "github.com/lambdagate/lambdagate/backend/http"
-	"github.com/lambdagate/lambdagate/backend/lambda"
 	"github.com/lambdagate/lambdagate/config"
 	"github.com/lambdagate/lambdagate/endpoint"
 	"github.com/lambdagate/lambdagate/fastserver"
@@ -38,12 +36,10 @@ import (
 type Options struct {
 	// Logger receives start-up messages, access-log lines and errors.
 	Logger *slog.Logger
-	// Kinds are the kinds of backend, tried in order; the default is
-	// DefaultKinds.
-	Kinds []backend.Kind
-	// Factories, when Kinds is nil, are kinds of backend without a name
-	// (for tests).
-	Factories []backend.Factory
+	// Kinds are kinds of backend of the caller's, which claim backends
+	// before lambdagate's own (Lambda, then HTTP), in order. The gateway
+	// builds them, as its own, and closes them when it stops.
+	Kinds []backend.NewKind
 	// LocalLambdaURL points Lambda backends without an explicit endpoint at
 	// the in-process local runtime.
 	LocalLambdaURL string
@@ -58,7 +54,10 @@ type Gateway struct {
 	logger  *slog.Logger
 	drain   time.Duration
 	closers []func()
-	tel     *telemetry.Telemetry
+	// kinds are the kinds of backend the gateway built; it closes them
+	// when it stops.
+	kinds []backend.Kind
+	tel   *telemetry.Telemetry
 	// engine serves plain HTTP/1.1 (ServerOptions.Engine).
 	engine string
 	// maxBody is the largest request body any endpoint accepts.
@@ -74,12 +73,6 @@ type Gateway struct {
 func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
-	}
-	if opts.Kinds == nil && opts.Factories != nil {
-		opts.Kinds = backend.Unnamed(opts.Factories)
-	}
-	if opts.Kinds == nil {
-		opts.Kinds = DefaultKinds()
 	}
 	if opts.Version == "" {
 		opts.Version = "dev"
@@ -103,9 +96,18 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 	tel, twarns, err := newTelemetry(cfg)
 	errs.Append(cfg.ExtraConfig.Path, err)
 	warns = append(warns, twarns...)
-	client := newHTTPClient(cfg.HTTPClient)
 	g := &Gateway{cfg: cfg, logger: opts.Logger, drain: cfg.MaxShutdownWaitTime, tel: tel, engine: sopts.Engine}
-	g.closers = append(g.closers, client.CloseIdleConnections, lambda.CloseIdleConnections)
+	kinds, err := buildKinds(append(append([]backend.NewKind(nil), opts.Kinds...), ownKinds(opts)...), backend.Deps{
+		Service:   cfg,
+		Logger:    opts.Logger,
+		Telemetry: tel,
+		Warn:      func(msg string) { warns = append(warns, msg) },
+	})
+	if err != nil {
+		errs.Append(cfg.ExtraConfig.Path, err)
+		return nil, warns, errs
+	}
+	g.kinds = kinds
 	userAgent := "lambdagate/" + opts.Version
 
 	for _, e := range cfg.Endpoints {
@@ -118,17 +120,11 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 		}
 		backends := make([]proxy.Proxy, 0, len(e.Backend))
 		for _, b := range e.Backend {
-			p, err := backend.BuildKinds(backend.Spec{
-				Service:        cfg,
-				Endpoint:       e,
-				Backend:        b,
-				Logger:         opts.Logger,
-				LocalLambdaURL: opts.LocalLambdaURL,
-				HTTPClient:     client,
-				Sequential:     popts.Sequential,
-				PassThrough:    passThrough(e, b),
-				Telemetry:      tel,
-			}, opts.Kinds)
+			p, err := backend.Build(backend.Spec{
+				Endpoint:   e,
+				Backend:    b,
+				Sequential: popts.Sequential,
+			}, kinds, tel)
 			if err != nil {
 				errs.Append(b.JSONPath, err)
 				continue
@@ -168,6 +164,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 	}
 	warns = append(warns, unusedNamespaces(cfg)...)
 	if len(errs) > 0 {
+		closeKinds(kinds)
 		return nil, warns, errs
 	}
 	g.handler = recoverPanics(rt, opts.Logger)
@@ -214,21 +211,6 @@ func bodyLimits(rt *router.Router, limits map[routeKey]int64, maxBody int64) fun
 
 // routeKey names an endpoint by method and path pattern.
 type routeKey struct{ method, pattern string }
-
-// DefaultKinds lists the kinds of backend lambdagate knows, in the order
-// they are tried: those claimed by a namespace first, HTTP last.
-func DefaultKinds() []backend.Kind {
-	return append(extraKinds(), backend.Kind{Name: "http", Factory: httpbackend.Factory})
-}
-
-// DefaultFactories lists the factories of DefaultKinds, in order.
-func DefaultFactories() []backend.Factory {
-	var fs []backend.Factory
-	for _, k := range DefaultKinds() {
-		fs = append(fs, k.Factory)
-	}
-	return fs
-}
 
 // sequentialNeeds lists, per backend, the {respN_field} params that later
 // backends' url_patterns read from its response.
@@ -428,10 +410,19 @@ type server interface {
 	Close() error
 }
 
+// Close releases what a built gateway holds (its kinds' connections and
+// credentials, its telemetry): for a gateway that is not served, such as
+// one `lambdagate check` built. Serve closes the gateway itself when it
+// returns.
+func (g *Gateway) Close() { g.close() }
+
 func (g *Gateway) close() {
 	for _, c := range g.closers {
 		c()
 	}
+	g.closers = nil
+	closeKinds(g.kinds)
+	g.kinds = nil
 }
 
 func tlsVersion(v string) uint16 {
@@ -439,16 +430,4 @@ func tlsVersion(v string) uint16 {
 		return tls.VersionTLS13
 	}
 	return tls.VersionTLS12
-}
-
-// passThrough decides whether a backend's JSON object replies may reach the
-// client undecoded: it must be its endpoint's only backend, with nothing to
-// shape, decoded as JSON, on an endpoint that writes JSON. Anything else
-// needs the data decoded.
-func passThrough(e *config.Endpoint, b *config.Backend) bool {
-	return len(e.Backend) == 1 &&
-		e.OutputEncoding == "json" &&
-		(b.Encoding == "json" || b.Encoding == "safejson") &&
-		!b.IsCollection &&
-		b.Target == "" && len(b.Allow) == 0 && len(b.Deny) == 0 && len(b.Mapping) == 0 && b.Group == ""
 }

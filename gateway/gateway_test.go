@@ -17,7 +17,7 @@ import (
 
 	"github.com/lambdagate/lambdagate/backend"
 	"github.com/lambdagate/lambdagate/config"
-	"github.com/lambdagate/lambdagate/proxy"
+	"github.com/lambdagate/lambdagate/internal/kindtest"
 )
 
 var quiet = slog.New(slog.DiscardHandler)
@@ -273,15 +273,6 @@ func TestPipelineThroughGateway(t *testing.T) {
 	}
 }
 
-// panicky is a backend kind whose transport panics.
-func panicky(spec backend.Spec) (proxy.Proxy, bool, error) {
-	if !spec.Backend.ExtraConfig.Has("test/panic") {
-		return nil, false, nil
-	}
-	spec.Backend.ExtraConfig.Raw("test/panic")
-	return func(context.Context, *proxy.Request) (*proxy.Response, error) { panic("boom") }, true, nil
-}
-
 func TestPanicRecovered(t *testing.T) {
 	t.Parallel()
 	host := backendServer(t, map[string]http.HandlerFunc{"/ok": jsonReply(`{"ok": true}`)})
@@ -290,7 +281,7 @@ func TestPanicRecovered(t *testing.T) {
 		{"endpoint": "/ok", "backend": [{"url_pattern": "/ok"}]}]}`)
 	var logs strings.Builder
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
-	g, _, err := New(cfg, Options{Logger: logger, Factories: append([]backend.Factory{panicky}, DefaultFactories()...)})
+	g, _, err := New(cfg, Options{Logger: logger, Kinds: []backend.NewKind{kindtest.Panicking("boom")}})
 	if err != nil {
 		t.Fatal(err)
 	}

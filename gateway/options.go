@@ -3,9 +3,6 @@ package gateway
 import (
 	"encoding/json"
 	"fmt"
-	"net"
-	"net/http"
-	"time"
 
 	"github.com/lambdagate/lambdagate/config"
 	"github.com/lambdagate/lambdagate/router"
@@ -145,34 +142,6 @@ func maxBodyBytes(r RouterOptions, p ProxyOptions) int64 {
 		return *r.MaxPayload
 	}
 	return 0
-}
-
-// newHTTPClient builds the client shared by HTTP backends from the
-// service's connection settings.
-func newHTTPClient(c config.HTTPClient) *http.Client {
-	dialer := &net.Dialer{Timeout: c.DialerTimeout, KeepAlive: c.DialerKeepAlive}
-	if dialer.Timeout == 0 {
-		dialer.Timeout = 30 * time.Second
-	}
-	t := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dialer.DialContext,
-		ForceAttemptHTTP2:     true,
-		DisableKeepAlives:     c.DisableKeepAlives,
-		DisableCompression:    c.DisableCompression,
-		MaxIdleConns:          c.MaxIdleConns,
-		MaxIdleConnsPerHost:   c.MaxIdleConnsPerHost,
-		IdleConnTimeout:       c.IdleConnTimeout,
-		ResponseHeaderTimeout: c.ResponseHeaderTimeout,
-		TLSHandshakeTimeout:   10 * time.Second,
-	}
-	if t.IdleConnTimeout == 0 {
-		t.IdleConnTimeout = 90 * time.Second
-	}
-	return &http.Client{
-		Transport: t,
-		// Backends' redirects are followed, as KrakenD does.
-	}
 }
 
 // ServerOptions is the service's "lambdagate/server" namespace: how

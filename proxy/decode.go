@@ -132,40 +132,131 @@ func JSONObject(body []byte) bool {
 	return jsonscan.Object(body)
 }
 
-// NewDecodeStage returns a Middleware that reads the Body of the response
-// of next and decodes it into Data with decode. A nil decode leaves the
-// Body as it is (no-op encoding). With passThrough, a body that is a JSON
-// object is validated and kept in Raw instead of being decoded (see
-// Response.Raw); anything else is decoded as usual.
-func NewDecodeStage(decode DecodeFunc, passThrough bool) Middleware {
+// Decoding says how one backend's replies are decoded; it is decided at
+// start-up, from the backend's configuration and its kind's rules.
+type Decoding struct {
+	// Encoding is the backend's encoding: json, safejson, string or no-op.
+	Encoding string
+	// IsCollection decodes a JSON array under "collection".
+	IsCollection bool
+	// PassThrough keeps a reply that is one JSON object as bytes
+	// (Response.Raw) instead of decoding it: the backend is its endpoint's
+	// only one, nothing shapes its data and the endpoint writes JSON.
+	PassThrough bool
+	// Replies are the rules of the backend's kind.
+	Replies ReplyRules
+}
+
+// ReplyRules are what a kind of backend says of its replies.
+type ReplyRules struct {
+	// AnyJSONValue decodes the json and safejson encodings as any JSON
+	// value (an object is the data, an array goes under "collection", any
+	// other value under "content") and an empty reply as empty data: a
+	// Lambda result is any JSON value.
+	AnyJSONValue bool
+	// FailStatus is the client's status when a reply does not decode
+	// (0: 500, as for any error).
+	FailStatus int
+	// Noun names a reply in errors: "the function's result" (default
+	// "the backend's body").
+	Noun string
+}
+
+// DecodeError is a backend reply that its encoding cannot decode.
+type DecodeError struct {
+	// Reply names the reply ("the backend's body").
+	Reply string
+	// Status is the client's status (0: 500).
+	Status int
+	// Err says why; it wraps ErrNotJSON when the reply is not JSON.
+	Err error
+}
+
+func (e *DecodeError) Error() string {
+	return e.Reply + ": " + e.Err.Error()
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// ClientStatus implements ClientError.
+func (e *DecodeError) ClientStatus() int {
+	if e.Status == 0 {
+		return 500
+	}
+	return e.Status
+}
+
+// NewDecodeStage returns the Middleware that decodes the replies of next
+// as d says, or an error for an unknown encoding. It is the one stage that
+// turns bytes into data: a transport returns its reply's bytes (in Raw, or
+// as a stream in Body) and metadata. With encoding no-op the stage is
+// absent and the bytes reach the output as they are. With PassThrough a
+// reply that is one JSON object is validated and kept in Raw; anything
+// else is decoded into Data and Raw is cleared.
+func NewDecodeStage(d Decoding) (Middleware, error) {
+	decode, err := DecoderFor(d.Encoding, d.IsCollection)
+	if err != nil {
+		return nil, err
+	}
+	if decode == nil {
+		return func(next Proxy) Proxy { return next }, nil
+	}
+	if d.Replies.AnyJSONValue && (d.Encoding == EncodingJSON || d.Encoding == EncodingSafeJSON || d.Encoding == "") {
+		decode = decodeAnyValue
+	}
+	noun := d.Replies.Noun
+	if noun == "" {
+		noun = "the backend's body"
+	}
+	passThrough := d.PassThrough
 	return func(next Proxy) Proxy {
-		if decode == nil {
-			return next
-		}
 		return func(ctx context.Context, req *Request) (*Response, error) {
 			resp, err := next(ctx, req)
-			if resp == nil || resp.Body == nil {
+			if resp == nil {
 				return resp, err
 			}
-			body, rerr := io.ReadAll(io.LimitReader(resp.Body, MaxBodyBytes+1))
-			resp.Body.Close()
-			resp.Body = nil
-			if rerr != nil {
-				return nil, fmt.Errorf("reading backend body: %w", rerr)
-			}
-			if len(body) > MaxBodyBytes {
-				return nil, fmt.Errorf("backend body is larger than %d bytes", MaxBodyBytes)
+			body := resp.Raw
+			if resp.Body != nil {
+				var rerr error
+				body, rerr = readReply(resp.Body)
+				resp.Body = nil
+				if rerr != nil {
+					return nil, rerr
+				}
 			}
 			if passThrough && JSONObject(body) {
 				resp.Raw = body
 				return resp, err
 			}
+			resp.Raw = nil
 			data, derr := decode(body)
 			if derr != nil {
-				return nil, derr
+				return nil, &DecodeError{Reply: noun, Status: d.Replies.FailStatus, Err: derr}
 			}
 			resp.Data = data
 			return resp, err
 		}
+	}, nil
+}
+
+// readReply reads a reply's stream whole, bounded by MaxBodyBytes, and
+// closes it.
+func readReply(body io.ReadCloser) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(body, MaxBodyBytes+1))
+	body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("reading backend body: %w", err)
 	}
+	if len(b) > MaxBodyBytes {
+		return nil, fmt.Errorf("backend body is larger than %d bytes", MaxBodyBytes)
+	}
+	return b, nil
+}
+
+// decodeAnyValue is DecodeSafeJSON with an empty reply as empty data.
+func decodeAnyValue(body []byte) (map[string]any, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return map[string]any{}, nil
+	}
+	return DecodeSafeJSON(body)
 }

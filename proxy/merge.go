@@ -50,7 +50,8 @@ func call(ctx context.Context, p Proxy, req *Request) result {
 }
 
 // mergeResults merges results in order. Backends' Body values are closed:
-// a merged response is always decoded.
+// a merged response is always decoded (pass-through and no-op are chosen
+// for single backends only, which NewConcurrentMerge returns as they are).
 func mergeResults(results []result) (*Response, error) {
 	var (
 		data     map[string]any
@@ -71,13 +72,6 @@ func mergeResults(results []result) (*Response, error) {
 		}
 		if !r.resp.IsComplete {
 			complete = false
-		}
-		if r.resp.Data == nil && r.resp.Raw != nil {
-			// Pass-through is only chosen for single backends; decode in
-			// case a stage set it anyway.
-			if d, err := r.resp.DecodedData(); err == nil {
-				r.resp.Data = d
-			}
 		}
 		if r.resp.Data == nil {
 			continue

@@ -90,18 +90,18 @@ type Response struct {
 	// IsComplete is false when a backend failed or was cut by the timeout
 	// and Data holds only what the others answered.
 	IsComplete bool
-	// Raw, when set, is the data as the backend wrote it: a JSON object,
-	// validated, standing for Data (which is then nil). Only the pass-through
-	// path sets it: a single backend with nothing to shape whose endpoint
-	// writes JSON, so that the bytes reach the client without being decoded
-	// and encoded again. Use DecodedData to read it as data.
+	// Raw is the reply's bytes, as the backend wrote them, when they are
+	// not decoded into Data. A transport returns its reply in Raw (or as a
+	// stream in Body); after the decoding stage Raw is set only when the
+	// bytes pass through to the client: a JSON object on the pass-through
+	// path (see Decoding.PassThrough), or a no-op backend's reply.
 	Raw []byte
 	// Metadata carries the backend's status code and headers.
 	Metadata Metadata
-	// Body is the raw reply when the response was not decoded: transports
-	// fill it and the decoding stage consumes it, unless the backend's
-	// encoding is no-op, in which case it reaches the output untouched.
-	// Whoever ends up with a non-nil Body must close it.
+	// Body is the reply as a stream, when a transport does not read it
+	// whole (HTTP). The decoding stage consumes it; with encoding no-op it
+	// reaches the output untouched. Whoever ends up with a non-nil Body
+	// must close it.
 	Body io.ReadCloser
 }
 
@@ -112,13 +112,4 @@ type Metadata struct {
 	StatusCode int
 	// Headers are the backend's response headers.
 	Headers http.Header
-}
-
-// DecodedData returns the response's data, decoding Raw when the
-// pass-through path left the data undecoded.
-func (r *Response) DecodedData() (map[string]any, error) {
-	if r.Data != nil || r.Raw == nil {
-		return r.Data, nil
-	}
-	return decodeJSONObject(r.Raw)
 }

@@ -205,7 +205,8 @@ func NewShaper(s Shape) func(map[string]any) map[string]any {
 }
 
 // NewShapeStage returns a Middleware that shapes the Data of every
-// response of next with s.
+// response of next with s. It is absent when s shapes nothing, which is
+// also the only case where a reply may pass through undecoded.
 func NewShapeStage(s Shape) Middleware {
 	shape := NewShaper(s)
 	return func(next Proxy) Proxy {
@@ -214,11 +215,6 @@ func NewShapeStage(s Shape) Middleware {
 		}
 		return func(ctx context.Context, req *Request) (*Response, error) {
 			resp, err := next(ctx, req)
-			if resp != nil && resp.Data == nil && resp.Raw != nil {
-				if d, derr := resp.DecodedData(); derr == nil {
-					resp.Data, resp.Raw = d, nil
-				}
-			}
 			if resp != nil && resp.Data != nil {
 				resp.Data = shape(resp.Data)
 			}

@@ -45,7 +45,8 @@ const jsonType = "application/json; charset=utf-8"
 
 func writeJSON(w http.ResponseWriter, status int, resp *proxy.Response) {
 	if resp != nil && resp.Raw != nil {
-		// The pass-through path: a validated JSON object, sent as it came.
+		// Bytes passed through: a JSON object the decoding stage
+		// validated, sent as it came.
 		w.Header()["Content-Type"] = jsonTypeValue
 		w.WriteHeader(status)
 		w.Write(resp.Raw)
@@ -76,13 +77,13 @@ func writeValue(w http.ResponseWriter, status int, v any) {
 // response: a one-element slice at full capacity, so an Add copies it.
 var jsonTypeValue = []string{jsonType}
 
-// dataOf returns resp's data, decoding a pass-through Raw if need be.
+// dataOf returns resp's data. Only the json output receives bytes passed
+// through (see proxy.Decoding.PassThrough); every other one receives data.
 func dataOf(resp *proxy.Response) map[string]any {
 	if resp == nil {
 		return nil
 	}
-	d, _ := resp.DecodedData()
-	return d
+	return resp.Data
 }
 
 // writeJSONCollection writes the "collection" of the data as a JSON array
@@ -115,7 +116,7 @@ func writeString(w http.ResponseWriter, status int, resp *proxy.Response) {
 }
 
 // writeNoOp passes the single backend's reply through: its status, its
-// headers and its body, untouched.
+// headers and its bytes (Raw) or stream (Body), untouched.
 func writeNoOp(w http.ResponseWriter, status int, resp *proxy.Response) {
 	if resp == nil {
 		w.WriteHeader(status)
@@ -123,7 +124,7 @@ func writeNoOp(w http.ResponseWriter, status int, resp *proxy.Response) {
 	}
 	h := w.Header()
 	for k, vs := range resp.Metadata.Headers {
-		if hopByHop[k] {
+		if proxy.HopByHop(k) {
 			continue
 		}
 		h[k] = vs
@@ -132,22 +133,11 @@ func writeNoOp(w http.ResponseWriter, status int, resp *proxy.Response) {
 		status = resp.Metadata.StatusCode
 	}
 	w.WriteHeader(status)
-	if resp.Body != nil {
+	switch {
+	case resp.Body != nil:
 		io.Copy(w, resp.Body)
 		resp.Body.Close()
+	case resp.Raw != nil:
+		w.Write(resp.Raw)
 	}
-}
-
-// hopByHop lists the headers that describe one connection, not the message
-// (RFC 9110, section 7.6.1): a proxy must not pass them on.
-var hopByHop = map[string]bool{
-	"Connection":          true,
-	"Proxy-Connection":    true,
-	"Keep-Alive":          true,
-	"Proxy-Authenticate":  true,
-	"Proxy-Authorization": true,
-	"Te":                  true,
-	"Trailer":             true,
-	"Transfer-Encoding":   true,
-	"Upgrade":             true,
 }

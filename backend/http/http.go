@@ -31,9 +31,30 @@ import (
 // maxErrorBody bounds how much of an error reply is kept.
 const maxErrorBody = 1 << 20
 
-// Factory builds the transport of an HTTP backend. It claims every backend:
-// register it after the kinds that claim theirs by an extra_config namespace.
-func Factory(spec backend.Spec) (proxy.Proxy, bool, error) {
+// kind is the HTTP kind of backend: it owns the client its backends share,
+// tuned from the service's settings.
+type kind struct {
+	client *http.Client
+}
+
+// NewKind builds the HTTP kind of a gateway. It claims every backend:
+// list it after the kinds that claim theirs by an extra_config namespace.
+func NewKind(deps backend.Deps) (backend.Kind, error) {
+	var c config.HTTPClient
+	if deps.Service != nil {
+		c = deps.Service.HTTPClient
+	}
+	return &kind{client: newClient(c)}, nil
+}
+
+func (k *kind) Name() string { return "http" }
+
+func (k *kind) Claims(*config.Backend) bool { return true }
+
+func (k *kind) Close() { k.client.CloseIdleConnections() }
+
+// Build builds the transport of an HTTP backend.
+func (k *kind) Build(spec backend.Spec) (backend.Transport, error) {
 	b := spec.Backend
 	var errs config.Errors
 	hosts, err := sanitizeHosts(b)
@@ -45,23 +66,17 @@ func Factory(spec backend.Spec) (proxy.Proxy, bool, error) {
 		errs.Append(config.Join(b.JSONPath, "url_pattern"), err)
 	}
 	if len(errs) > 0 {
-		return nil, true, errs
-	}
-	client := spec.HTTPClient
-	if client == nil {
-		client = http.DefaultClient
+		return backend.Transport{}, errs
 	}
 	t := &transport{
-		client:  client,
-		hosts:   hosts,
-		tmpl:    tmpl,
-		method:  b.Method,
-		noop:    b.Encoding == proxy.EncodingNoOp,
-		headers: headerFilter(b.InputHeaders),
-		query:   queryFilter(b.InputQueryStrings),
-		name:    b.JSONPath,
+		client: k.client,
+		hosts:  hosts,
+		tmpl:   tmpl,
+		method: b.Method,
+		noop:   b.Encoding == proxy.EncodingNoOp,
+		name:   b.JSONPath,
 	}
-	return t.call, true, nil
+	return backend.Transport{Call: t.call}, nil
 }
 
 // sanitizeHosts adds http:// to hosts without a scheme and drops trailing
@@ -88,15 +103,15 @@ func sanitizeHosts(b *config.Backend) ([]string, error) {
 }
 
 type transport struct {
-	client  *http.Client
-	hosts   []string
-	next    atomic.Uint64
-	tmpl    template
-	method  string
-	noop    bool
-	headers func(http.Header) http.Header
-	query   func(url.Values) url.Values
-	name    string
+	client *http.Client
+	hosts  []string
+	next   atomic.Uint64
+	tmpl   template
+	method string
+	// noop relays every status: a no-op backend passes its reply through
+	// whatever it is.
+	noop bool
+	name string
 }
 
 func (t *transport) host() string {
@@ -109,7 +124,7 @@ func (t *transport) host() string {
 
 func (t *transport) call(ctx context.Context, req *proxy.Request) (*proxy.Response, error) {
 	host := t.host()
-	u := t.tmpl.fill(host, req.Params, t.query(req.Query))
+	u := t.tmpl.fill(host, req.Params, req.Query)
 	var body io.Reader
 	if len(req.Body) > 0 && t.method != http.MethodGet && t.method != http.MethodHead {
 		body = bytes.NewReader(req.Body)
@@ -118,7 +133,8 @@ func (t *transport) call(ctx context.Context, req *proxy.Request) (*proxy.Respon
 	if err != nil {
 		return nil, fmt.Errorf("backend %s: building the request to %s: %w", t.name, host, err)
 	}
-	hreq.Header = t.headers(req.Headers)
+	// A copy: the call adds its trace headers.
+	hreq.Header = req.Headers.Clone()
 	// The call's span (when telemetry is on) continues in the backend:
 	// traceparent, tracestate and baggage, W3C.
 	telemetry.InjectHTTP(ctx, hreq.Header)
@@ -194,55 +210,4 @@ type gzipBody struct {
 func (g *gzipBody) Close() error {
 	g.Reader.Close()
 	return g.raw.Close()
-}
-
-// headerFilter narrows the endpoint's forwarded headers to a backend's own
-// input_headers list; headers the gateway sets itself always pass.
-func headerFilter(allowed []string) func(http.Header) http.Header {
-	if allowed == nil {
-		return func(h http.Header) http.Header { return h.Clone() }
-	}
-	keep := map[string]bool{
-		"X-Forwarded-For": true, "X-Forwarded-Host": true, "X-Forwarded-Via": true, "User-Agent": true,
-		"X-Request-Id": true,
-	}
-	for _, a := range allowed {
-		if a == "*" {
-			return func(h http.Header) http.Header { return h.Clone() }
-		}
-		keep[http.CanonicalHeaderKey(a)] = true
-	}
-	return func(h http.Header) http.Header {
-		out := make(http.Header, len(h))
-		for k, v := range h {
-			if keep[k] {
-				out[k] = append([]string(nil), v...)
-			}
-		}
-		return out
-	}
-}
-
-// queryFilter narrows the endpoint's forwarded query strings to a
-// backend's own input_query_strings list.
-func queryFilter(allowed []string) func(url.Values) url.Values {
-	if allowed == nil {
-		return func(q url.Values) url.Values { return q }
-	}
-	keep := map[string]bool{}
-	for _, a := range allowed {
-		if a == "*" {
-			return func(q url.Values) url.Values { return q }
-		}
-		keep[a] = true
-	}
-	return func(q url.Values) url.Values {
-		out := url.Values{}
-		for k, v := range q {
-			if keep[k] {
-				out[k] = v
-			}
-		}
-		return out
-	}
 }

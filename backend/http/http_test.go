@@ -64,9 +64,28 @@ func newTransport(t *testing.T, e *config.Endpoint, b *config.Backend, sequentia
 	if b.Encoding == "" {
 		b.Encoding = "json"
 	}
-	p, ok, err := Factory(backend.Spec{Endpoint: e, Backend: b, Sequential: sequential})
+	p, ok, err := build(backend.Spec{Endpoint: e, Backend: b, Sequential: sequential})
 	if !ok || err != nil {
-		t.Fatalf("Factory = %v, %v", ok, err)
+		t.Fatalf("build = %v, %v", ok, err)
+	}
+	return p
+}
+
+// newPipeline is the whole pipeline of an HTTP backend (its request filter
+// included), with encoding no-op so that the reply's body is left to read.
+func newPipeline(t *testing.T, e *config.Endpoint, b *config.Backend) proxy.Proxy {
+	t.Helper()
+	b.JSONPath, b.Encoding = "endpoints[0].backend[0]", "no-op"
+	if b.Method == "" {
+		b.Method = "GET"
+	}
+	k, err := NewKind(backend.Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := backend.Build(backend.Spec{Endpoint: e, Backend: b}, []backend.Kind{k}, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return p
 }
@@ -116,7 +135,7 @@ func TestURLFilling(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := &config.Endpoint{Path: tt.endpoint, Params: tt.params}
-			p := newTransport(t, e, &config.Backend{URLPattern: tt.pattern, Host: []string{srv.URL}, InputQueryStrings: tt.backendQS}, false)
+			p := newPipeline(t, e, &config.Backend{URLPattern: tt.pattern, Host: []string{srv.URL}, InputQueryStrings: tt.backendQS})
 			resp, err := p(context.Background(), &proxy.Request{Params: tt.reqParams, Query: tt.query, Headers: http.Header{}})
 			if err != nil {
 				t.Fatal(err)
@@ -159,9 +178,9 @@ func TestTemplateErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			b := &config.Backend{URLPattern: tt.pattern, Host: []string{"h"}, JSONPath: "endpoints[0].backend[0]", Index: tt.index}
-			_, ok, err := Factory(backend.Spec{Endpoint: e, Backend: b, Sequential: tt.sequential})
+			_, ok, err := build(backend.Spec{Endpoint: e, Backend: b, Sequential: tt.sequential})
 			if !ok {
-				t.Fatal("Factory did not claim the backend")
+				t.Fatal("the kind did not claim the backend")
 			}
 			if err == nil || err.Error() != tt.want {
 				t.Errorf("error =\n%v\nwant\n%s", err, tt.want)
@@ -171,7 +190,7 @@ func TestTemplateErrors(t *testing.T) {
 	// Accepted: an earlier backend's field on a sequential endpoint.
 	for _, p := range []string{"/u/{resp0_id}", "/u/{Resp0_user.id}?x={resp0_a}", "/u/{Id}"} {
 		b := &config.Backend{URLPattern: p, Host: []string{"h"}, JSONPath: "b", Index: 1}
-		if _, _, err := Factory(backend.Spec{Endpoint: e, Backend: b, Sequential: true}); err != nil {
+		if _, _, err := build(backend.Spec{Endpoint: e, Backend: b, Sequential: true}); err != nil {
 			t.Errorf("%s: %v", p, err)
 		}
 	}
@@ -222,7 +241,7 @@ func TestSanitizeHosts(t *testing.T) {
 		}
 	}
 	// The error names the backend's host path.
-	_, _, err := Factory(backend.Spec{Endpoint: &config.Endpoint{Path: "/a"}, Backend: &config.Backend{URLPattern: "/x", JSONPath: "endpoints[1].backend[2]"}})
+	_, _, err := build(backend.Spec{Endpoint: &config.Endpoint{Path: "/a"}, Backend: &config.Backend{URLPattern: "/x", JSONPath: "endpoints[1].backend[2]"}})
 	if err == nil || err.Error() != "endpoints[1].backend[2].host: no host: set host on the backend or on the service" {
 		t.Errorf("no host error = %v", err)
 	}
@@ -408,7 +427,7 @@ func TestRequestSent(t *testing.T) {
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := newTransport(t, &config.Endpoint{Path: "/a"}, &config.Backend{URLPattern: "/x", Host: []string{srv.URL}, Method: tt.method, InputHeaders: tt.headers}, false)
+			p := newPipeline(t, &config.Endpoint{Path: "/a"}, &config.Backend{URLPattern: "/x", Host: []string{srv.URL}, Method: tt.method, InputHeaders: tt.headers})
 			resp, err := p(context.Background(), &proxy.Request{Headers: in, Body: []byte(tt.body)})
 			if err != nil {
 				t.Fatal(err)
@@ -514,4 +533,15 @@ func FuzzFill(f *testing.F) {
 			t.Fatalf("request to %q", req.URL.Host)
 		}
 	})
+}
+
+// build builds spec's backend with an HTTP kind of default settings, and
+// says whether the kind claims it.
+func build(spec backend.Spec) (proxy.Proxy, bool, error) {
+	k, err := NewKind(backend.Deps{})
+	if err != nil {
+		return nil, false, err
+	}
+	t, err := k.Build(spec)
+	return t.Call, k.Claims(spec.Backend), err
 }

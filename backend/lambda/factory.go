@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -20,12 +21,17 @@ import (
 // startupTimeout bounds loading the AWS configuration of one invoker.
 const startupTimeout = 30 * time.Second
 
-// Factory builds the transport of a backend whose extra_config holds
-// "backend/lambda" (or the legacy "github.com/devopsfaith/krakend-lambda"),
-// and returns ok=false for any other backend. Problems are returned as
-// config.Errors, each at its JSON path.
-func Factory(spec backend.Spec) (proxy.Proxy, bool, error) {
-	return newFactory(nil)(spec)
+// kind is the Lambda kind of backend of one gateway: it builds the
+// transports of the backends whose extra_config holds "backend/lambda" (or
+// the legacy "github.com/devopsfaith/krakend-lambda"), and owns the
+// invokers they share, one per distinct (region, endpoint, credentials).
+type kind struct {
+	deps     backend.Deps
+	localURL string
+	hooks    *factoryHooks
+
+	mu       sync.Mutex
+	invokers map[invokerKey]*sharedInvoker
 }
 
 // factoryHooks lets tests replace what reaches the network.
@@ -34,113 +40,155 @@ type factoryHooks struct {
 	invoker Invoker
 	// backoff, when set, replaces the SDK's retry backoff.
 	backoff retry.BackoffDelayer
-	// meter, when set, records the Lambda metrics instead of
-	// Spec.Telemetry's meter.
+	// meter, when set, records the Lambda metrics instead of the
+	// gateway telemetry's meter.
 	meter metric.Meter
 }
 
-func newFactory(hooks *factoryHooks) backend.Factory {
-	return func(spec backend.Spec) (proxy.Proxy, bool, error) {
-		b := spec.Backend
-		x := &b.ExtraConfig
-		ns := Namespace
-		switch {
-		case x.Has(Namespace) && x.Has(LegacyNamespace):
+// NewKind returns the constructor of the Lambda kind. localURL, when set,
+// is the Invoke endpoint of the in-process local Lambda runtime: backends
+// without an explicit endpoint use it and need no AWS credentials or
+// region.
+func NewKind(localURL string) backend.NewKind {
+	return func(deps backend.Deps) (backend.Kind, error) {
+		return newKind(deps, localURL, nil), nil
+	}
+}
+
+func newKind(deps backend.Deps, localURL string, hooks *factoryHooks) *kind {
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Warn == nil {
+		deps.Warn = func(string) {}
+	}
+	return &kind{deps: deps, localURL: localURL, hooks: hooks, invokers: map[invokerKey]*sharedInvoker{}}
+}
+
+func (k *kind) Name() string { return "lambda" }
+
+// Claims reports whether b's extra_config holds a Lambda namespace.
+func (k *kind) Claims(b *config.Backend) bool {
+	return b.ExtraConfig.Has(Namespace) || b.ExtraConfig.Has(LegacyNamespace)
+}
+
+// Close closes the idle connections of the kind's invokers.
+func (k *kind) Close() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, inv := range k.invokers {
+		inv.sender.closeIdle()
+	}
+}
+
+// Build decodes and checks a Lambda backend's options once and builds its
+// transport. Problems are config.Errors, each at its JSON path.
+func (k *kind) Build(spec backend.Spec) (backend.Transport, error) {
+	b := spec.Backend
+	x := &b.ExtraConfig
+	ns := Namespace
+	if x.Has(LegacyNamespace) {
+		if x.Has(Namespace) {
 			x.Raw(LegacyNamespace) // reported here, not as unused
-			return nil, true, config.Errors{{Path: config.Join(x.Path, LegacyNamespace), Msg: "both \"backend/lambda\" and the legacy namespace are set: keep \"backend/lambda\" only"}}
-		case x.Has(Namespace):
-		case x.Has(LegacyNamespace):
-			ns = LegacyNamespace
-		default:
-			return nil, false, nil
+			return backend.Transport{}, config.Errors{{Path: config.Join(x.Path, LegacyNamespace), Msg: "both \"backend/lambda\" and the legacy namespace are set: keep \"backend/lambda\" only"}}
 		}
-		base := config.Join(x.Path, ns)
-		var o Options
-		if _, err := x.Decode(ns, &o); err != nil {
+		ns = LegacyNamespace
+	}
+	base := config.Join(x.Path, ns)
+	var o Options
+	if _, err := x.Decode(ns, &o); err != nil {
+		var errs config.Errors
+		errs.Append(base, err)
+		return backend.Transport{}, errs
+	}
+	var params []string
+	route := route{}
+	if spec.Endpoint != nil {
+		params = spec.Endpoint.Params
+		route = newRoute(spec.Endpoint)
+	}
+	s, errs := o.resolve(base, params)
+	if len(errs) > 0 {
+		return backend.Transport{}, errs
+	}
+	logger := k.deps.Logger
+
+	var inv Invoker
+	sdkAttempts := 0
+	if k.hooks != nil && k.hooks.invoker != nil {
+		inv = k.hooks.invoker
+	} else {
+		key := invokerKey{
+			region: o.Region, endpoint: trimEndpoint(o.Endpoint), profile: o.Profile,
+			roleARN: o.AssumeRoleARN, externalID: o.ExternalID, sessionName: o.RoleSessionName,
+		}
+		if key.roleARN != "" && key.sessionName == "" {
+			key.sessionName = DefaultRoleSessionName
+		}
+		if k.localURL != "" && o.Endpoint == "" {
+			key = invokerKey{endpoint: trimEndpoint(k.localURL), local: true}
+			logger.Info("lambda backend uses the local Lambda runtime", "backend", b.JSONPath, "endpoint", k.localURL)
+		}
+		paths := errorPaths{
+			base: base, region: config.Join(base, "region"), endpoint: config.Join(base, "endpoint"),
+			profile: config.Join(base, "profile"), role: config.Join(base, "assume_role_arn"),
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), startupTimeout)
+		shared, err := k.invokerFor(ctx, key, paths)
+		cancel()
+		if err != nil {
 			var errs config.Errors
 			errs.Append(base, err)
-			return nil, true, errs
+			return backend.Transport{}, errs
 		}
-		var params []string
-		route := route{}
-		if spec.Endpoint != nil {
-			params = spec.Endpoint.Params
-			route = newRoute(spec.Endpoint)
-		}
-		s, errs := o.resolve(base, params)
-		if len(errs) > 0 {
-			return nil, true, errs
-		}
-		logger := spec.Logger
-		if logger == nil {
-			logger = slog.New(slog.DiscardHandler)
-		}
-
-		var inv Invoker
-		sdkAttempts := 0
-		if hooks != nil && hooks.invoker != nil {
-			inv = hooks.invoker
-		} else {
-			key := invokerKey{
-				region: o.Region, endpoint: trimEndpoint(o.Endpoint), profile: o.Profile,
-				roleARN: o.AssumeRoleARN, externalID: o.ExternalID, sessionName: o.RoleSessionName,
-			}
-			if key.roleARN != "" && key.sessionName == "" {
-				key.sessionName = DefaultRoleSessionName
-			}
-			if spec.LocalLambdaURL != "" && o.Endpoint == "" {
-				key = invokerKey{endpoint: trimEndpoint(spec.LocalLambdaURL), local: true}
-				logger.Info("lambda backend uses the local Lambda runtime", "backend", b.JSONPath, "endpoint", spec.LocalLambdaURL)
-			}
-			paths := errorPaths{
-				base: base, region: config.Join(base, "region"), endpoint: config.Join(base, "endpoint"),
-				profile: config.Join(base, "profile"), role: config.Join(base, "assume_role_arn"),
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), startupTimeout)
-			shared, err := invokerFor(ctx, key, paths, logger)
-			cancel()
-			if err != nil {
-				var errs config.Errors
-				errs.Append(base, err)
-				return nil, true, errs
-			}
-			inv, sdkAttempts = shared, shared.sdkMaxAttempts
-		}
-		var backoff retry.BackoffDelayer
-		if hooks != nil {
-			backoff = hooks.backoff
-		}
-		if s.paramName != "" && s.allowed == nil {
-			if spec.Warn != nil {
-				spec.Warn(fmt.Sprintf("%s: the function comes from the path placeholder {%s} with no allowed_functions: a client may call any function the gateway's credentials can invoke; list the allowed names (globs work)", config.Join(base, "function_param_name"), s.paramName))
-			}
-		}
-
-		var meter metric.Meter
-		if hooks != nil {
-			meter = hooks.meter
-		}
-		tel, err := newBackendTelemetry(spec, s, meter)
-		if err != nil {
-			return nil, true, config.Errors{{Path: base, Msg: "creating its metrics: " + err.Error()}}
-		}
-
-		t := &transport{
-			settings: s,
-			tel:      tel,
-			invoker:  withRetries(inv, attemptsFor(s.maxRetries, sdkAttempts), backoff),
-			payload:  newPayloadBuilder(s.payloadFormat, b.Method, route),
-			responder: responder{
-				invocationType: s.invocationType,
-				unwrap:         s.unwrap,
-				noop:           b.Encoding == proxy.EncodingNoOp,
-				asString:       b.Encoding == proxy.EncodingString,
-				passThrough:    spec.PassThrough,
-			},
-			logger: logger,
-		}
-		return t.call, true, nil
+		inv, sdkAttempts = shared, shared.sdkMaxAttempts
 	}
+	var backoff retry.BackoffDelayer
+	var meter metric.Meter
+	if k.hooks != nil {
+		backoff, meter = k.hooks.backoff, k.hooks.meter
+	}
+	if s.paramName != "" && s.allowed == nil {
+		k.deps.Warn(fmt.Sprintf("%s: the function comes from the path placeholder {%s} with no allowed_functions: a client may call any function the gateway's credentials can invoke; list the allowed names (globs work)", config.Join(base, "function_param_name"), s.paramName))
+	}
+
+	tel, err := newBackendTelemetry(k.deps.Telemetry, s, meter)
+	if err != nil {
+		return backend.Transport{}, config.Errors{{Path: base, Msg: "creating its metrics: " + err.Error()}}
+	}
+
+	t := &transport{
+		settings: s,
+		tel:      tel,
+		invoker:  withRetries(inv, attemptsFor(s.maxRetries, sdkAttempts), backoff),
+		payload:  newPayloadBuilder(s.payloadFormat, b.Method, route),
+		results: results{
+			invocationType: s.invocationType,
+			unwrap:         s.unwrap,
+			relayAnyStatus: b.Encoding == proxy.EncodingNoOp,
+		},
+		logger: logger,
+	}
+	return backend.Transport{Call: t.call, Target: s.target(), Replies: replyRules}, nil
+}
+
+// replyRules are how a function's results decode: any JSON value, and a
+// result that is not JSON is the function's fault (502).
+var replyRules = proxy.ReplyRules{AnyJSONValue: true, FailStatus: http.StatusBadGateway, Noun: "the function's result"}
+
+// invokerFor returns the kind's invoker of key, building it on first use.
+func (k *kind) invokerFor(ctx context.Context, key invokerKey, paths errorPaths) (*sharedInvoker, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if inv, ok := k.invokers[key]; ok {
+		return inv, nil
+	}
+	inv, err := buildInvoker(ctx, key, paths, k.deps.Logger)
+	if err != nil {
+		return nil, err
+	}
+	k.invokers[key] = inv
+	return inv, nil
 }
 
 func newRoute(e *config.Endpoint) route {
@@ -150,10 +198,10 @@ func newRoute(e *config.Endpoint) route {
 // transport is one Lambda backend, everything decided.
 type transport struct {
 	settings
-	invoker   Invoker
-	payload   payloadBuilder
-	responder responder
-	logger    *slog.Logger
+	invoker Invoker
+	payload payloadBuilder
+	results results
+	logger  *slog.Logger
 	// tel is the backend's telemetry; nil when there is none.
 	tel *backendTelemetry
 }
@@ -205,7 +253,7 @@ func (t *transport) call(ctx context.Context, req *proxy.Request) (*proxy.Respon
 	if t.logTail && res.LogResult != "" && t.logger.Enabled(ctx, slog.LevelDebug) {
 		t.writeLogTail(ctx, req, fn, res)
 	}
-	return t.responder.respond(res, fn)
+	return t.results.response(res, fn)
 }
 
 // writeLogTail writes the function's log tail (log_type Tail) to the debug

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,8 +17,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 
-	"github.com/lambdagate/lambdagate/backend"
-	"github.com/lambdagate/lambdagate/config"
 	"github.com/lambdagate/lambdagate/proxy"
 )
 
@@ -176,24 +173,6 @@ func (g gatewayConfig) json() string {
 			"extra_config": {"` + g.namespace + `": ` + g.lambda + g.moreExtra + `}}]}]}`
 }
 
-// build parses cfg and builds its backend's whole pipeline (transport,
-// decoding, shaping, error options) with the Lambda factory.
-func build(t *testing.T, g gatewayConfig, hooks *factoryHooks) (proxy.Proxy, error) {
-	t.Helper()
-	svc, _, err := config.Parse([]byte(g.json()))
-	if err != nil {
-		t.Fatalf("config: %v\n%s", err, g.json())
-	}
-	if hooks == nil {
-		hooks = &factoryHooks{backoff: fastBackoff}
-	}
-	ep := svc.Endpoints[0]
-	return backend.Build(backend.Spec{
-		Service: svc, Endpoint: ep, Backend: ep.Backend[0],
-		Logger: slog.New(slog.DiscardHandler),
-	}, []backend.Factory{newFactory(hooks)})
-}
-
 func mustBuild(t *testing.T, g gatewayConfig) proxy.Proxy {
 	t.Helper()
 	p, err := build(t, g, nil)
@@ -217,20 +196,6 @@ func ctxT(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-// specOf is the Spec of svc's first backend; logs, when set, receives the
-// logger's text output.
-func specOf(svc *config.Service, logs io.Writer, localURL string) backend.Spec {
-	if logs == nil {
-		logs = io.Discard
-	}
-	ep := svc.Endpoints[0]
-	return backend.Spec{
-		Service: svc, Endpoint: ep, Backend: ep.Backend[0],
-		Logger:         slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		LocalLambdaURL: localURL,
-	}
 }
 
 func writeFile(path, content string) error { return os.WriteFile(path, []byte(content), 0o600) }

@@ -3,10 +3,8 @@ package lambda
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/url"
 	"strings"
-	"sync"
 )
 
 // Invoker invokes Lambda functions through one Invoke endpoint with one set
@@ -77,38 +75,6 @@ type sharedInvoker struct {
 	// sdkMaxAttempts is the SDK's configured attempts (AWS_MAX_ATTEMPTS,
 	// max_attempts in the profile), 0 when unset.
 	sdkMaxAttempts int
-}
-
-// invokers caches the invokers built at start-up, so that backends with the
-// same region, endpoint and credentials share connections and credentials.
-var invokers = struct {
-	sync.Mutex
-	m map[invokerKey]*sharedInvoker
-}{m: map[invokerKey]*sharedInvoker{}}
-
-// invokerFor returns the cached invoker of key, building it on first use.
-func invokerFor(ctx context.Context, key invokerKey, paths errorPaths, logger *slog.Logger) (*sharedInvoker, error) {
-	invokers.Lock()
-	defer invokers.Unlock()
-	if inv, ok := invokers.m[key]; ok {
-		return inv, nil
-	}
-	inv, err := buildInvoker(ctx, key, paths, logger)
-	if err != nil {
-		return nil, err
-	}
-	invokers.m[key] = inv
-	return inv, nil
-}
-
-// CloseIdleConnections closes the idle connections of every Lambda invoker.
-// The gateway calls it once at shutdown; invokers stay usable.
-func CloseIdleConnections() {
-	invokers.Lock()
-	defer invokers.Unlock()
-	for _, inv := range invokers.m {
-		inv.sender.closeIdle()
-	}
 }
 
 // parseEndpoint checks a custom Invoke endpoint URL.

@@ -102,6 +102,16 @@ type settings struct {
 	maxPayload     int
 }
 
+// target is the backend's telemetry target: its function_name, or the
+// endpoint's {placeholder} when the function comes from the path, never
+// the client's value, so that labels stay bounded.
+func (s settings) target() string {
+	if s.paramName == "" {
+		return s.fixedName
+	}
+	return placeholder(s.paramName)
+}
+
 // resolve checks the options against the endpoint and returns the settings,
 // or every problem found, each at its JSON path under base.
 func (o *Options) resolve(base string, endpointParams []string) (settings, config.Errors) {

@@ -85,7 +85,7 @@ func TestNotLambda(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, ok, err := Factory(specOf(svc, nil, ""))
+	p, ok, err := buildOne(specOf(svc, nil, ""))
 	if ok || p != nil || err != nil {
 		t.Fatalf("claimed a non-Lambda backend: ok=%v err=%v", ok, err)
 	}

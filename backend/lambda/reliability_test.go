@@ -143,9 +143,9 @@ func FuzzFunctionName(f *testing.F) {
 }
 
 // FuzzRespond: whatever a function returns, with or without a function
-// error, in every response mode, the responder answers data or an error
-// with a client status, and never panics; a function error is never
-// success data.
+// error, in every response mode, the result step and the decoding stage
+// answer data, bytes or an error with a client status, and never panic; a
+// function error is never success data.
 func FuzzRespond(f *testing.F) {
 	f.Add([]byte(`{"a":1}`), "", uint8(0))
 	f.Add([]byte(`{"statusCode":201,"body":"{\"x\":1}"}`), "", uint8(1))
@@ -153,13 +153,25 @@ func FuzzRespond(f *testing.F) {
 	f.Add([]byte(`[1,2`), "", uint8(3))
 	f.Add([]byte("\xff"), "Handled", uint8(7))
 	f.Fuzz(func(t *testing.T, payload []byte, fnErr string, mode uint8) {
-		r := responder{
+		r := results{
 			invocationType: InvocationRequestResponse,
 			unwrap:         mode&1 != 0,
-			noop:           mode&2 != 0,
-			asString:       mode&4 != 0,
+			relayAnyStatus: mode&2 != 0,
 		}
-		resp, err := r.respond(&Result{StatusCode: 200, Payload: payload, FunctionError: fnErr}, "fn")
+		encoding := proxy.EncodingJSON
+		switch {
+		case r.relayAnyStatus:
+			encoding = proxy.EncodingNoOp
+		case mode&4 != 0:
+			encoding = proxy.EncodingString
+		}
+		decode, err := proxy.NewDecodeStage(proxy.Decoding{Encoding: encoding, Replies: replyRules})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := decode(func(context.Context, *proxy.Request) (*proxy.Response, error) {
+			return r.response(&Result{StatusCode: 200, Payload: payload, FunctionError: fnErr}, "fn")
+		})(context.Background(), &proxy.Request{})
 		switch {
 		case fnErr != "":
 			if err == nil || resp != nil || proxy.StatusFor(err) != http.StatusBadGateway {
@@ -174,7 +186,7 @@ func FuzzRespond(f *testing.F) {
 			}
 		case resp == nil:
 			t.Fatal("no response and no error")
-		case resp.Body == nil && resp.Data == nil:
+		case resp.Body == nil && resp.Raw == nil && resp.Data == nil:
 			t.Fatal("a response with neither data nor body")
 		}
 	})

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -15,23 +14,26 @@ import (
 	"github.com/lambdagate/lambdagate/proxy"
 )
 
-// responder turns a Result into the backend's Response, by rules decided
-// once per backend.
-type responder struct {
+// results turns an invocation's Result into the backend's reply, by rules
+// decided once per backend: the result's bytes and metadata, an API
+// Gateway style result unwrapped into its status, headers and body. The
+// backend's decoding stage decodes the bytes (see replyRules).
+type results struct {
 	invocationType string
 	unwrap         bool // response_format apigateway
-	noop           bool // the backend's encoding is no-op: pass bytes through
-	asString       bool // the backend's encoding is string
-	// passThrough sends a JSON object result as it came (Response.Raw),
-	// undecoded: see backend.Spec.PassThrough.
-	passThrough bool
+	// relayAnyStatus: the backend's encoding is no-op, so an unwrapped
+	// result's status reaches the client whatever it is.
+	relayAnyStatus bool
 }
 
-// errNotJSON reports a function result (or unwrapped body) that is not JSON.
+// errNotJSON reports a function result that is not JSON.
 var errNotJSON = errors.New("is not JSON")
 
-// respond builds the Response of a Result, or the error the client gets.
-func (r *responder) respond(res *Result, fn string) (*proxy.Response, error) {
+// jsonContentType is the content type of a function's result.
+var jsonContentType = []string{"application/json"}
+
+// response builds the reply of a Result, or the error the client gets.
+func (r *results) response(res *Result, fn string) (*proxy.Response, error) {
 	if res.FunctionError != "" {
 		return nil, newFunctionError(res, fn)
 	}
@@ -41,18 +43,11 @@ func (r *responder) respond(res *Result, fn string) (*proxy.Response, error) {
 	}
 	switch r.invocationType {
 	case InvocationEvent:
-		data := map[string]any{"request_id": res.RequestID}
-		if r.noop {
-			body, _ := json.Marshal(data)
-			h["Content-Type"] = []string{"application/json"}
-			return rawResponse(http.StatusAccepted, h, body), nil
-		}
-		return &proxy.Response{Data: data, IsComplete: true, Metadata: proxy.Metadata{StatusCode: http.StatusAccepted, Headers: h}}, nil
+		body, _ := json.Marshal(map[string]string{"request_id": res.RequestID})
+		h["Content-Type"] = jsonContentType
+		return replyOf(http.StatusAccepted, h, body), nil
 	case InvocationDryRun:
-		if r.noop {
-			return rawResponse(http.StatusNoContent, h, nil), nil
-		}
-		return &proxy.Response{Data: map[string]any{}, IsComplete: true, Metadata: proxy.Metadata{StatusCode: http.StatusNoContent, Headers: h}}, nil
+		return replyOf(http.StatusNoContent, h, []byte{}), nil
 	}
 
 	if r.unwrap {
@@ -61,30 +56,22 @@ func (r *responder) respond(res *Result, fn string) (*proxy.Response, error) {
 			return nil, badGateway(fmt.Errorf("lambda function %q returned a malformed API Gateway response: %w", fn, err))
 		}
 		if ok {
-			return r.respondUnwrapped(gw, h, fn)
+			return r.unwrapped(gw, h, fn)
 		}
 	}
-	if r.noop {
-		if !validJSON(res.Payload) {
-			return nil, badGateway(fmt.Errorf("lambda function %q returned a result that %w", fn, errNotJSON))
-		}
-		h["Content-Type"] = []string{"application/json"}
-		return rawResponse(http.StatusOK, h, res.Payload), nil
+	if r.relayAnyStatus && !validJSON(res.Payload) {
+		// Nothing decodes a no-op backend's reply: Lambda's contract that
+		// a result is JSON is checked here.
+		return nil, badGateway(fmt.Errorf("lambda function %q returned a result that %w", fn, errNotJSON))
 	}
-	if r.passThrough && !r.asString && proxy.JSONObject(res.Payload) {
-		return &proxy.Response{Raw: res.Payload, IsComplete: true, Metadata: proxy.Metadata{StatusCode: http.StatusOK, Headers: h}}, nil
-	}
-	data, err := decodeData(res.Payload, r.asString)
-	if err != nil {
-		return nil, badGateway(fmt.Errorf("lambda function %q returned a result that %w: %v", fn, errNotJSON, err))
-	}
-	return &proxy.Response{Data: data, IsComplete: true, Metadata: proxy.Metadata{StatusCode: http.StatusOK, Headers: h}}, nil
+	h["Content-Type"] = jsonContentType
+	return replyOf(http.StatusOK, h, res.Payload), nil
 }
 
-// respondUnwrapped answers with an API Gateway style result: its status,
-// headers and body. Outside no-op, a status other than 200 or 201 is a
-// backend error status, as for an HTTP backend.
-func (r *responder) respondUnwrapped(gw *gatewayResponse, h http.Header, fn string) (*proxy.Response, error) {
+// unwrapped answers with an API Gateway style result: its status, headers
+// and body. Unless every status is relayed (no-op), a status other than 200
+// or 201 is a backend error status, as for an HTTP backend.
+func (r *results) unwrapped(gw *gatewayResponse, h http.Header, fn string) (*proxy.Response, error) {
 	version := h["X-Amz-Executed-Version"]
 	for k, vs := range gw.header {
 		h[k] = vs
@@ -92,10 +79,7 @@ func (r *responder) respondUnwrapped(gw *gatewayResponse, h http.Header, fn stri
 	if version != nil {
 		h["X-Amz-Executed-Version"] = version
 	}
-	if r.noop {
-		return rawResponse(gw.status, h, gw.body), nil
-	}
-	if gw.status != http.StatusOK && gw.status != http.StatusCreated {
+	if !r.relayAnyStatus && gw.status != http.StatusOK && gw.status != http.StatusCreated {
 		return nil, &proxy.BackendError{
 			Backend:     fmt.Sprintf("lambda function %q", fn),
 			StatusCode:  gw.status,
@@ -103,39 +87,19 @@ func (r *responder) respondUnwrapped(gw *gatewayResponse, h http.Header, fn stri
 			ContentType: h.Get("Content-Type"),
 		}
 	}
-	if r.passThrough && !r.asString && proxy.JSONObject(gw.body) {
-		return &proxy.Response{Raw: gw.body, IsComplete: true, Metadata: proxy.Metadata{StatusCode: gw.status, Headers: h}}, nil
-	}
-	data, err := decodeData(gw.body, r.asString)
-	if err != nil {
-		return nil, badGateway(fmt.Errorf("lambda function %q returned an API Gateway body that %w (%v): use output_encoding no-op to pass it through, or encoding string", fn, errNotJSON, err))
-	}
-	return &proxy.Response{Data: data, IsComplete: true, Metadata: proxy.Metadata{StatusCode: gw.status, Headers: h}}, nil
+	return replyOf(gw.status, h, gw.body), nil
 }
 
-func rawResponse(status int, h http.Header, body []byte) *proxy.Response {
+func replyOf(status int, h http.Header, body []byte) *proxy.Response {
 	return &proxy.Response{
 		IsComplete: true,
 		Metadata:   proxy.Metadata{StatusCode: status, Headers: h},
-		Body:       io.NopCloser(bytes.NewReader(body)),
+		Raw:        body,
 	}
 }
 
 func badGateway(err error) error {
 	return &proxy.StatusError{Status: http.StatusBadGateway, Err: err}
-}
-
-// decodeData turns a result into data: an object is the data, an array
-// goes under "collection", any other JSON value under "content"; nothing at
-// all is empty data. With encoding string the text goes under "content".
-func decodeData(body []byte, asString bool) (map[string]any, error) {
-	if asString {
-		return map[string]any{"content": string(body)}, nil
-	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		return map[string]any{}, nil
-	}
-	return proxy.DecodeSafeJSON(body)
 }
 
 func validJSON(b []byte) bool {
@@ -286,21 +250,15 @@ func scalarText(raw json.RawMessage) (string, bool) {
 	return string(t), true
 }
 
-// hopByHop are headers that describe one connection, not the response: a
-// function cannot set them.
-var hopByHop = map[string]bool{
-	"Connection": true, "Keep-Alive": true, "Proxy-Connection": true, "Transfer-Encoding": true,
-	"Upgrade": true, "Te": true, "Trailer": true, "Content-Length": true,
-}
-
 // addHeader adds (or, with replace, sets) a header the function chose,
-// dropping invalid names and values and hop-by-hop headers.
+// dropping invalid names and values, hop-by-hop headers and Content-Length
+// (the gateway frames the body it writes).
 func addHeader(h http.Header, name, value string, replace bool) {
 	if !validHeaderName(name) || !validHeaderValue(value) {
 		return
 	}
 	k := http.CanonicalHeaderKey(name)
-	if hopByHop[k] {
+	if proxy.HopByHop(k) || k == "Content-Length" {
 		return
 	}
 	if replace {

@@ -3,7 +3,6 @@ package lambda
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -77,7 +76,7 @@ func TestRuntimeInterfaceEmulator(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _ := io.ReadAll(resp.Body)
+		b := replyBytes(t, resp)
 		if resp.Metadata.StatusCode != 201 || !strings.Contains(string(b), `"method":"GET"`) {
 			t.Fatalf("status %d body %s", resp.Metadata.StatusCode, b)
 		}

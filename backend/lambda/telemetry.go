@@ -2,7 +2,6 @@ package lambda
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
@@ -12,7 +11,6 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/lambdagate/lambdagate/backend"
 	"github.com/lambdagate/lambdagate/telemetry"
 )
 
@@ -255,15 +253,15 @@ type backendTelemetry struct {
 }
 
 // newBackendTelemetry prepares the telemetry of one backend. meter, when
-// not nil, replaces spec.Telemetry's (tests). It returns nil when nothing
-// is recorded: the request path then checks one pointer.
-func newBackendTelemetry(spec backend.Spec, s settings, meter metric.Meter) (*backendTelemetry, error) {
+// not nil, replaces tel's (tests). It returns nil when nothing is
+// recorded: the request path then checks one pointer.
+func newBackendTelemetry(tel *telemetry.Telemetry, s settings, meter metric.Meter) (*backendTelemetry, error) {
 	bt := &backendTelemetry{
-		spans:     spec.Telemetry.BackendTraces(),
-		propagate: spec.Telemetry.Propagates(),
+		spans:     tel.BackendTraces(),
+		propagate: tel.Propagates(),
 	}
-	if meter == nil && spec.Telemetry.BackendMetrics() {
-		meter = spec.Telemetry.Meter()
+	if meter == nil && tel.BackendMetrics() {
+		meter = tel.Meter()
 	}
 	if meter != nil {
 		inst, err := newLambdaInstruments(meter)
@@ -351,35 +349,4 @@ func qualifierLabel(function, qualifier string) string {
 		return parts[len(parts)-1]
 	}
 	return ""
-}
-
-// Target is the telemetry target of a Lambda backend (backend.Kind.Target):
-// its function_name, or the endpoint's {placeholder} when the function
-// comes from the path (function_param_name, or a {function} placeholder),
-// never the client's value, so that labels stay bounded. The options are
-// read leniently: Factory reports their problems.
-func Target(spec backend.Spec) string {
-	x := &spec.Backend.ExtraConfig
-	raw, ok := x.Raw(Namespace)
-	if !ok {
-		raw, _ = x.Raw(LegacyNamespace)
-	}
-	var o struct {
-		FunctionName      string `json:"function_name"`
-		FunctionParamName string `json:"function_param_name"`
-	}
-	_ = json.Unmarshal(raw, &o)
-	if o.FunctionName != "" {
-		return o.FunctionName
-	}
-	name := o.FunctionParamName
-	if name == "" {
-		name = "function"
-	}
-	if spec.Endpoint != nil {
-		if p, ok := findParam(name, spec.Endpoint.Params); ok {
-			name = p
-		}
-	}
-	return placeholder(name)
 }

@@ -69,7 +69,7 @@ func transportWith(t *testing.T, g gatewayConfig, tel *telemetry.Telemetry, hook
 	if hooks == nil {
 		hooks = &factoryHooks{backoff: fastBackoff}
 	}
-	p, ok, err := newFactory(hooks)(spec)
+	p, ok, err := builder(hooks)(spec)
 	if !ok || err != nil {
 		t.Fatalf("build: ok=%v err=%v", ok, err)
 	}
@@ -383,7 +383,7 @@ func TestLogTailLinkedToRequest(t *testing.T) {
 	h := &recordHandler{}
 	spec := specOf(svc, nil, "")
 	spec.Logger = slog.New(h)
-	p, _, err := newFactory(nil)(spec)
+	p, _, err := builder(nil)(spec)
 	if err != nil {
 		t.Fatal(err)
 	}

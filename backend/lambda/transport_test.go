@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
+	"github.com/lambdagate/lambdagate/backend"
 	"github.com/lambdagate/lambdagate/config"
 	"github.com/lambdagate/lambdagate/proxy"
 )
@@ -103,7 +104,7 @@ func TestLocalLambdaURL(t *testing.T) {
 	}
 	var logs bytes.Buffer
 	ep := svc.Endpoints[0]
-	p, ok, err := Factory(specOf(svc, &logs, f.URL))
+	p, ok, err := buildOne(specOf(svc, &logs, f.URL))
 	if !ok || err != nil {
 		t.Fatalf("ok=%v err=%v", ok, err)
 	}
@@ -128,16 +129,21 @@ func TestRegion(t *testing.T) {
 
 	// With a region and no endpoint, the SDK's rules choose Lambda's
 	// endpoint (nothing is sent in this test).
-	inv, err := invokerFor(context.Background(), invokerKey{region: "eu-central-1"}, errorPaths{}, slog.New(slog.DiscardHandler))
+	k := newKind(backend.Deps{}, "", nil)
+	inv, err := k.invokerFor(context.Background(), invokerKey{region: "eu-central-1"}, errorPaths{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if inv.base != "https://lambda.eu-central-1.amazonaws.com" || inv.region != "eu-central-1" {
 		t.Errorf("endpoint %q region %q", inv.base, inv.region)
 	}
-	again, _ := invokerFor(context.Background(), invokerKey{region: "eu-central-1"}, errorPaths{}, slog.New(slog.DiscardHandler))
+	again, _ := k.invokerFor(context.Background(), invokerKey{region: "eu-central-1"}, errorPaths{})
 	if again != inv {
 		t.Error("the same region, endpoint and credentials built a second invoker")
+	}
+	other, _ := newKind(backend.Deps{}, "", nil).invokerFor(context.Background(), invokerKey{region: "eu-central-1"}, errorPaths{})
+	if other == inv {
+		t.Error("two kinds (two gateways) share an invoker")
 	}
 }
 
@@ -260,7 +266,7 @@ func TestErrorTable(t *testing.T) {
 			w.Header().Set("X-Amz-Function-Error", "Unhandled")
 			io.WriteString(w, `{"errorMessage":"Task timed out after 3.00 seconds"}`)
 		}, 502, nil, "Task timed out"},
-		{"result not JSON", false, okJSON(`<html>`), 502, nil, "not JSON"},
+		{"result not JSON", false, okJSON(`<html>`), 502, nil, "not valid JSON"},
 		{"not found, fixed name", false, apiError(404, "ResourceNotFoundException", "Function not found"), 502, nil, "ResourceNotFoundException"},
 		{"not found, from the path", true, apiError(404, "ResourceNotFoundException", "Function not found"), 404, nil, "ResourceNotFoundException"},
 		{"throttled with Retry-After", false, func(w http.ResponseWriter, c call, n int) {
@@ -450,7 +456,7 @@ func TestQualifierAndInvocationTypes(t *testing.T) {
 				t.Errorf("status %d, want %d", resp.Metadata.StatusCode, tc.wantStatus)
 			}
 			if tc.outputNoop {
-				b, _ := io.ReadAll(resp.Body)
+				b := replyBytes(t, resp)
 				if string(b) != tc.wantBody {
 					t.Errorf("body %q", b)
 				}
@@ -504,7 +510,7 @@ func TestLogTail(t *testing.T) {
 		ep := svc.Endpoints[0]
 		spec := specOf(svc, nil, "")
 		spec.Logger = slog.New(h)
-		p, _, err := newFactory(nil)(spec)
+		p, _, err := builder(nil)(spec)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -87,6 +87,7 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 		printConfigErrors(stderr, *file, err)
 		return 1
 	}
+	defer gw.Close()
 	if tel := gw.Telemetry(); local != nil && tel.Metrics() {
 		if err := local.Instrument(tel.Meter()); err != nil {
 			logger.Warn("local Lambda runtime: no metrics: " + err.Error())
@@ -127,7 +128,10 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 			localURL = "http://127.0.0.1:9001"
 		}
 		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-		_, gwarns, gerr := gateway.New(cfg, gateway.Options{Logger: quiet, LocalLambdaURL: localURL, Version: versionString()})
+		gw, gwarns, gerr := gateway.New(cfg, gateway.Options{Logger: quiet, LocalLambdaURL: localURL, Version: versionString()})
+		if gw != nil {
+			gw.Close()
+		}
 		var built config.Errors
 		built.Append("", gerr)
 		errs = append(errs, notReportedYet(errs, built)...)

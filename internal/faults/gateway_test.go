@@ -30,7 +30,7 @@ import (
 	"github.com/lambdagate/lambdagate/config"
 	"github.com/lambdagate/lambdagate/gateway"
 	"github.com/lambdagate/lambdagate/internal/faults"
-	"github.com/lambdagate/lambdagate/proxy"
+	"github.com/lambdagate/lambdagate/internal/kindtest"
 )
 
 func TestMain(m *testing.M) {
@@ -73,7 +73,7 @@ type served struct {
 }
 
 // serve builds a gateway from cfgJSON and serves it until stop.
-func serve(t *testing.T, cfgJSON string, factories ...backend.Factory) *served {
+func serve(t *testing.T, cfgJSON string, kinds ...backend.NewKind) *served {
 	t.Helper()
 	cfg, _, err := config.Parse([]byte(cfgJSON))
 	if err != nil {
@@ -81,9 +81,7 @@ func serve(t *testing.T, cfgJSON string, factories ...backend.Factory) *served {
 	}
 	logs := &syncbuf.Buffer{}
 	opts := gateway.Options{Logger: slog.New(slog.NewTextHandler(logs, nil))}
-	if factories != nil {
-		opts.Factories = append(factories, gateway.DefaultFactories()...)
-	}
+	opts.Kinds = kinds
 	g, _, err := gateway.New(cfg, opts)
 	if err != nil {
 		t.Fatalf("gateway.New: %v", err)
@@ -202,7 +200,7 @@ var lambdaMsg = map[string]string{
 	faults.Error503:     "ServiceUnavailableException (HTTP 503)",
 	faults.Slow:         "endpoint timeout reached",
 	faults.Hang:         "endpoint timeout reached",
-	faults.InvalidJSON:  "is not JSON",
+	faults.InvalidJSON:  "is not valid JSON",
 	faults.Handled:      `lambda function "handled" failed (Handled): ValidationError: order 7 is not valid`,
 	faults.Unhandled:    `lambda function "unhandled" failed (Unhandled): TypeError: Cannot read properties of undefined`,
 }
@@ -343,15 +341,6 @@ func checkAnswer(t *testing.T, what string, a answer, status int, withMsg bool, 
 	}
 }
 
-// panicky is a backend kind whose transport panics.
-func panicky(spec backend.Spec) (proxy.Proxy, bool, error) {
-	if !spec.Backend.ExtraConfig.Has("test/panic") {
-		return nil, false, nil
-	}
-	spec.Backend.ExtraConfig.Raw("test/panic")
-	return func(context.Context, *proxy.Request) (*proxy.Response, error) { panic("boom in a backend") }, true, nil
-}
-
 // TestPanicKeepsServing: a panic in a request's path is a 500 for that
 // request only, logged with its request id (the client's or a new one);
 // requests around it, before and after, are served; nothing leaks.
@@ -361,7 +350,7 @@ func TestPanicKeepsServing(t *testing.T) {
 	defer fs.Close()
 	g := serve(t, `{"version": 3, "endpoints": [
 		{"endpoint": "/panic", "backend": [{"url_pattern": "/x", "host": ["ignored"], "extra_config": {"test/panic": {}}}]},
-		{"endpoint": "/ok", "backend": [{"url_pattern": "/ok", "host": ["`+fs.URL+`"]}]}]}`, panicky)
+		{"endpoint": "/ok", "backend": [{"url_pattern": "/ok", "host": ["`+fs.URL+`"]}]}]}`, kindtest.Panicking("boom in a backend"))
 	c := newClient()
 	defer c.CloseIdleConnections()
 
