@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -319,4 +321,47 @@ func TestCheckUnused(t *testing.T) {
 	if strings.Join(warns, "\n") != strings.Join(wantWarns, "\n") {
 		t.Errorf("warnings =\n%s\nwant\n%s", strings.Join(warns, "\n"), strings.Join(wantWarns, "\n"))
 	}
+}
+
+// docs/configuration.md lists every namespace of the table under the
+// heading of its class, so that the documentation cannot drift from it.
+func TestDocsListEveryNamespace(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(filepath.Join("..", "docs", "configuration.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	headings := map[NamespaceClass]string{
+		NamespaceRefusedAccess:   "#### Refused: they decide who gets in, what they may send, or how much",
+		NamespaceRefusedResponse: "#### Refused: they change the responses",
+		NamespaceWarned:          "#### Accepted with a warning: no response and no access changes",
+	}
+	sections := map[NamespaceClass]string{}
+	for class, h := range headings {
+		sections[class] = docSection(string(b), h)
+		if sections[class] == "" {
+			t.Fatalf("docs/configuration.md has no section %q", h)
+		}
+	}
+	for _, n := range KnownNamespaces() {
+		ns, _ := LookupNamespace(n)
+		if !strings.Contains(sections[ns.Class], "`"+n+"`") {
+			t.Errorf("docs/configuration.md does not list `%s` under %q", n, headings[ns.Class])
+		}
+	}
+}
+
+// docSection returns the text under the heading line h, up to the next
+// heading.
+func docSection(doc, h string) string {
+	_, rest, ok := strings.Cut(doc, "\n"+h+"\n")
+	if !ok {
+		return ""
+	}
+	for i := 0; i < len(rest); i++ {
+		if rest[i] == '#' && (i == 0 || rest[i-1] == '\n') {
+			return rest[:i]
+		}
+	}
+	return rest
 }
