@@ -256,7 +256,7 @@ func KnownNamespaces() []string {
 func (x *ExtraConfig) CheckUnused(errs *Errors) []string {
 	var warns []string
 	for _, name := range x.Unused() {
-		if msg, refused := unusedMessage(x.Path, name); refused {
+		if msg := unusedMessage(x.Path, name); ClassifyNamespace(name).Refused() {
 			errs.Add(Join(x.Path, name), "%s", msg)
 		} else {
 			warns = append(warns, fmt.Sprintf("%s: %s", x.Path, msg))
@@ -266,14 +266,15 @@ func (x *ExtraConfig) CheckUnused(errs *Errors) []string {
 }
 
 // unusedMessage says what happens to the namespace name, unread in the
-// extra_config at path, and whether it is refused.
-func unusedMessage(path, name string) (string, bool) {
+// extra_config at path: why it is refused and what to do, or what is
+// ignored.
+func unusedMessage(path, name string) string {
 	ns, known := LookupNamespace(name)
 	if !known {
 		if p := protectivePrefix(name); p != "" {
-			return fmt.Sprintf("not a namespace lambdagate or KrakenD knows, but %q namespaces protect endpoints: ignored, the gateway could serve %s unprotected; remove it, or correct its name", p, served(path)), true
+			return fmt.Sprintf("not a namespace lambdagate or KrakenD knows, but %q namespaces protect endpoints: ignored, the gateway could serve %s unprotected; remove it, or correct its name", p, served(path))
 		}
-		return fmt.Sprintf("%q is not a namespace lambdagate or KrakenD knows; ignored", name), false
+		return fmt.Sprintf("%q is not a namespace lambdagate or KrakenD knows; ignored", name)
 	}
 	refused := ns.Class.Refused()
 	var consequence string
@@ -286,17 +287,17 @@ func unusedMessage(path, name string) (string, bool) {
 	const wait = "remove it, or wait until lambdagate implements it"
 	switch cur := namespaces[ns.Current]; {
 	case ns.ReadBy != "" && refused:
-		return fmt.Sprintf("lambdagate reads %q %s only (here: %s): %s; %s", name, ns.ReadBy, ns.Does, consequence, wait), true
+		return fmt.Sprintf("lambdagate reads %q %s only (here: %s): %s; %s", name, ns.ReadBy, ns.Does, consequence, wait)
 	case ns.ReadBy != "":
-		return fmt.Sprintf("namespace %q is not implemented here and is ignored (%s; lambdagate reads it %s)", name, ns.Does, ns.ReadBy), false
+		return fmt.Sprintf("namespace %q is not implemented here and is ignored (%s; lambdagate reads it %s)", name, ns.Does, ns.ReadBy)
 	case cur.ReadBy != "" && refused:
-		return fmt.Sprintf("legacy name of %q, which lambdagate reads only under its current name: %s; rename it %q", ns.Current, consequence, ns.Current), true
+		return fmt.Sprintf("legacy name of %q, which lambdagate reads only under its current name: %s; rename it %q", ns.Current, consequence, ns.Current)
 	case cur.ReadBy != "":
-		return fmt.Sprintf("namespace %q is a legacy name of %q, which lambdagate reads only under its current name, and is ignored; rename it %q", name, ns.Current, ns.Current), false
+		return fmt.Sprintf("namespace %q is a legacy name of %q, which lambdagate reads only under its current name, and is ignored; rename it %q", name, ns.Current, ns.Current)
 	case refused:
-		return fmt.Sprintf("not implemented by lambdagate (%s): %s; %s", ns.Does, consequence, wait), true
+		return fmt.Sprintf("not implemented by lambdagate (%s): %s; %s", ns.Does, consequence, wait)
 	}
-	return fmt.Sprintf("namespace %q is not implemented by lambdagate and is ignored (%s)", name, ns.Does), false
+	return fmt.Sprintf("namespace %q is not implemented by lambdagate and is ignored (%s)", name, ns.Does)
 }
 
 // served names what an unprotected namespace at path leaves open.
