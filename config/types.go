@@ -6,7 +6,9 @@
 //
 // Each extra_config namespace stays raw here: the package that implements a
 // namespace decodes it into its own typed struct with DecodeNamespace, and
-// namespaces nobody decoded are reported as warnings by Unused.
+// namespaces nobody decoded are reported by CheckUnused, as the table of
+// namespaces.go classes them: refused when ignoring them would leave an
+// endpoint unprotected or change the responses, else warned about.
 //
 // This package must not build anything that serves requests.
 package config

@@ -67,7 +67,7 @@ func TestCheckBuildErrorsAreListedToo(t *testing.T) {
 		"endpoints[0].backend[0].url_pattern: placeholder {nope} is not in the endpoint path /a/{id}",
 		`endpoints[1].backend[0].extra_config["backend/http"].return_error_cod: unknown key`,
 		"endpoints[2].backend[1].url_pattern: placeholder {resp0_id} reads an earlier backend's response, which needs the endpoint's extra_config.proxy.sequential: true",
-		`warning: extra_config: namespace "unknown/ns" is not implemented by lambdagate and is ignored`,
+		`warning: extra_config: "unknown/ns" is not a namespace lambdagate or KrakenD knows; ignored`,
 	} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("check output lacks %q; got:\n%s", want, stderr)

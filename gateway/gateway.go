@@ -162,7 +162,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 		}
 		rt.Handle(e.Method, e.Path, tel.Endpoint(e.Method, e.Path, h))
 	}
-	warns = append(warns, unusedNamespaces(cfg)...)
+	warns = append(warns, unusedNamespaces(cfg, &errs)...)
 	if len(errs) > 0 {
 		closeKinds(kinds)
 		return nil, warns, errs
@@ -234,20 +234,16 @@ func sequentialNeeds(e *config.Endpoint) [][]proxy.SequentialParam {
 	return needs
 }
 
-// unusedNamespaces warns about every extra_config namespace that no part
-// of the gateway implements.
-func unusedNamespaces(cfg *config.Service) []string {
-	var warns []string
-	add := func(x *config.ExtraConfig) {
-		for _, ns := range x.Unused() {
-			warns = append(warns, fmt.Sprintf("%s: namespace %q is not implemented by lambdagate and is ignored", x.Path, ns))
-		}
-	}
-	add(&cfg.ExtraConfig)
+// unusedNamespaces reports every extra_config namespace that no part of
+// the gateway decoded, as config.ClassifyNamespace classes it: an error in
+// errs when ignoring it would leave an endpoint unprotected or change the
+// responses, else a warning (returned).
+func unusedNamespaces(cfg *config.Service, errs *config.Errors) []string {
+	warns := cfg.ExtraConfig.CheckUnused(errs)
 	for _, e := range cfg.Endpoints {
-		add(&e.ExtraConfig)
+		warns = append(warns, e.ExtraConfig.CheckUnused(errs)...)
 		for _, b := range e.Backend {
-			add(&b.ExtraConfig)
+			warns = append(warns, b.ExtraConfig.CheckUnused(errs)...)
 		}
 	}
 	return warns

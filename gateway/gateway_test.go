@@ -124,21 +124,106 @@ func sortStrings(s []string) {
 func TestNewWarnings(t *testing.T) {
 	t.Parallel()
 	cfg := parse(t, `{"version": 3, "host": ["h"],
-		"extra_config": {"security/cors": {}, "router": {"auto_options": true}},
-		"endpoints": [{"endpoint": "/a", "extra_config": {"qos/ratelimit/router": {}, "proxy": {}},
-			"backend": [{"url_pattern": "/x", "extra_config": {"qos/circuit-breaker": {}, "backend/http": {}}}]}]}`)
+		"extra_config": {"telemetry/metrics": {}, "router": {"auto_options": true}},
+		"endpoints": [{"endpoint": "/a", "extra_config": {"documentation/openapi": {}, "proxy": {}},
+			"backend": [{"url_pattern": "/x", "extra_config": {"telemetry/opentelemetry": {}, "backend/http": {}}}]}]}`)
 	g, warns, err := New(cfg, Options{Logger: quiet})
 	if err != nil || g == nil {
 		t.Fatal(err)
 	}
 	want := []string{
 		`extra_config.router.auto_options: not supported by lambdagate, ignored`,
-		`extra_config: namespace "security/cors" is not implemented by lambdagate and is ignored`,
-		`endpoints[0].extra_config: namespace "qos/ratelimit/router" is not implemented by lambdagate and is ignored`,
-		`endpoints[0].backend[0].extra_config: namespace "qos/circuit-breaker" is not implemented by lambdagate and is ignored`,
+		`extra_config: namespace "telemetry/metrics" is not implemented by lambdagate and is ignored (KrakenD's own metrics collector and stats server)`,
+		`endpoints[0].extra_config: namespace "documentation/openapi" is not implemented by lambdagate and is ignored (OpenAPI documentation export)`,
+		`endpoints[0].backend[0].extra_config: namespace "telemetry/opentelemetry" is not implemented here and is ignored (endpoint and backend overrides; lambdagate reads it on the service)`,
 	}
 	if !reflect.DeepEqual(warns, want) {
 		t.Errorf("warnings =\n%s\nwant\n%s", strings.Join(warns, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// A namespace that protects endpoints or changes responses, which
+// lambdagate does not implement, stops the gateway at any level: served
+// without it, GET /api/private would answer anyone.
+func TestNewRefusesUnimplementedNamespaces(t *testing.T) {
+	t.Parallel()
+	const (
+		unprotected = "the gateway would serve the endpoint unprotected"
+		everyOpen   = "the gateway would serve every endpoint unprotected"
+		differently = "the gateway would answer differently from KrakenD"
+	)
+	tests := []struct {
+		name                       string
+		service, endpoint, backend string // extra_config objects
+		path, says                 string
+	}{
+		{"JWT validation on an endpoint", `{}`, `{"auth/validator": {"alg": "RS256", "jwk_url": "http://idp/jwks"}}`, `{}`,
+			`endpoints[0].extra_config["auth/validator"]`, unprotected},
+		{"legacy JWT validation on an endpoint", `{}`, `{"github.com/devopsfaith/krakend-jose/validator": {}}`, `{}`,
+			`endpoints[0].extra_config["github.com/devopsfaith/krakend-jose/validator"]`, unprotected},
+		{"CORS on the service", `{"security/cors": {"allow_origins": ["https://example.com"]}}`, `{}`, `{}`,
+			`extra_config["security/cors"]`, everyOpen},
+		{"legacy CORS on the service", `{"github_com/devopsfaith/krakend-cors": {}}`, `{}`, `{}`,
+			`extra_config["github_com/devopsfaith/krakend-cors"]`, everyOpen},
+		{"rate limit on a backend", `{}`, `{}`, `{"qos/ratelimit/proxy": {"max_rate": 1, "capacity": 1}}`,
+			`endpoints[0].backend[0].extra_config["qos/ratelimit/proxy"]`, unprotected},
+		{"rate limit on the service", `{"qos/ratelimit/service": {"max_rate": 1}}`, `{}`, `{}`,
+			`extra_config["qos/ratelimit/service"]`, everyOpen},
+		{"plugin on the service", `{"plugin/http-server": {"name": ["ip-filter"]}}`, `{}`, `{}`,
+			`extra_config["plugin/http-server"]`, everyOpen},
+		{"plugin on a backend", `{}`, `{}`, `{"plugin/req-resp-modifier": {"name": ["x"]}}`,
+			`endpoints[0].backend[0].extra_config["plugin/req-resp-modifier"]`, unprotected},
+		{"bot detector on an endpoint", `{}`, `{"security/bot-detector": {}}`, `{}`,
+			`endpoints[0].extra_config["security/bot-detector"]`, unprotected},
+		{"unknown auth namespace", `{}`, `{"auth/something-new": {}}`, `{}`,
+			`endpoints[0].extra_config["auth/something-new"]`, "could serve the endpoint unprotected"},
+		{"martian on a backend", `{}`, `{}`, `{"modifier/martian": {}}`,
+			`endpoints[0].backend[0].extra_config["modifier/martian"]`, differently},
+		{"gRPC backend", `{}`, `{}`, `{"backend/grpc": {}}`,
+			`endpoints[0].backend[0].extra_config["backend/grpc"]`, differently},
+		{"proxy on a backend", `{}`, `{}`, `{"proxy": {"shadow": true}}`,
+			`endpoints[0].backend[0].extra_config.proxy`, differently},
+		{"legacy router name", `{"github_com/luraproject/lura/router/gin": {"return_error_msg": true}}`, `{}`, `{}`,
+			`extra_config["github_com/luraproject/lura/router/gin"]`, `rename it "router"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := parse(t, `{"version": 3, "host": ["http://127.0.0.1:1"], "extra_config": `+tt.service+`,
+				"endpoints": [{"endpoint": "/api/private", "extra_config": `+tt.endpoint+`,
+					"backend": [{"url_pattern": "/private", "extra_config": `+tt.backend+`}]}]}`)
+			g, _, err := New(cfg, Options{Logger: quiet})
+			if err == nil || g != nil {
+				t.Fatalf("New = %v, %v; want the namespace refused", g, err)
+			}
+			var errs config.Errors
+			if !errors.As(err, &errs) || len(errs) != 1 {
+				t.Fatalf("error = %v, want one config.Error", err)
+			}
+			if errs[0].Path != tt.path || !strings.Contains(errs[0].Msg, tt.says) {
+				t.Errorf("error = %v\nwant at %s, saying %q", errs[0], tt.path, tt.says)
+			}
+		})
+	}
+}
+
+// The namespaces lambdagate implements are read by their owners and never
+// reported, legacy Lambda name included.
+func TestNewImplementedNamespacesNotReported(t *testing.T) {
+	t.Parallel()
+	cfg := parse(t, `{"version": 3, "host": ["http://127.0.0.1:1"],
+		"extra_config": {"router": {"return_error_msg": true}, "lambdagate/server": {"engine": "net/http"}},
+		"endpoints": [{"endpoint": "/a", "extra_config": {"proxy": {"sequential": true}},
+			"backend": [
+				{"url_pattern": "/x", "extra_config": {"backend/http": {"return_error_code": true}}},
+				{"url_pattern": "/y", "extra_config": {"github.com/devopsfaith/krakend-lambda": {"function_name": "f", "endpoint": "http://127.0.0.1:1"}}},
+				{"url_pattern": "/z", "extra_config": {"backend/lambda": {"function_name": "g", "endpoint": "http://127.0.0.1:1"}}}]}]}`)
+	g, warns, err := New(cfg, Options{Logger: quiet})
+	if err != nil || g == nil {
+		t.Fatal(err)
+	}
+	if len(warns) != 0 {
+		t.Errorf("warnings = %q, want none", warns)
 	}
 }
 
