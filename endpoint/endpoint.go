@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -74,7 +75,7 @@ func New(opts Options) (router.Handler, error) {
 		logger:     opts.Logger,
 		route:      e.Method + " " + e.Path,
 		userAgent:  []string{opts.UserAgent},
-		forwardsUA: e.InputHeaders != nil && (contains(e.InputHeaders, "*") || containsFold(e.InputHeaders, "User-Agent")),
+		forwardsUA: e.InputHeaders != nil && (slices.Contains(e.InputHeaders, "*") || slices.ContainsFunc(e.InputHeaders, func(h string) bool { return strings.EqualFold(h, "User-Agent") })),
 	}
 	if e.CacheTTL > 0 {
 		h.cacheControl = []string{"public, max-age=" + strconv.Itoa(int(e.CacheTTL/time.Second))}
@@ -325,7 +326,7 @@ func newHeaderFilter(allowed []string) func(http.Header) http.Header {
 	if allowed == nil {
 		allowed = []string{"Content-Type"}
 	}
-	if contains(allowed, "*") {
+	if slices.Contains(allowed, "*") {
 		return func(in http.Header) http.Header {
 			out := in.Clone()
 			if out == nil {
@@ -357,7 +358,7 @@ func newQueryFilter(allowed []string) func(*url.URL) url.Values {
 	if len(allowed) == 0 {
 		return func(*url.URL) url.Values { return nil }
 	}
-	if contains(allowed, "*") {
+	if slices.Contains(allowed, "*") {
 		return func(u *url.URL) url.Values { return u.Query() }
 	}
 	return func(u *url.URL) url.Values {
@@ -373,22 +374,4 @@ func newQueryFilter(allowed []string) func(*url.URL) url.Values {
 		}
 		return out
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
-func containsFold(list []string, s string) bool {
-	for _, v := range list {
-		if strings.EqualFold(v, s) {
-			return true
-		}
-	}
-	return false
 }

@@ -97,8 +97,6 @@ func (e *StatusError) Unwrap() error { return e.Err }
 // ClientStatus returns Status.
 func (e *StatusError) ClientStatus() int { return e.Status }
 
-// ClientHeader returns the headers the client gets with the status.
-func (e *StatusError) ClientHeader() http.Header { return e.Header }
 
 // MergeError gathers the errors of the backends of one endpoint that failed.
 type MergeError struct {

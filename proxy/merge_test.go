@@ -347,7 +347,7 @@ func TestErrorTexts(t *testing.T) {
 		t.Error("RelayedBody relayed: ok = false")
 	}
 	se := &StatusError{Status: 429, Header: http.Header{"Retry-After": {"1"}}, Err: errors.New("throttled")}
-	if se.Error() != "throttled" || se.ClientHeader().Get("Retry-After") != "1" || !errors.Is(se, se.Err) {
+	if se.Error() != "throttled" || se.Header.Get("Retry-After") != "1" || !errors.Is(se, se.Err) {
 		t.Errorf("StatusError = %q", se.Error())
 	}
 	me := &MergeError{Errs: []error{errors.New("a"), errors.New("b")}}

@@ -10,7 +10,8 @@
 //
 // This package must not know about HTTP routing, output encodings or any
 // particular transport: transports (HTTP, Lambda, ...) produce a Response
-// whose Body holds the raw reply, and the stages here do the rest.
+// holding the reply's bytes (Raw, or a stream in Body) and metadata, and
+// the decoding stage here is the one that turns them into data.
 package proxy
 
 import (
