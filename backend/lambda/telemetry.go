@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/lambdagate/lambdagate/backend"
+	"github.com/lambdagate/lambdagate/internal/lambdaapi"
 	"github.com/lambdagate/lambdagate/telemetry"
 )
 
@@ -237,7 +238,7 @@ func isThrottle(err error) bool {
 		return false // before the declaration below, which allocates
 	}
 	var api *APIError
-	return errors.As(err, &api) && (api.Code == codeTooManyRequests || api.StatusCode == 429)
+	return errors.As(err, &api) && (api.Code == lambdaapi.CodeTooManyRequests || api.StatusCode == 429)
 }
 
 // backendTelemetry is what one backend's transport records: nil fields are

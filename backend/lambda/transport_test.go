@@ -21,8 +21,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/lambdagate/lambdagate/config"
+	"github.com/lambdagate/lambdagate/internal/lambdaapi"
 	"github.com/lambdagate/lambdagate/proxy"
 )
 
@@ -647,5 +649,25 @@ func TestCABundle(t *testing.T) {
 	t.Setenv("AWS_CA_BUNDLE", pemFile)
 	if _, err := newHTTPClient(); err == nil {
 		t.Fatal("a bundle with no certificate was accepted")
+	}
+}
+
+// TestErrorCodesAreTheSDKs: the error codes that decide a client's status
+// are spelled as the SDK's types spell them.
+func TestErrorCodesAreTheSDKs(t *testing.T) {
+	t.Parallel()
+	for code, sdk := range map[string]interface{ ErrorCode() string }{
+		lambdaapi.CodeResourceNotFound:      &types.ResourceNotFoundException{},
+		lambdaapi.CodeTooManyRequests:       &types.TooManyRequestsException{},
+		lambdaapi.CodeRequestTooLarge:       &types.RequestTooLargeException{},
+		lambdaapi.CodeInvalidRequestContent: &types.InvalidRequestContentException{},
+		lambdaapi.CodeInvalidParameterValue: &types.InvalidParameterValueException{},
+		lambdaapi.CodeUnsupportedMediaType:  &types.UnsupportedMediaTypeException{},
+		lambdaapi.CodeService:               &types.ServiceException{},
+		lambdaapi.CodeEC2Unexpected:         &types.EC2UnexpectedException{},
+	} {
+		if sdk.ErrorCode() != code {
+			t.Errorf("lambdaapi says %q, the SDK %q", code, sdk.ErrorCode())
+		}
 	}
 }
