@@ -122,9 +122,7 @@ func TestTraceHeaderOnInvocation(t *testing.T) {
 			if f.attempts() != 2 {
 				t.Fatalf("%d attempts, want 2", f.attempts())
 			}
-			f.mu.Lock()
-			calls := append([]call(nil), f.calls...)
-			f.mu.Unlock()
+			calls := f.Calls()
 			for i, c := range calls {
 				if got := c.Header.Get("X-Amzn-Trace-Id"); got != tt.want {
 					t.Errorf("attempt %d: X-Amzn-Trace-Id %q, want %q", i+1, got, tt.want)
@@ -159,17 +157,17 @@ type lambdaFake struct {
 
 func (lf *lambdaFake) reply(w http.ResponseWriter, c call, _ int) {
 	lf.mu.Lock()
-	lf.attempts[c.Function]++
-	n := lf.attempts[c.Function]
-	if n == 1 || c.Function != "flaky" {
-		lf.bytes[c.Function] += len(c.Body)
+	lf.attempts[c.Name]++
+	n := lf.attempts[c.Name]
+	if n == 1 || c.Name != "flaky" {
+		lf.bytes[c.Name] += len(c.Body)
 	}
 	lf.mu.Unlock()
-	w.Header().Set("X-Amzn-Requestid", "aws-"+c.Function+"-"+strconv.Itoa(n))
+	w.Header().Set("X-Amzn-Requestid", "aws-"+c.Name+"-"+strconv.Itoa(n))
 	switch {
-	case c.Function == "busy" || c.Function == "flaky" && n == 1:
+	case c.Name == "busy" || c.Name == "flaky" && n == 1:
 		apiError(429, "TooManyRequestsException", "Rate Exceeded.")(w, c, n)
-	case c.Function == "broken":
+	case c.Name == "broken":
 		w.Header().Set("X-Amz-Executed-Version", "$LATEST")
 		w.Header().Set("X-Amz-Function-Error", "Unhandled")
 		w.Write([]byte(`{"errorType":"Runtime.ExitError","errorMessage":"exit status 1"}`))

@@ -10,12 +10,10 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -46,7 +44,7 @@ func checkSignature(t *testing.T, c call, host, region, accessKey, secret string
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := "http://" + host + c.RawPath
+	u := "http://" + host + c.Path
 	if c.Query != "" {
 		u += "?" + c.Query
 	}
@@ -85,8 +83,8 @@ func TestSignedRequest(t *testing.T) {
 				t.Fatal(err)
 			}
 			c := f.last(t)
-			if c.RawPath != tc.wantPath {
-				t.Errorf("path %q, want %q", c.RawPath, tc.wantPath)
+			if c.Path != tc.wantPath {
+				t.Errorf("path %q, want %q", c.Path, tc.wantPath)
 			}
 			if got := c.Header.Get("Content-Type"); got != "application/octet-stream" {
 				t.Errorf("Content-Type %q", got)
@@ -573,7 +571,7 @@ func TestFunctionFromPath(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := f.last(t).Function; got != tc.wantCalled {
+			if got := f.last(t).Name; got != tc.wantCalled {
 				t.Errorf("invoked %q, want %q", got, tc.wantCalled)
 			}
 		})
@@ -582,13 +580,7 @@ func TestFunctionFromPath(t *testing.T) {
 
 func TestKeepAlive(t *testing.T) {
 	t.Parallel()
-	var conns atomic.Int32
 	f := newFake(t, echo)
-	f.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			conns.Add(1)
-		}
-	}
 	p := mustBuild(t, gatewayConfig{method: "POST", lambda: `{"function_name": "fn", "endpoint": "` + f.URL + `"}`})
 	run := func() {
 		var wg sync.WaitGroup
@@ -609,9 +601,9 @@ func TestKeepAlive(t *testing.T) {
 		wg.Wait()
 	}
 	run() // warm up: up to a few connections are opened
-	before := conns.Load()
+	before := f.Stats().Connections
 	run()
-	if n := conns.Load() - before; n != 0 {
+	if n := f.Stats().Connections - before; n != 0 {
 		t.Errorf("%d new connections once warm: keep-alive is lost", n)
 	}
 }
