@@ -248,7 +248,7 @@ func TestLambdaMetrics(t *testing.T) {
 
 	got := collect(t, reader)
 	want := map[string]map[string]int64{
-		telemetry.MetricLambdaInvocations: {
+		MetricInvocations: {
 			"aws.lambda.executed_version=3,aws.lambda.function=ok,aws.lambda.qualifier=live":           2,
 			"aws.lambda.executed_version=3,aws.lambda.function=fl*,aws.lambda.qualifier=live":          1,
 			"aws.lambda.function=busy,aws.lambda.qualifier=live":                                       1,
@@ -256,13 +256,13 @@ func TestLambdaMetrics(t *testing.T) {
 			"aws.lambda.executed_version=3,aws.lambda.function={fn}":                                   1,
 			"aws.lambda.executed_version=3,aws.lambda.function=ok:prod,aws.lambda.qualifier=prod":      1,
 		},
-		telemetry.MetricLambdaErrors: {
+		MetricErrors: {
 			"aws.lambda.function=busy,aws.lambda.function_error=TooManyRequestsException": 1,
 			"aws.lambda.function=broken,aws.lambda.function_error=Unhandled":              1,
 		},
-		telemetry.MetricLambdaThrottles: {"aws.lambda.function=fl*": 1, "aws.lambda.function=busy": 3},
-		telemetry.MetricLambdaRetries:   {"aws.lambda.function=fl*": 1, "aws.lambda.function=busy": 2},
-		telemetry.MetricLambdaRequestSize: {
+		MetricThrottles: {"aws.lambda.function=fl*": 1, "aws.lambda.function=busy": 3},
+		MetricRetries:   {"aws.lambda.function=fl*": 1, "aws.lambda.function=busy": 2},
+		MetricRequestSize: {
 			"aws.lambda.function=ok": 2, "sum:aws.lambda.function=ok": int64(lf.bytes["ok"]),
 			"aws.lambda.function=fl*": 1, "sum:aws.lambda.function=fl*": int64(lf.bytes["flaky"]),
 			"aws.lambda.function=busy": 1, "sum:aws.lambda.function=busy": int64(len(`{"name":"busy"}`)),
@@ -270,7 +270,7 @@ func TestLambdaMetrics(t *testing.T) {
 			"aws.lambda.function={fn}": 1, "sum:aws.lambda.function={fn}": int64(lf.bytes["flurry"]),
 			"aws.lambda.function=ok:prod": 1, "sum:aws.lambda.function=ok:prod": int64(lf.bytes["ok:prod"]),
 		},
-		telemetry.MetricLambdaResponseSize: {
+		MetricResponseSize: {
 			"aws.lambda.function=ok": 2, "sum:aws.lambda.function=ok": 2 * int64(len(`{"ok":true}`)),
 			"aws.lambda.function=fl*": 1, "sum:aws.lambda.function=fl*": int64(len(`{"ok":true}`)),
 			"aws.lambda.function=broken": 1, "sum:aws.lambda.function=broken": int64(len(`{"errorType":"Runtime.ExitError","errorMessage":"exit status 1"}`)),
@@ -343,7 +343,7 @@ func TestLambdaSpanAttributes(t *testing.T) {
 // TestLabelCacheBounded checks that values Lambda reports cannot grow a
 // label past maxCachedValues, and that the read path does not allocate.
 func TestLabelCacheBounded(t *testing.T) {
-	c := labelCache{base: []attribute.KeyValue{attribute.String(telemetry.AttrFunction, "fn")}, key: telemetry.AttrExecutedVersion}
+	c := labelCache{base: []attribute.KeyValue{attribute.String(AttrFunction, "fn")}, key: AttrExecutedVersion}
 	for i := range maxCachedValues + 10 {
 		c.options(strconv.Itoa(i))
 	}
@@ -443,7 +443,7 @@ func TestLambdaMetricsCostNoAllocation(t *testing.T) {
 	if a, b := allocs(plain), allocs(measured); b != a {
 		t.Errorf("an invocation allocates %v times with metrics, %v without", b, a)
 	}
-	if got := collect(t, reader)[telemetry.MetricLambdaInvocations]["aws.lambda.executed_version=3,aws.lambda.function=a*,aws.lambda.qualifier=live"]; got != 202 {
+	if got := collect(t, reader)[MetricInvocations]["aws.lambda.executed_version=3,aws.lambda.function=a*,aws.lambda.qualifier=live"]; got != 202 {
 		t.Errorf("%d invocations recorded, want 202", got)
 	}
 }
