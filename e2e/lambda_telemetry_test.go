@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+
+	"github.com/lambdagate/lambdagate/internal/fakelambda"
 )
 
 // echoFunction is a Node.js function for the local runtime: it sleeps
@@ -221,15 +222,14 @@ type fakeInvoke struct {
 	traces   map[string][]string
 }
 
-func (f *fakeInvoke) serve(t *testing.T) *httptest.Server {
+func (f *fakeInvoke) serve(t *testing.T) *fakelambda.Server {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		name := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/2015-03-31/functions/"), "/invocations")
-		io.Copy(io.Discard, r.Body)
+	srv := fakelambda.StartFunc(func(w http.ResponseWriter, c fakelambda.Call, _ int) {
+		name := c.Name
 		f.mu.Lock()
 		f.attempts[name]++
 		n := f.attempts[name]
-		f.traces[name] = append(f.traces[name], r.Header.Get("X-Amzn-Trace-Id"))
+		f.traces[name] = append(f.traces[name], c.Header.Get("X-Amzn-Trace-Id"))
 		f.mu.Unlock()
 		w.Header().Set("X-Amzn-RequestId", name+"-request")
 		if name == "throttled" || name == "flaky" && n == 1 {
@@ -246,7 +246,7 @@ func (f *fakeInvoke) serve(t *testing.T) *httptest.Server {
 			return
 		}
 		io.WriteString(w, `{"ran": "`+name+`"}`)
-	}))
+	})
 	t.Cleanup(srv.Close)
 	return srv
 }

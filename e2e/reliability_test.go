@@ -1,7 +1,7 @@
 package e2e
 
 // Reliability through the built binary: faults from Lambda and HTTP
-// backends (internal/faults), bad input from clients, and a SIGTERM under
+// backends (internal/fakelambda), bad input from clients, and a SIGTERM under
 // load. docs/RELIABILITY.md lists what each test proves.
 
 import (
@@ -18,24 +18,24 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lambdagate/lambdagate/internal/faults"
+	"github.com/lambdagate/lambdagate/internal/fakelambda"
 )
 
 // faultStatus is docs/lambda.md's error table for each fault (Lambda), and
 // what an HTTP backend's fault gives (500 unless it answered JSON).
 var faultStatus = map[string][2]int{ // fault → {lambda, http}
-	faults.Throttle: {429, 500}, faults.ThrottleBare: {429, 500},
-	faults.Error500: {502, 500}, faults.Error502: {502, 500}, faults.Error503: {502, 500},
-	faults.ResetBefore: {502, 500}, faults.ResetDuring: {502, 500},
-	faults.Slow: {504, 500}, faults.Hang: {504, 500},
-	faults.Truncate: {502, 500}, faults.InvalidJSON: {502, 500}, faults.Huge: {200, 200},
-	faults.Handled: {502, 500}, faults.Unhandled: {502, 500},
+	fakelambda.Throttle: {429, 500}, fakelambda.ThrottleBare: {429, 500},
+	fakelambda.Error500: {502, 500}, fakelambda.Error502: {502, 500}, fakelambda.Error503: {502, 500},
+	fakelambda.ResetBefore: {502, 500}, fakelambda.ResetDuring: {502, 500},
+	fakelambda.Slow: {504, 500}, fakelambda.Hang: {504, 500},
+	fakelambda.Truncate: {502, 500}, fakelambda.InvalidJSON: {502, 500}, fakelambda.Huge: {200, 200},
+	fakelambda.Handled: {502, 500}, fakelambda.Unhandled: {502, 500},
 }
 
 // faultRetried: the faults max_retries retries (the SDK's standard rules).
 var faultRetried = map[string]bool{
-	faults.Throttle: true, faults.ThrottleBare: true, faults.Error500: true, faults.Error502: true,
-	faults.Error503: true, faults.ResetBefore: true, faults.ResetDuring: true,
+	fakelambda.Throttle: true, fakelambda.ThrottleBare: true, fakelambda.Error500: true, fakelambda.Error502: true,
+	fakelambda.Error503: true, fakelambda.ResetBefore: true, fakelambda.ResetDuring: true,
 }
 
 // TestFaultsThroughBinary drives every fault through the binary's Lambda
@@ -44,7 +44,7 @@ var faultRetried = map[string]bool{
 // counted at the server, and no panic in the logs.
 func TestFaultsThroughBinary(t *testing.T) {
 	t.Parallel()
-	fs := faults.Start()
+	fs := fakelambda.Start()
 	fs.SlowDelay = 12 * time.Second // above every endpoint timeout
 	t.Cleanup(fs.Close)
 	g := startGateway(t, `{"version": 3, "timeout": "1s", "endpoints": [
@@ -60,7 +60,7 @@ func TestFaultsThroughBinary(t *testing.T) {
 		out := map[string]reply{}
 		var mu sync.Mutex
 		var wg sync.WaitGroup
-		for _, f := range faults.All {
+		for _, f := range fakelambda.All {
 			wg.Go(func() {
 				r := do(t, "GET", g.URL+prefix+f, "", nil)
 				mu.Lock()
@@ -86,7 +86,7 @@ func TestFaultsThroughBinary(t *testing.T) {
 		{"/h/", 1, func(string) int { return 1 }},
 	} {
 		replies := run(route.prefix)
-		for _, f := range faults.All {
+		for _, f := range fakelambda.All {
 			r := replies[f]
 			want := faultStatus[f][route.kind]
 			if r.Status != want {
@@ -96,16 +96,16 @@ func TestFaultsThroughBinary(t *testing.T) {
 				t.Errorf("%s%s: error body %.200q without return_error_msg", route.prefix, f, r.Body)
 			}
 			// net/http replays a GET whose reused connection failed before
-			// any reply (see internal/faults): more than one is allowed there.
-			if n := fs.Attempts(f); n != route.attempts(f) && !(route.kind == 1 && f == faults.ResetBefore && n > 1) {
+			// any reply (see internal/fakelambda): more than one is allowed there.
+			if n := fs.Attempts(f); n != route.attempts(f) && !(route.kind == 1 && f == fakelambda.ResetBefore && n > 1) {
 				t.Errorf("%s%s: %d attempts at the server, want %d", route.prefix, f, n, route.attempts(f))
 			}
 		}
 		if route.kind == 0 {
-			if ra := replies[faults.Throttle].Header.Get("Retry-After"); ra != faults.RetryAfter {
-				t.Errorf("%sthrottle: Retry-After %q, want %q", route.prefix, ra, faults.RetryAfter)
+			if ra := replies[fakelambda.Throttle].Header.Get("Retry-After"); ra != fakelambda.RetryAfter {
+				t.Errorf("%sthrottle: Retry-After %q, want %q", route.prefix, ra, fakelambda.RetryAfter)
 			}
-			if ra := replies[faults.ThrottleBare].Header.Values("Retry-After"); ra != nil {
+			if ra := replies[fakelambda.ThrottleBare].Header.Values("Retry-After"); ra != nil {
 				t.Errorf("%sthrottle-bare: Retry-After %q", route.prefix, ra)
 			}
 		}
@@ -173,7 +173,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func badInput(t *testing.T, engine string) {
-	fs := faults.Start()
+	fs := fakelambda.Start()
 	t.Cleanup(fs.Close)
 	cfg := strings.Replace(badInputConfig, `{"version": 3,`, `{"version": 3, "extra_config": {"lambdagate/server": {"engine": "`+engine+`"}},`, 1)
 	g := startGateway(t, strings.ReplaceAll(cfg, "FAULTS", fs.URL))
@@ -281,7 +281,7 @@ func badInput(t *testing.T, engine string) {
 		}
 	}
 	// A good request still works on the same gateway.
-	if r := do(t, "POST", g.URL+"/l/ok", `{"a":1}`, map[string]string{"Content-Type": "application/json"}); r.Status != 200 || r.Body != faults.OKBody {
+	if r := do(t, "POST", g.URL+"/l/ok", `{"a":1}`, map[string]string{"Content-Type": "application/json"}); r.Status != 200 || r.Body != fakelambda.OKBody {
 		t.Errorf("a good request after the bad ones: %d %q", r.Status, r.Body)
 	}
 }
@@ -294,7 +294,7 @@ func TestShutdownUnderLoad(t *testing.T) {
 	t.Parallel()
 	const inFlight = 300
 	const delay = 1500 * time.Millisecond
-	fs := faults.Start()
+	fs := fakelambda.Start()
 	fs.SlowDelay = delay
 	t.Cleanup(fs.Close)
 	g := startGateway(t, `{"version": 3, "timeout": "10s", "max_shutdown_wait_time": "8s", "endpoints": [
@@ -320,7 +320,7 @@ func TestShutdownUnderLoad(t *testing.T) {
 			if err == nil {
 				b, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
-				if resp.StatusCode == 200 && string(b) == faults.OKBody {
+				if resp.StatusCode == 200 && string(b) == fakelambda.OKBody {
 					ok.Add(1)
 					return
 				}

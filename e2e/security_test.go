@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lambdagate/lambdagate/internal/faults"
+	"github.com/lambdagate/lambdagate/internal/fakelambda"
 )
 
 // Marker credentials: unique strings that must never appear in anything
@@ -38,7 +38,7 @@ const (
 // credentials were really used to sign.
 func TestCredentialsNeverLeak(t *testing.T) {
 	t.Parallel()
-	fs := faults.Start()
+	fs := fakelambda.Start()
 	fs.SlowDelay = 3 * time.Second
 	t.Cleanup(fs.Close)
 	env := []string{"AWS_EC2_METADATA_DISABLED=true", "AWS_REGION=us-east-1",
@@ -87,7 +87,7 @@ func TestCredentialsNeverLeak(t *testing.T) {
 	}
 	var wg sync.WaitGroup
 	paths := []string{}
-	for _, f := range append(faults.All, "ok") {
+	for _, f := range append(fakelambda.All, "ok") {
 		paths = append(paths, "POST /l/"+f, "GET /h/"+f, "GET /m/"+f)
 	}
 	paths = append(paths, "GET /v1/ok", "GET /v1/handled", "GET /v1/unhandled", "GET /v1/billing", "GET /v1/a%2Fb",
@@ -159,7 +159,7 @@ func TestListenerTLS(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	certFile, keyFile, pool := writeTestCert(t, dir)
-	be := faults.Start()
+	be := fakelambda.Start()
 	t.Cleanup(be.Close)
 	cfg := func(min string) string {
 		return `{"version": 3, "tls": {"public_key": "` + certFile + `", "private_key": "` + keyFile + `", "min_version": "` + min + `"},
@@ -197,7 +197,7 @@ func TestListenerTLS(t *testing.T) {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || resp.Proto != "HTTP/2.0" || string(b) != faults.OKBody {
+	if resp.StatusCode != 200 || resp.Proto != "HTTP/2.0" || string(b) != fakelambda.OKBody {
 		t.Errorf("over HTTPS: %d %s %q, want 200 over HTTP/2.0", resp.StatusCode, resp.Proto, b)
 	}
 

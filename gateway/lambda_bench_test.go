@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lambdagate/lambdagate/bench/fakelambda"
 	"github.com/lambdagate/lambdagate/config"
+	"github.com/lambdagate/lambdagate/internal/fakelambda"
 )
 
 // BenchmarkLambdaPipeline measures one request through the whole gateway

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+
+	"github.com/lambdagate/lambdagate/internal/lambdaapi"
 )
 
 // apiError is an Invoke API error in the shape Lambda sends: the error's
@@ -27,33 +29,33 @@ func (e *apiError) Error() string { return e.name + ": " + e.message }
 
 // The errors the local Invoke API returns.
 func errResourceNotFound(arn string) *apiError {
-	return &apiError{status: http.StatusNotFound, name: "ResourceNotFoundException", message: "Function not found: " + arn, upperKey: true}
+	return &apiError{status: http.StatusNotFound, name: lambdaapi.CodeResourceNotFound, message: "Function not found: " + arn, upperKey: true}
 }
 
 func errRequestTooLarge() *apiError {
-	return &apiError{status: http.StatusRequestEntityTooLarge, name: "RequestTooLargeException",
+	return &apiError{status: http.StatusRequestEntityTooLarge, name: lambdaapi.CodeRequestTooLarge,
 		message: "Request must be smaller than " + strconv.Itoa(maxRequestPayload) + " bytes for the InvokeFunction operation"}
 }
 
 func errTooManyRequests(reason, message string) *apiError {
-	return &apiError{status: http.StatusTooManyRequests, name: "TooManyRequestsException", message: message, reason: reason, retryAfter: 1}
+	return &apiError{status: http.StatusTooManyRequests, name: lambdaapi.CodeTooManyRequests, message: message, reason: reason, retryAfter: 1}
 }
 
 func errInvalidParameter(message string) *apiError {
-	return &apiError{status: http.StatusBadRequest, name: "InvalidParameterValueException", message: message}
+	return &apiError{status: http.StatusBadRequest, name: lambdaapi.CodeInvalidParameterValue, message: message}
 }
 
 func errInvalidRequestContent(message string) *apiError {
-	return &apiError{status: http.StatusBadRequest, name: "InvalidRequestContentException", message: message}
+	return &apiError{status: http.StatusBadRequest, name: lambdaapi.CodeInvalidRequestContent, message: message}
 }
 
 func errService(message string) *apiError {
-	return &apiError{status: http.StatusServiceUnavailable, name: "ServiceException", message: message, upperKey: true, service: true}
+	return &apiError{status: http.StatusServiceUnavailable, name: lambdaapi.CodeService, message: message, upperKey: true, service: true}
 }
 
 func errUnknownOperation(method, path string) *apiError {
-	return &apiError{status: http.StatusNotFound, name: "UnknownOperationException",
-		message: "Unknown operation " + method + " " + path + "; the local runtime serves Invoke (POST /2015-03-31/functions/{name}/invocations) and ListFunctions"}
+	return &apiError{status: http.StatusNotFound, name: lambdaapi.CodeUnknownOperation,
+		message: "Unknown operation " + method + " " + path + "; the local runtime serves Invoke (" + lambdaapi.InvokePattern + ") and ListFunctions"}
 }
 
 // write sends e as Lambda would.
@@ -73,8 +75,8 @@ func (e *apiError) write(w http.ResponseWriter, requestID string) {
 	data, _ := json.Marshal(body)
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
-	h.Set("X-Amzn-ErrorType", e.name)
-	h.Set("X-Amzn-RequestId", requestID)
+	h.Set(lambdaapi.HeaderErrorType, e.name)
+	h.Set(lambdaapi.HeaderRequestID, requestID)
 	if e.retryAfter > 0 {
 		h.Set("Retry-After", strconv.Itoa(e.retryAfter))
 	}

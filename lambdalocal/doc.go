@@ -2,8 +2,8 @@
 // the same two HTTP APIs that Lambda itself speaks, so that nothing on either
 // side can tell the difference:
 //
-//   - the Invoke API for clients (POST /2015-03-31/functions/{name}/invocations),
-//     which the AWS CLI and every AWS SDK reach with an endpoint override; any
+//   - the Invoke API for clients (lambdaapi.InvokePattern), which the AWS
+//     CLI and every AWS SDK reach with an endpoint override; any
 //     SigV4-signed request is accepted and credentials are never checked;
 //   - the Runtime API (/2018-06-01/runtime/...) for the function processes,
 //     which is what aws-lambda-go, Lambda's own runtime clients and the small

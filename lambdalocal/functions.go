@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/lambdagate/lambdagate/internal/lambdaapi"
 )
 
 // runtimeKind says how a function folder is run.
@@ -48,9 +49,6 @@ type function struct {
 	argv        []string // the command that starts one process; set by prepare
 }
 
-// functionNamePattern is Lambda's rule for a function name.
-var functionNamePattern = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
-
 // discoverFunctions reads every function folder under root. Entries whose
 // name starts with "." and plain files are skipped; anything else that is
 // not a valid function is an error naming the folder.
@@ -77,7 +75,7 @@ func discoverFunctions(root string) ([]*function, error) {
 		if !info.IsDir() {
 			continue
 		}
-		if !functionNamePattern.MatchString(name) {
+		if !lambdaapi.ValidName(name) {
 			return nil, fmt.Errorf("%s: a function folder's name is the function's name and must be 1 to 64 letters, digits, - or _; rename it, or start it with . to skip it", dir)
 		}
 		fn, err := loadFunction(name, dir)

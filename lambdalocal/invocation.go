@@ -8,10 +8,12 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/lambdagate/lambdagate/internal/lambdaapi"
 )
 
 // latestVersion is the only version the local runtime has.
-const latestVersion = "$LATEST"
+const latestVersion = lambdaapi.LatestVersion
 
 // tailBytes is how much of an invocation's log X-Amz-Log-Result carries.
 const tailBytes = 4096
@@ -21,8 +23,8 @@ const tailBytes = 4096
 // through the Runtime API, Unhandled when the runtime could not (timeout,
 // crash, failed start, invalid response).
 const (
-	functionErrorHandled   = "Handled"
-	functionErrorUnhandled = "Unhandled"
+	functionErrorHandled   = lambdaapi.FunctionErrorHandled
+	functionErrorUnhandled = lambdaapi.FunctionErrorUnhandled
 )
 
 // invocation is one call of a function, from the Invoke API to the reply.

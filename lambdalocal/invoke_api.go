@@ -8,15 +8,17 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+
+	"github.com/lambdagate/lambdagate/internal/lambdaapi"
 )
 
 // routes is the client-facing API: Invoke, plus ListFunctions so that
 // `aws lambda list-functions` shows what is served.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /2015-03-31/functions/{name}/invocations", s.handleInvoke)
-	mux.HandleFunc("GET /2015-03-31/functions", s.handleListFunctions)
-	mux.HandleFunc("GET /2015-03-31/functions/{$}", s.handleListFunctions)
+	mux.HandleFunc(lambdaapi.InvokePattern, s.handleInvoke)
+	mux.HandleFunc("GET "+lambdaapi.FunctionsPath, s.handleListFunctions)
+	mux.HandleFunc("GET "+lambdaapi.FunctionsPath+"/{$}", s.handleListFunctions)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		errUnknownOperation(r.Method, r.URL.Path).write(w, newRequestID())
 	})
@@ -26,7 +28,7 @@ func (s *Server) routes() http.Handler {
 // handleInvoke serves Invoke. The Authorization header (SigV4) is not
 // checked: any signed or unsigned request is accepted.
 func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
-	req, apiErr := parseInvokeRequest(r.PathValue("name"), r.URL.Query().Get("Qualifier"), r.Header)
+	req, apiErr := parseInvokeRequest(r.PathValue("name"), r.URL.Query().Get(lambdaapi.QualifierParam), r.Header)
 	if apiErr != nil {
 		apiErr.write(w, newRequestID())
 		return
@@ -44,23 +46,23 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 	p := s.pools[fn.name]
 	inv := newInvocation(fn, payload, s.functionARN(fn.name, req.qualifier))
 	inv.clientContext = req.clientContext
-	if th := r.Header.Get("X-Amzn-Trace-Id"); validTraceHeader(th) {
+	if th := r.Header.Get(lambdaapi.HeaderTraceID); validTraceHeader(th) {
 		// The caller's trace (the gateway's, an SDK's with X-Ray on) reaches
 		// the function in Lambda-Runtime-Trace-Id, as in Lambda.
 		inv.traceID = th
 	}
 
 	switch req.invocationType {
-	case invokeDryRun:
-		w.Header().Set("X-Amzn-RequestId", inv.id)
+	case lambdaapi.InvocationDryRun:
+		w.Header().Set(lambdaapi.HeaderRequestID, inv.id)
 		w.WriteHeader(http.StatusNoContent)
 		return
-	case invokeEvent:
+	case lambdaapi.InvocationEvent:
 		if apiErr := s.enqueue(p, inv); apiErr != nil {
 			apiErr.write(w, inv.id)
 			return
 		}
-		w.Header().Set("X-Amzn-RequestId", inv.id)
+		w.Header().Set(lambdaapi.HeaderRequestID, inv.id)
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
@@ -82,13 +84,13 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
-	h.Set("X-Amzn-RequestId", inv.id)
-	h.Set("X-Amz-Executed-Version", latestVersion)
+	h.Set(lambdaapi.HeaderRequestID, inv.id)
+	h.Set(lambdaapi.HeaderExecutedVersion, latestVersion)
 	if res.functionError != "" {
-		h.Set("X-Amz-Function-Error", res.functionError)
+		h.Set(lambdaapi.HeaderFunctionError, res.functionError)
 	}
 	if req.tail {
-		h.Set("X-Amz-Log-Result", base64.StdEncoding.EncodeToString(inv.log.tail()))
+		h.Set(lambdaapi.HeaderLogResult, base64.StdEncoding.EncodeToString(inv.log.tail()))
 	}
 	h.Set("Content-Length", strconv.Itoa(len(res.payload)))
 	w.WriteHeader(http.StatusOK)
@@ -199,6 +201,6 @@ func (s *Server) handleListFunctions(w http.ResponseWriter, r *http.Request) {
 	}
 	data, _ := json.Marshal(out)
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Amzn-RequestId", newRequestID())
+	w.Header().Set(lambdaapi.HeaderRequestID, newRequestID())
 	_, _ = w.Write(data)
 }

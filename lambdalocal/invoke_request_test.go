@@ -2,45 +2,10 @@ package lambdalocal
 
 import (
 	"net/http"
-	"strings"
 	"testing"
-)
 
-func TestParseFunctionName(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		in, name, qualifier string
-		ok                  bool
-	}{
-		{"hello", "hello", "", true},
-		{"hello:live", "hello", "live", true},
-		{"hello:$LATEST", "hello", "$LATEST", true},
-		{"123456789012:function:hello", "hello", "", true},
-		{"123456789012:function:hello:3", "hello", "3", true},
-		{"arn:aws:lambda:us-east-1:123456789012:function:hello", "hello", "", true},
-		{"arn:aws:lambda:us-east-1:123456789012:function:hello:live", "hello", "live", true},
-		{"arn:aws-cn:lambda:cn-north-1:123456789012:function:hello", "hello", "", true},
-		{"arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:h", "h", "", true},
-		{"", "", "", false},
-		{"hello world", "", "", false},
-		{"hello:", "", "", false},
-		{"hello:a:b", "", "", false},
-		{"hello:$NOPE", "", "", false},
-		{"12345:function:hello", "", "", false},
-		{"123456789012:layer:hello", "", "", false},
-		{"arn:aws:s3:us-east-1:123456789012:function:hello", "", "", false},
-		{"arn:aws:lambda:us-east-1:123456789012:function", "", "", false},
-		{"arn:aws:lambda:nowhere:123456789012:function:hello", "", "", false},
-		{strings.Repeat("a", 64), strings.Repeat("a", 64), "", true},
-		{strings.Repeat("a", 65), "", "", false},
-	}
-	for _, tt := range tests {
-		name, qualifier, ok := parseFunctionName(tt.in)
-		if name != tt.name || qualifier != tt.qualifier || ok != tt.ok {
-			t.Errorf("parseFunctionName(%q) = %q, %q, %v; want %q, %q, %v", tt.in, name, qualifier, ok, tt.name, tt.qualifier, tt.ok)
-		}
-	}
-}
+	"github.com/lambdagate/lambdagate/internal/lambdaapi"
+)
 
 func TestParseInvokeRequestHeaders(t *testing.T) {
 	t.Parallel()
@@ -102,14 +67,14 @@ func FuzzParseInvokeRequest(f *testing.F) {
 			}
 			return
 		}
-		if !functionNamePattern.MatchString(req.name) {
+		if !lambdaapi.ValidName(req.name) {
 			t.Fatalf("accepted name %q", req.name)
 		}
-		if req.qualifier != "" && !qualifierPattern.MatchString(req.qualifier) {
+		if req.qualifier != "" && !lambdaapi.ValidQualifier(req.qualifier) {
 			t.Fatalf("accepted qualifier %q", req.qualifier)
 		}
 		switch req.invocationType {
-		case invokeRequestResponse, invokeEvent, invokeDryRun:
+		case lambdaapi.InvocationRequestResponse, lambdaapi.InvocationEvent, lambdaapi.InvocationDryRun:
 		default:
 			t.Fatalf("accepted invocation type %q", req.invocationType)
 		}

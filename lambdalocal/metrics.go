@@ -6,15 +6,35 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
-
-	"github.com/lambdagate/lambdagate/telemetry"
 )
 
-// The local runtime's metrics (telemetry.MetricLocal*), by function:
-// processes started (cold starts), idle processes ready for work (warm),
-// Event invocations that had to wait for a busy function, and invocations
-// refused with TooManyRequestsException. Nothing is recorded, at no cost,
-// until Instrument is given a meter.
+// The local runtime's metrics, by function: processes started (cold
+// starts), idle processes ready for work (warm), Event invocations that
+// had to wait for a busy function, and invocations refused with
+// TooManyRequestsException. Nothing is recorded, at no cost, until
+// Instrument is given a meter.
+
+// Instrument names of the local runtime. docs/observability.md lists each
+// with its attribute; dashboards depend on them.
+const (
+	// MetricColdStarts counts function processes the local runtime
+	// started, by AttrFunction.
+	MetricColdStarts = "lambdagate.local.cold_starts"
+	// MetricWarmProcesses is the number of idle function processes of the
+	// local runtime, by AttrFunction.
+	MetricWarmProcesses = "lambdagate.local.warm_processes"
+	// MetricQueued counts invocations the local runtime had to queue, by
+	// AttrFunction.
+	MetricQueued = "lambdagate.local.queued"
+	// MetricRefused counts invocations the local runtime refused (too many
+	// concurrent), by AttrFunction.
+	MetricRefused = "lambdagate.local.refused"
+)
+
+// AttrFunction is the attribute key of the function's name (its folder's)
+// on every local runtime metric: the key the gateway's Lambda metrics use,
+// so that a dashboard joins the two.
+const AttrFunction = "aws.lambda.function"
 
 // localInstruments are the local runtime's instruments.
 type localInstruments struct {
@@ -34,7 +54,7 @@ type poolMetrics struct {
 
 // Instrument records the runtime's metrics with m (OpenTelemetry): cold
 // starts, warm processes, queued and refused invocations, each by function
-// (attribute telemetry.AttrFunction). Options.Meter does the same at Start;
+// (attribute AttrFunction). Options.Meter does the same at Start;
 // Instrument serves a caller whose meter exists only after Start, as the
 // gateway's does. It may be called once; a nil m does nothing.
 func (s *Server) Instrument(m metric.Meter) error {
@@ -50,23 +70,23 @@ func (s *Server) Instrument(m metric.Meter) error {
 		in     localInstruments
 		err, e error
 	)
-	in.coldStarts, e = m.Int64Counter(telemetry.MetricLocalColdStarts, metric.WithUnit("{process}"),
+	in.coldStarts, e = m.Int64Counter(MetricColdStarts, metric.WithUnit("{process}"),
 		metric.WithDescription("Function processes the local Lambda runtime started, by function."))
 	err = errors.Join(err, e)
-	in.queued, e = m.Int64Counter(telemetry.MetricLocalQueued, metric.WithUnit("{invocation}"),
+	in.queued, e = m.Int64Counter(MetricQueued, metric.WithUnit("{invocation}"),
 		metric.WithDescription("Event invocations of the local Lambda runtime that waited for a busy function, by function."))
 	err = errors.Join(err, e)
-	in.refused, e = m.Int64Counter(telemetry.MetricLocalRefused, metric.WithUnit("{invocation}"),
+	in.refused, e = m.Int64Counter(MetricRefused, metric.WithUnit("{invocation}"),
 		metric.WithDescription("Invocations the local Lambda runtime refused (every process busy, or the Event queue full), by function."))
 	err = errors.Join(err, e)
-	in.warm, e = m.Int64ObservableGauge(telemetry.MetricLocalWarmProcesses, metric.WithUnit("{process}"),
+	in.warm, e = m.Int64ObservableGauge(MetricWarmProcesses, metric.WithUnit("{process}"),
 		metric.WithDescription("Idle function processes of the local Lambda runtime, ready for an invocation without a cold start, by function."))
 	err = errors.Join(err, e)
 	if err != nil {
 		return err
 	}
 	for _, name := range s.names {
-		set := attribute.NewSet(attribute.String(telemetry.AttrFunction, name))
+		set := attribute.NewSet(attribute.String(AttrFunction, name))
 		s.pools[name].metrics.Store(&poolMetrics{
 			inst: &in,
 			add:  []metric.AddOption{metric.WithAttributeSet(set)},

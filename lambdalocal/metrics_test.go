@@ -18,8 +18,6 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
-
-	"github.com/lambdagate/lambdagate/telemetry"
 )
 
 // soloFunction sleeps event.ms and returns the trace it runs in; one
@@ -37,7 +35,7 @@ func localMetric(t *testing.T, r *sdkmetric.ManualReader, name, fn string) int64
 	if err := r.Collect(context.Background(), &rm); err != nil {
 		t.Fatal(err)
 	}
-	want := attribute.NewSet(attribute.String(telemetry.AttrFunction, fn))
+	want := attribute.NewSet(attribute.String(AttrFunction, fn))
 	for _, sm := range rm.ScopeMetrics {
 		for _, m := range sm.Metrics {
 			if m.Name != name {
@@ -96,7 +94,7 @@ func TestLocalMetrics(t *testing.T) {
 	}
 	metric := func(name string) int64 { return localMetric(t, reader, name, "solo") }
 
-	if got := metric(telemetry.MetricLocalWarmProcesses); got != 0 {
+	if got := metric(MetricWarmProcesses); got != 0 {
 		t.Errorf("warm processes before any call = %d", got)
 	}
 	client := newClient(srv, noRetries)
@@ -105,10 +103,10 @@ func TestLocalMetrics(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := metric(telemetry.MetricLocalColdStarts); got != 1 {
+	if got := metric(MetricColdStarts); got != 1 {
 		t.Errorf("cold starts after two calls = %d, want 1", got)
 	}
-	if got := metric(telemetry.MetricLocalWarmProcesses); got != 1 {
+	if got := metric(MetricWarmProcesses); got != 1 {
 		t.Errorf("warm processes after two calls = %d, want 1", got)
 	}
 
@@ -119,7 +117,7 @@ func TestLocalMetrics(t *testing.T) {
 	}()
 	p := srv.pools["solo"]
 	waitFor(t, 5*time.Second, "the first call to take the only slot", func() bool { return len(p.slots) == 1 })
-	if got := metric(telemetry.MetricLocalWarmProcesses); got != 0 {
+	if got := metric(MetricWarmProcesses); got != 0 {
 		t.Errorf("warm processes while the only one works = %d, want 0", got)
 	}
 	_, err = client.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("solo")})
@@ -127,23 +125,23 @@ func TestLocalMetrics(t *testing.T) {
 	if !errors.As(err, &throttled) {
 		t.Fatalf("a call while busy: %v, want TooManyRequestsException", err)
 	}
-	if got := metric(telemetry.MetricLocalRefused); got != 1 {
+	if got := metric(MetricRefused); got != 1 {
 		t.Errorf("refused = %d, want 1", got)
 	}
 	if _, err := client.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("solo"), InvocationType: types.InvocationTypeEvent}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "the Event invocation to be queued", func() bool { return metric(telemetry.MetricLocalQueued) == 1 })
+	waitFor(t, 5*time.Second, "the Event invocation to be queued", func() bool { return metric(MetricQueued) == 1 })
 	if err := <-busy; err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 5*time.Second, "the queued invocation to end", func() bool {
-		return len(p.slots) == 0 && metric(telemetry.MetricLocalWarmProcesses) == 1
+		return len(p.slots) == 0 && metric(MetricWarmProcesses) == 1
 	})
-	if got := metric(telemetry.MetricLocalColdStarts); got != 1 {
+	if got := metric(MetricColdStarts); got != 1 {
 		t.Errorf("cold starts at the end = %d, want 1", got)
 	}
-	if got := metric(telemetry.MetricLocalRefused); got != 1 {
+	if got := metric(MetricRefused); got != 1 {
 		t.Errorf("refused at the end = %d, want 1", got)
 	}
 

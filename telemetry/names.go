@@ -3,7 +3,9 @@ package telemetry
 // Instrument names. The Prometheus exporter writes them with dots turned
 // into underscores and the unit added: lambdagate.request.duration (unit
 // s) is scraped as lambdagate_request_duration_seconds, a counter gets
-// _total. docs/observability.md lists each with its attributes.
+// _total. docs/observability.md lists each with its attributes. The
+// Lambda transport's and the local runtime's instruments are named next to
+// them (backend/lambda and lambdalocal's Metric* constants).
 const (
 	// MetricRequests counts the requests an endpoint answered, by
 	// AttrMethod, AttrRoute and AttrStatus.
@@ -21,40 +23,6 @@ const (
 	// seconds (reading and decoding the reply included), by the same
 	// attributes as MetricBackendCalls.
 	MetricBackendDuration = "lambdagate.backend.duration"
-)
-
-// Instrument names reserved for the Lambda transport and the local
-// runtime, which record them through (*Telemetry).Meter. Keeping them here
-// keeps every name of the gateway in one list.
-const (
-	// MetricLambdaInvocations counts invocations, by AttrFunction,
-	// AttrQualifier and AttrExecutedVersion.
-	MetricLambdaInvocations = "lambdagate.lambda.invocations"
-	// MetricLambdaErrors counts function errors, by AttrFunction and
-	// AttrFunctionError (Unhandled, Handled, or the AWS error code).
-	MetricLambdaErrors = "lambdagate.lambda.errors"
-	// MetricLambdaThrottles counts throttled invocations, by AttrFunction.
-	MetricLambdaThrottles = "lambdagate.lambda.throttles"
-	// MetricLambdaRetries counts invocation retries, by AttrFunction.
-	MetricLambdaRetries = "lambdagate.lambda.retries"
-	// MetricLambdaRequestSize is the histogram of invocation payload
-	// sizes, in bytes, by AttrFunction.
-	MetricLambdaRequestSize = "lambdagate.lambda.request.size"
-	// MetricLambdaResponseSize is the histogram of invocation result
-	// sizes, in bytes, by AttrFunction.
-	MetricLambdaResponseSize = "lambdagate.lambda.response.size"
-	// MetricLocalColdStarts counts function processes the local runtime
-	// started, by AttrFunction.
-	MetricLocalColdStarts = "lambdagate.local.cold_starts"
-	// MetricLocalWarmProcesses is the number of idle function processes
-	// of the local runtime, by AttrFunction.
-	MetricLocalWarmProcesses = "lambdagate.local.warm_processes"
-	// MetricLocalQueued counts invocations the local runtime had to queue,
-	// by AttrFunction.
-	MetricLocalQueued = "lambdagate.local.queued"
-	// MetricLocalRefused counts invocations the local runtime refused
-	// (too many concurrent), by AttrFunction.
-	MetricLocalRefused = "lambdagate.local.refused"
 )
 
 // Attribute keys, on metrics (where the Prometheus exporter writes them
@@ -84,17 +52,6 @@ const (
 	AttrRequestID = "lambdagate.request_id"
 	// AttrServerAddress is the host:port an HTTP backend call went to.
 	AttrServerAddress = "server.address"
-	// AttrFunction is a Lambda function's name, from the configuration.
-	AttrFunction = "aws.lambda.function"
-	// AttrQualifier is a Lambda function's version or alias.
-	AttrQualifier = "aws.lambda.qualifier"
-	// AttrExecutedVersion is the version that ran (X-Amz-Executed-Version).
-	AttrExecutedVersion = "aws.lambda.executed_version"
-	// AttrFunctionError is the function error type (X-Amz-Function-Error)
-	// or the AWS error code of a failed invocation.
-	AttrFunctionError = "aws.lambda.function_error"
-	// AttrAWSRequestID is the AWS request id of an invocation.
-	AttrAWSRequestID = "aws.request_id"
 )
 
 // Values of AttrBackendOutcome.

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/lambdagate/lambdagate/internal/lambdaapi"
 	"github.com/lambdagate/lambdagate/proxy"
 )
 
@@ -109,16 +109,6 @@ func (e *FunctionError) Error() string {
 // Unwrap returns the BackendError.
 func (e *FunctionError) Unwrap() error { return e.Backend }
 
-// Lambda error codes, from the SDK's types, that decide a client status.
-var (
-	codeNotFound        = (&types.ResourceNotFoundException{}).ErrorCode()
-	codeTooManyRequests = (&types.TooManyRequestsException{}).ErrorCode()
-	codeTooLarge        = (&types.RequestTooLargeException{}).ErrorCode()
-	codeInvalidContent  = (&types.InvalidRequestContentException{}).ErrorCode()
-	codeInvalidParam    = (&types.InvalidParameterValueException{}).ErrorCode()
-	codeUnsupportedType = (&types.UnsupportedMediaTypeException{}).ErrorCode()
-)
-
 // clientError turns an invocation failure into the error the endpoint
 // answers with (see the table in docs/lambda.md). fromParam says the
 // function name came from the client's path.
@@ -134,18 +124,18 @@ func clientError(ctx context.Context, err error, fn string, fromParam bool) erro
 		status := http.StatusBadGateway
 		var header http.Header
 		switch api.Code {
-		case codeNotFound:
+		case lambdaapi.CodeResourceNotFound:
 			if fromParam {
 				status = http.StatusNotFound
 			}
-		case codeTooManyRequests:
+		case lambdaapi.CodeTooManyRequests:
 			status = http.StatusTooManyRequests
 			if api.RetryAfter != "" {
 				header = http.Header{"Retry-After": {api.RetryAfter}}
 			}
-		case codeTooLarge:
+		case lambdaapi.CodeRequestTooLarge:
 			status = http.StatusRequestEntityTooLarge
-		case codeInvalidContent, codeInvalidParam, codeUnsupportedType:
+		case lambdaapi.CodeInvalidRequestContent, lambdaapi.CodeInvalidParameterValue, lambdaapi.CodeUnsupportedMediaType:
 			status = http.StatusBadRequest
 		}
 		return &proxy.StatusError{Status: status, Header: header, Err: fmt.Errorf("invoking lambda function %q: %w", fn, err)}

@@ -9,14 +9,12 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 
+	"github.com/lambdagate/lambdagate/internal/fakelambda"
 	"github.com/lambdagate/lambdagate/proxy"
 )
 
@@ -52,55 +50,30 @@ func TestMain(m *testing.M) {
 }
 
 // call is one request the fake Invoke server received.
-type call struct {
-	Function string // the path label, unescaped
-	RawPath  string
-	Query    string
-	Header   http.Header
-	Body     []byte
-}
+type call = fakelambda.Call
 
-// fakeLambda is an Invoke API on httptest: each request goes to reply with
-// the attempt number (1-based); every request is recorded.
-type fakeLambda struct {
-	*httptest.Server
-	mu    sync.Mutex
-	calls []call
-	n     atomic.Int32
-	reply func(w http.ResponseWriter, c call, attempt int)
-}
+// fakeLambda is the fake Invoke API (internal/fakelambda) on httptest,
+// answering every call with a test's reply.
+type fakeLambda struct{ *fakelambda.Server }
 
+// newFake starts a fake Invoke API whose every call goes to reply with the
+// attempt number (1-based); every call is recorded.
 func newFake(t *testing.T, reply func(w http.ResponseWriter, c call, attempt int)) *fakeLambda {
 	t.Helper()
-	f := &fakeLambda{reply: reply}
-	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		name, ok := strings.CutPrefix(r.URL.Path, "/2015-03-31/functions/")
-		name, ok2 := strings.CutSuffix(name, "/invocations")
-		if !ok || !ok2 || r.Method != http.MethodPost {
-			w.WriteHeader(http.StatusNotFound)
-			return
-		}
-		c := call{Function: name, RawPath: r.URL.EscapedPath(), Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body}
-		f.mu.Lock()
-		f.calls = append(f.calls, c)
-		f.mu.Unlock()
-		f.reply(w, c, int(f.n.Add(1)))
-	}))
+	f := &fakeLambda{fakelambda.StartFunc(reply)}
 	t.Cleanup(f.Close)
 	return f
 }
 
-func (f *fakeLambda) attempts() int { return int(f.n.Load()) }
+func (f *fakeLambda) attempts() int { return int(f.Stats().Requests) }
 
 func (f *fakeLambda) last(t *testing.T) call {
 	t.Helper()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.calls) == 0 {
+	calls := f.Calls()
+	if len(calls) == 0 {
 		t.Fatal("the fake Lambda received no call")
 	}
-	return f.calls[len(f.calls)-1]
+	return calls[len(calls)-1]
 }
 
 // okJSON answers a successful invocation with body.

@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
 	"github.com/lambdagate/lambdagate/config"
+	"github.com/lambdagate/lambdagate/internal/lambdaapi"
 )
 
 // Namespace is the extra_config key of a Lambda backend.
@@ -65,9 +66,9 @@ type Options struct {
 
 // Invocation types.
 const (
-	InvocationRequestResponse = "RequestResponse"
-	InvocationEvent           = "Event"
-	InvocationDryRun          = "DryRun"
+	InvocationRequestResponse = lambdaapi.InvocationRequestResponse
+	InvocationEvent           = lambdaapi.InvocationEvent
+	InvocationDryRun          = lambdaapi.InvocationDryRun
 )
 
 // Payload and response formats.
@@ -84,8 +85,8 @@ const DefaultRoleSessionName = "lambdagate"
 
 // Lambda's request payload limits.
 const (
-	MaxSyncPayload  = 6_291_456
-	MaxEventPayload = 1_048_576
+	MaxSyncPayload  = lambdaapi.MaxSyncPayload
+	MaxEventPayload = lambdaapi.MaxEventPayload
 )
 
 // settings is what the options decide about each request, resolved once.
@@ -129,7 +130,7 @@ func (o *Options) resolve(base string, endpointParams []string) (settings, confi
 	case o.FunctionName != "" && o.FunctionParamName != "":
 		errs.Add(at("function_param_name"), "function_name and function_param_name are both set: keep function_name for a fixed function, or function_param_name to take it from the endpoint path")
 	case o.FunctionName != "":
-		if !validFunctionName(o.FunctionName) {
+		if !lambdaapi.ValidFunctionName(o.FunctionName) {
 			errs.Add(at("function_name"), "%q is not a Lambda function name: use a name (letters, digits, - and _, up to 64), name:alias, 123456789012:function:name or a full ARN", o.FunctionName)
 		}
 	case o.FunctionParamName != "":
@@ -158,7 +159,7 @@ func (o *Options) resolve(base string, endpointParams []string) (settings, confi
 		s.allowed = o.AllowedFunctions
 	}
 
-	if o.Qualifier != "" && !validQualifier(o.Qualifier) {
+	if o.Qualifier != "" && !lambdaapi.ValidQualifier(o.Qualifier) {
 		errs.Add(at("qualifier"), "%q is not a version or alias: use $LATEST, a version number or an alias name (letters, digits, - and _)", o.Qualifier)
 	}
 
@@ -175,8 +176,8 @@ func (o *Options) resolve(base string, endpointParams []string) (settings, confi
 	}
 
 	switch o.LogType {
-	case "", "None":
-	case "Tail":
+	case "", lambdaapi.LogTypeNone:
+	case lambdaapi.LogTypeTail:
 		s.logTail = true
 	default:
 		errs.Add(at("log_type"), "%q is not a log type: use Tail (the function's log tail goes to the debug log) or None (default)", o.LogType)
@@ -207,7 +208,7 @@ func (o *Options) resolve(base string, endpointParams []string) (settings, confi
 			errs.Add(at("endpoint"), "%v", err)
 		}
 	}
-	if o.Region != "" && !validRegion(o.Region) {
+	if o.Region != "" && !lambdaapi.ValidRegion(o.Region) {
 		errs.Add(at("region"), "%q is not an AWS region name such as us-east-1", o.Region)
 	}
 	if o.AssumeRoleARN != "" {
@@ -257,19 +258,4 @@ func listParams(params []string) string {
 		return "none"
 	}
 	return "{" + strings.Join(params, "}, {") + "}"
-}
-
-// validRegion accepts region-shaped names (lower-case letters, digits and
-// dashes); the SDK's endpoint rules decide the rest.
-func validRegion(r string) bool {
-	if r == "" || len(r) > 64 || r[0] == '-' || r[len(r)-1] == '-' {
-		return false
-	}
-	for i := 0; i < len(r); i++ {
-		c := r[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
 }

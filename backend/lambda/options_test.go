@@ -90,29 +90,3 @@ func TestNotLambda(t *testing.T) {
 		t.Fatalf("claimed a non-Lambda backend: ok=%v err=%v", ok, err)
 	}
 }
-
-func TestValidFunctionName(t *testing.T) {
-	t.Parallel()
-	for name, want := range map[string]bool{
-		"my-function": true, "my_function:v1": true, "my-function:$LATEST": true,
-		"123456789012:function:my-function":                          true,
-		"123456789012:function:my-function:prod":                     true,
-		"arn:aws:lambda:us-west-2:123456789012:function:my-function": true,
-		"arn:aws-cn:lambda:cn-north-1:123456789012:function:f:3":     true,
-		"":                  false,
-		"a b":               false,
-		"../etc":            false,
-		"fn:":               false,
-		"12345:function:fn": false,
-		"arn:aws:s3:us-west-2:123456789012:function:f":  false,
-		"arn:aws:lambda:us-west-2:123456789012:layer:f": false,
-		strings.Repeat("a", 64):                         true,
-		strings.Repeat("a", 65):                         false,
-		"fn%2F..":                                       false,
-		"arn:aws:lambda:us-west-2:123456789012:function:f:v:extra:parts": false,
-	} {
-		if got := validFunctionName(name); got != want {
-			t.Errorf("validFunctionName(%q) = %v, want %v", name, got, want)
-		}
-	}
-}

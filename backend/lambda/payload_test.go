@@ -30,8 +30,8 @@ func TestKrakendPayload(t *testing.T) {
 	if !jsonEqual(resp.Data, want) {
 		t.Errorf("GET payload %v, want %v", resp.Data, want)
 	}
-	if f.last(t).Function != "fn" {
-		t.Errorf("invoked %q", f.last(t).Function)
+	if f.last(t).Name != "fn" {
+		t.Errorf("invoked %q", f.last(t).Name)
 	}
 
 	f2 := newFake(t, echo)

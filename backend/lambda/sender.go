@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/lambdagate/lambdagate/internal/lambdaapi"
 )
 
 // reply is what a sender brings back from the Invoke API: the status, the
@@ -163,12 +165,12 @@ func (s *fastSender) send(ctx context.Context, hreq *http.Request, uri string, p
 	h := &resp.Header
 	r := &reply{
 		status:          resp.StatusCode(),
-		functionError:   string(h.Peek("X-Amz-Function-Error")),
-		logResult:       string(h.Peek("X-Amz-Log-Result")),
-		executedVersion: string(h.Peek("X-Amz-Executed-Version")),
-		requestID:       string(h.Peek("X-Amzn-Requestid")),
+		functionError:   string(h.Peek(lambdaapi.HeaderFunctionError)),
+		logResult:       string(h.Peek(lambdaapi.HeaderLogResult)),
+		executedVersion: string(h.Peek(lambdaapi.HeaderExecutedVersion)),
+		requestID:       string(h.Peek(lambdaapi.HeaderRequestID)),
 		retryAfter:      string(h.Peek("Retry-After")),
-		errorType:       string(h.Peek("X-Amzn-Errortype")),
+		errorType:       string(h.Peek(lambdaapi.HeaderErrorType)),
 	}
 	// The body belongs to the pooled response: copy it out.
 	r.body = append([]byte(nil), resp.Body()...)
@@ -226,12 +228,12 @@ func (s *netSender) send(ctx context.Context, req *http.Request, _ string, paylo
 	defer resp.Body.Close()
 	r := &reply{
 		status:          resp.StatusCode,
-		functionError:   resp.Header.Get("X-Amz-Function-Error"),
-		logResult:       resp.Header.Get("X-Amz-Log-Result"),
-		executedVersion: resp.Header.Get("X-Amz-Executed-Version"),
-		requestID:       resp.Header.Get("X-Amzn-Requestid"),
+		functionError:   resp.Header.Get(lambdaapi.HeaderFunctionError),
+		logResult:       resp.Header.Get(lambdaapi.HeaderLogResult),
+		executedVersion: resp.Header.Get(lambdaapi.HeaderExecutedVersion),
+		requestID:       resp.Header.Get(lambdaapi.HeaderRequestID),
 		retryAfter:      resp.Header.Get("Retry-After"),
-		errorType:       resp.Header.Get("X-Amzn-Errortype"),
+		errorType:       resp.Header.Get(lambdaapi.HeaderErrorType),
 	}
 	if r.status < 200 || r.status > 299 {
 		r.body, err = readLimited(resp.Body, maxErrorBody)

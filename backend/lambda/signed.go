@@ -11,7 +11,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,6 +20,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/lambdagate/lambdagate/internal/lambdaapi"
 	"github.com/lambdagate/lambdagate/proxy"
 )
 
@@ -63,8 +63,8 @@ func (s *signedInvoker) pathFor(name string) *invokePath {
 	}
 	p := &invokePath{
 		name:    name,
-		path:    s.parsed.Path + "/2015-03-31/functions/" + name + "/invocations",
-		rawPath: s.parsed.EscapedPath() + "/2015-03-31/functions/" + escapeLabel(name) + "/invocations",
+		path:    s.parsed.Path + lambdaapi.InvokePath(name),
+		rawPath: s.parsed.EscapedPath() + lambdaapi.EscapedInvokePath(name),
 	}
 	u := *s.parsed
 	u.Path, u.RawPath = p.path, p.rawPath
@@ -78,7 +78,7 @@ func (s *signedInvoker) pathFor(name string) *invokePath {
 var (
 	contentTypeValue = []string{"application/octet-stream"}
 	userAgentValue   = []string{userAgent}
-	logTailValue     = []string{"Tail"}
+	logTailValue     = []string{lambdaapi.LogTypeTail}
 	invocationValues = map[string][]string{
 		InvocationRequestResponse: {InvocationRequestResponse},
 		InvocationEvent:           {InvocationEvent},
@@ -185,7 +185,7 @@ func (s *signedInvoker) fill(pr *invokeRequest, in *Invocation) *http.Request {
 	pr.url.Path, pr.url.RawPath = p.path, p.rawPath
 	pr.uri = p.uri
 	if in.Qualifier != "" {
-		pr.url.RawQuery = "Qualifier=" + url.QueryEscape(in.Qualifier)
+		pr.url.RawQuery = lambdaapi.QualifierParam + "=" + url.QueryEscape(in.Qualifier)
 		pr.uri = pr.url.String()
 	}
 	pr.req = http.Request{
@@ -202,9 +202,9 @@ func (s *signedInvoker) fill(pr *invokeRequest, in *Invocation) *http.Request {
 	return &pr.req
 }
 
-// newRequest builds the Invoke request: POST
-// /2015-03-31/functions/{FunctionName}/invocations[?Qualifier=q], the path
-// label escaped as the SDK escapes it (every byte but unreserved ones).
+// newRequest builds the Invoke request: POST to the function's Invoke path
+// (lambdaapi.EscapedInvokePath: the name escaped as the SDK escapes it),
+// with ?Qualifier=q when the invocation has a qualifier.
 func (s *signedInvoker) newRequest(ctx context.Context, in *Invocation) (*http.Request, error) {
 	var req *http.Request
 	if s.parsed != nil {
@@ -214,7 +214,7 @@ func (s *signedInvoker) newRequest(ctx context.Context, in *Invocation) (*http.R
 		p := s.pathFor(in.FunctionName)
 		u.Path, u.RawPath = p.path, p.rawPath
 		if in.Qualifier != "" {
-			u.RawQuery = "Qualifier=" + url.QueryEscape(in.Qualifier)
+			u.RawQuery = lambdaapi.QualifierParam + "=" + url.QueryEscape(in.Qualifier)
 		}
 		req = (&http.Request{
 			Method:        http.MethodPost,
@@ -229,9 +229,9 @@ func (s *signedInvoker) newRequest(ctx context.Context, in *Invocation) (*http.R
 			// fastSender sends the payload itself and netSender sets both.
 		})
 	} else {
-		raw := s.base + "/2015-03-31/functions/" + escapeLabel(in.FunctionName) + "/invocations"
+		raw := s.base + lambdaapi.EscapedInvokePath(in.FunctionName)
 		if in.Qualifier != "" {
-			raw += "?Qualifier=" + url.QueryEscape(in.Qualifier)
+			raw += "?" + lambdaapi.QualifierParam + "=" + url.QueryEscape(in.Qualifier)
 		}
 		var err error
 		req, err = http.NewRequestWithContext(ctx, http.MethodPost, raw, bytes.NewReader(in.Payload))
@@ -253,47 +253,15 @@ func setInvokeHeaders(h http.Header, in *Invocation) {
 		if !ok {
 			v = []string{in.InvocationType}
 		}
-		h["X-Amz-Invocation-Type"] = v
+		h[lambdaapi.HeaderInvocationType] = v
 	}
 	if in.LogTail {
-		h["X-Amz-Log-Type"] = logTailValue
+		h[lambdaapi.HeaderLogType] = logTailValue
 	}
 	if in.TraceHeader != "" {
 		// Not signed (SigV4 ignores it), as the SDK sends it.
-		h["X-Amzn-Trace-Id"] = []string{in.TraceHeader}
+		h[lambdaapi.HeaderTraceID] = []string{in.TraceHeader}
 	}
-}
-
-// escapeLabel percent-encodes every byte of s but A-Z a-z 0-9 - _ . ~.
-func escapeLabel(s string) string {
-	const hexDigits = "0123456789ABCDEF"
-	plain := true
-	for i := 0; i < len(s); i++ {
-		if !unreserved(s[i]) {
-			plain = false
-			break
-		}
-	}
-	if plain {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 8)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if unreserved(c) {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hexDigits[c>>4])
-		b.WriteByte(hexDigits[c&15])
-	}
-	return b.String()
-}
-
-func unreserved(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~'
 }
 
 // readBody reads a whole result, bounded.

@@ -11,12 +11,13 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/lambdagate/lambdagate/internal/lambdaapi"
 	"github.com/lambdagate/lambdagate/telemetry"
 )
 
 // This file is the Lambda transport's telemetry: the lambdagate.lambda.*
-// metrics (telemetry.MetricLambda*) and the attributes it adds to the
-// backend span the telemetry package opened around the call.
+// metrics (Metric*) and the attributes (Attr*) it adds to the backend
+// span the telemetry package opened around the call.
 //
 // Every attribute set is built at start-up, or once on first use of a
 // value Lambda reports (an executed version, an error type) and kept: the
@@ -34,7 +35,47 @@ const maxCachedValues = 64
 // otherValue stands for the values past maxCachedValues.
 const otherValue = "other"
 
-// Values of telemetry.AttrFunctionError that are not Lambda's own
+// Instrument names of the Lambda transport, recorded through the gateway's
+// meter. docs/observability.md lists each with its attributes; dashboards
+// depend on them.
+const (
+	// MetricInvocations counts invocations, by AttrFunction, AttrQualifier
+	// and AttrExecutedVersion.
+	MetricInvocations = "lambdagate.lambda.invocations"
+	// MetricErrors counts failed invocations, by AttrFunction and
+	// AttrFunctionError (Unhandled, Handled, or why it failed).
+	MetricErrors = "lambdagate.lambda.errors"
+	// MetricThrottles counts throttled invocation attempts, by
+	// AttrFunction.
+	MetricThrottles = "lambdagate.lambda.throttles"
+	// MetricRetries counts invocation retries, by AttrFunction.
+	MetricRetries = "lambdagate.lambda.retries"
+	// MetricRequestSize is the histogram of invocation payload sizes, in
+	// bytes, by AttrFunction.
+	MetricRequestSize = "lambdagate.lambda.request.size"
+	// MetricResponseSize is the histogram of invocation result sizes, in
+	// bytes, by AttrFunction.
+	MetricResponseSize = "lambdagate.lambda.response.size"
+)
+
+// Attribute keys of the Lambda metrics and spans (the Prometheus exporter
+// writes them with underscores).
+const (
+	// AttrFunction is a Lambda function's name, from the configuration. The
+	// local runtime's metrics use the same key (lambdalocal.AttrFunction).
+	AttrFunction = "aws.lambda.function"
+	// AttrQualifier is a Lambda function's version or alias.
+	AttrQualifier = "aws.lambda.qualifier"
+	// AttrExecutedVersion is the version that ran (X-Amz-Executed-Version).
+	AttrExecutedVersion = "aws.lambda.executed_version"
+	// AttrFunctionError is the function error type (X-Amz-Function-Error)
+	// or why the invocation failed (errorType).
+	AttrFunctionError = "aws.lambda.function_error"
+	// AttrAWSRequestID is the AWS request id of an invocation (spans only).
+	AttrAWSRequestID = "aws.request_id"
+)
+
+// Values of AttrFunctionError that are not Lambda's own
 // (Handled, Unhandled, or the Invoke API's error code).
 const (
 	// errTypeTimeout: the endpoint's timeout ended the invocation.
@@ -65,23 +106,23 @@ func newLambdaInstruments(m metric.Meter) (*lambdaInstruments, error) {
 		in     lambdaInstruments
 		err, e error
 	)
-	in.invocations, e = m.Int64Counter(telemetry.MetricLambdaInvocations, metric.WithUnit("{invocation}"),
+	in.invocations, e = m.Int64Counter(MetricInvocations, metric.WithUnit("{invocation}"),
 		metric.WithDescription("Lambda invocations, by function, qualifier and the version that ran; one per backend call, retries not counted again."))
 	err = errors.Join(err, e)
-	in.errors, e = m.Int64Counter(telemetry.MetricLambdaErrors, metric.WithUnit("{error}"),
+	in.errors, e = m.Int64Counter(MetricErrors, metric.WithUnit("{error}"),
 		metric.WithDescription("Failed Lambda invocations, by function and error type: Handled, Unhandled, or why the invocation failed."))
 	err = errors.Join(err, e)
-	in.throttles, e = m.Int64Counter(telemetry.MetricLambdaThrottles, metric.WithUnit("{invocation}"),
+	in.throttles, e = m.Int64Counter(MetricThrottles, metric.WithUnit("{invocation}"),
 		metric.WithDescription("Lambda invocation attempts throttled (TooManyRequestsException), retried or not, by function."))
 	err = errors.Join(err, e)
-	in.retries, e = m.Int64Counter(telemetry.MetricLambdaRetries, metric.WithUnit("{retry}"),
+	in.retries, e = m.Int64Counter(MetricRetries, metric.WithUnit("{retry}"),
 		metric.WithDescription("Lambda invocation retries (max_retries), by function."))
 	err = errors.Join(err, e)
-	in.requestSize, e = m.Int64Histogram(telemetry.MetricLambdaRequestSize, metric.WithUnit("By"),
+	in.requestSize, e = m.Int64Histogram(MetricRequestSize, metric.WithUnit("By"),
 		metric.WithDescription("Size of Lambda invocation payloads, by function."),
 		metric.WithExplicitBucketBoundaries(telemetry.SizeBuckets...))
 	err = errors.Join(err, e)
-	in.responseSize, e = m.Int64Histogram(telemetry.MetricLambdaResponseSize, metric.WithUnit("By"),
+	in.responseSize, e = m.Int64Histogram(MetricResponseSize, metric.WithUnit("By"),
 		metric.WithDescription("Size of Lambda invocation results (the function's error payload included), by function."),
 		metric.WithExplicitBucketBoundaries(telemetry.SizeBuckets...))
 	return &in, errors.Join(err, e)
@@ -100,18 +141,18 @@ type functionMetrics struct {
 }
 
 func newFunctionMetrics(inst *lambdaInstruments, function, qualifier string) *functionMetrics {
-	fnAttr := attribute.String(telemetry.AttrFunction, function)
+	fnAttr := attribute.String(AttrFunction, function)
 	set := metric.WithAttributeSet(attribute.NewSet(fnAttr))
 	withQualifier := []attribute.KeyValue{fnAttr}
 	if qualifier != "" {
-		withQualifier = append(withQualifier, attribute.String(telemetry.AttrQualifier, qualifier))
+		withQualifier = append(withQualifier, attribute.String(AttrQualifier, qualifier))
 	}
 	fm := &functionMetrics{
 		inst:     inst,
 		add:      []metric.AddOption{set},
 		rec:      []metric.RecordOption{set},
-		versions: labelCache{base: withQualifier, key: telemetry.AttrExecutedVersion},
-		errors:   labelCache{base: []attribute.KeyValue{fnAttr}, key: telemetry.AttrFunctionError},
+		versions: labelCache{base: withQualifier, key: AttrExecutedVersion},
+		errors:   labelCache{base: []attribute.KeyValue{fnAttr}, key: AttrFunctionError},
 	}
 	return fm
 }
@@ -196,7 +237,7 @@ func (c *labelCache) add(value string) []metric.AddOption {
 }
 
 // errorType names why an invocation failed, as the metric label and span
-// attribute telemetry.AttrFunctionError: Handled or Unhandled (the
+// attribute AttrFunctionError: Handled or Unhandled (the
 // function failed), the Invoke API's error code (TooManyRequestsException,
 // ResourceNotFoundException, ...), Timeout or Canceled (the endpoint's
 // timeout or the client ended it), CredentialsError or ConnectionError.
@@ -235,7 +276,7 @@ func isThrottle(err error) bool {
 		return false // before the declaration below, which allocates
 	}
 	var api *APIError
-	return errors.As(err, &api) && (api.Code == codeTooManyRequests || api.StatusCode == 429)
+	return errors.As(err, &api) && (api.Code == lambdaapi.CodeTooManyRequests || api.StatusCode == 429)
 }
 
 // backendTelemetry is what one backend's transport records: nil fields are
@@ -302,9 +343,9 @@ func annotate(ctx context.Context, function, qualifier string, res *Result, err 
 		return
 	}
 	attrs := make([]attribute.KeyValue, 0, 4)
-	attrs = append(attrs, attribute.String(telemetry.AttrFunction, function))
+	attrs = append(attrs, attribute.String(AttrFunction, function))
 	if q := qualifierLabel(function, qualifier); q != "" {
-		attrs = append(attrs, attribute.String(telemetry.AttrQualifier, q))
+		attrs = append(attrs, attribute.String(AttrQualifier, q))
 	}
 	requestID := ""
 	if res != nil {
@@ -316,13 +357,13 @@ func annotate(ctx context.Context, function, qualifier string, res *Result, err 
 		}
 	}
 	if requestID != "" {
-		attrs = append(attrs, attribute.String(telemetry.AttrAWSRequestID, requestID))
+		attrs = append(attrs, attribute.String(AttrAWSRequestID, requestID))
 	}
 	if res != nil && res.ExecutedVersion != "" {
-		attrs = append(attrs, attribute.String(telemetry.AttrExecutedVersion, res.ExecutedVersion))
+		attrs = append(attrs, attribute.String(AttrExecutedVersion, res.ExecutedVersion))
 	}
 	if et := errorType(ctx, res, err); et != "" {
-		attrs = append(attrs, attribute.String(telemetry.AttrFunctionError, et))
+		attrs = append(attrs, attribute.String(AttrFunctionError, et))
 	}
 	span.SetAttributes(attrs...)
 }

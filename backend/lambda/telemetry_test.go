@@ -122,9 +122,7 @@ func TestTraceHeaderOnInvocation(t *testing.T) {
 			if f.attempts() != 2 {
 				t.Fatalf("%d attempts, want 2", f.attempts())
 			}
-			f.mu.Lock()
-			calls := append([]call(nil), f.calls...)
-			f.mu.Unlock()
+			calls := f.Calls()
 			for i, c := range calls {
 				if got := c.Header.Get("X-Amzn-Trace-Id"); got != tt.want {
 					t.Errorf("attempt %d: X-Amzn-Trace-Id %q, want %q", i+1, got, tt.want)
@@ -159,17 +157,17 @@ type lambdaFake struct {
 
 func (lf *lambdaFake) reply(w http.ResponseWriter, c call, _ int) {
 	lf.mu.Lock()
-	lf.attempts[c.Function]++
-	n := lf.attempts[c.Function]
-	if n == 1 || c.Function != "flaky" {
-		lf.bytes[c.Function] += len(c.Body)
+	lf.attempts[c.Name]++
+	n := lf.attempts[c.Name]
+	if n == 1 || c.Name != "flaky" {
+		lf.bytes[c.Name] += len(c.Body)
 	}
 	lf.mu.Unlock()
-	w.Header().Set("X-Amzn-Requestid", "aws-"+c.Function+"-"+strconv.Itoa(n))
+	w.Header().Set("X-Amzn-Requestid", "aws-"+c.Name+"-"+strconv.Itoa(n))
 	switch {
-	case c.Function == "busy" || c.Function == "flaky" && n == 1:
+	case c.Name == "busy" || c.Name == "flaky" && n == 1:
 		apiError(429, "TooManyRequestsException", "Rate Exceeded.")(w, c, n)
-	case c.Function == "broken":
+	case c.Name == "broken":
 		w.Header().Set("X-Amz-Executed-Version", "$LATEST")
 		w.Header().Set("X-Amz-Function-Error", "Unhandled")
 		w.Write([]byte(`{"errorType":"Runtime.ExitError","errorMessage":"exit status 1"}`))
@@ -250,7 +248,7 @@ func TestLambdaMetrics(t *testing.T) {
 
 	got := collect(t, reader)
 	want := map[string]map[string]int64{
-		telemetry.MetricLambdaInvocations: {
+		MetricInvocations: {
 			"aws.lambda.executed_version=3,aws.lambda.function=ok,aws.lambda.qualifier=live":           2,
 			"aws.lambda.executed_version=3,aws.lambda.function=fl*,aws.lambda.qualifier=live":          1,
 			"aws.lambda.function=busy,aws.lambda.qualifier=live":                                       1,
@@ -258,13 +256,13 @@ func TestLambdaMetrics(t *testing.T) {
 			"aws.lambda.executed_version=3,aws.lambda.function={fn}":                                   1,
 			"aws.lambda.executed_version=3,aws.lambda.function=ok:prod,aws.lambda.qualifier=prod":      1,
 		},
-		telemetry.MetricLambdaErrors: {
+		MetricErrors: {
 			"aws.lambda.function=busy,aws.lambda.function_error=TooManyRequestsException": 1,
 			"aws.lambda.function=broken,aws.lambda.function_error=Unhandled":              1,
 		},
-		telemetry.MetricLambdaThrottles: {"aws.lambda.function=fl*": 1, "aws.lambda.function=busy": 3},
-		telemetry.MetricLambdaRetries:   {"aws.lambda.function=fl*": 1, "aws.lambda.function=busy": 2},
-		telemetry.MetricLambdaRequestSize: {
+		MetricThrottles: {"aws.lambda.function=fl*": 1, "aws.lambda.function=busy": 3},
+		MetricRetries:   {"aws.lambda.function=fl*": 1, "aws.lambda.function=busy": 2},
+		MetricRequestSize: {
 			"aws.lambda.function=ok": 2, "sum:aws.lambda.function=ok": int64(lf.bytes["ok"]),
 			"aws.lambda.function=fl*": 1, "sum:aws.lambda.function=fl*": int64(lf.bytes["flaky"]),
 			"aws.lambda.function=busy": 1, "sum:aws.lambda.function=busy": int64(len(`{"name":"busy"}`)),
@@ -272,7 +270,7 @@ func TestLambdaMetrics(t *testing.T) {
 			"aws.lambda.function={fn}": 1, "sum:aws.lambda.function={fn}": int64(lf.bytes["flurry"]),
 			"aws.lambda.function=ok:prod": 1, "sum:aws.lambda.function=ok:prod": int64(lf.bytes["ok:prod"]),
 		},
-		telemetry.MetricLambdaResponseSize: {
+		MetricResponseSize: {
 			"aws.lambda.function=ok": 2, "sum:aws.lambda.function=ok": 2 * int64(len(`{"ok":true}`)),
 			"aws.lambda.function=fl*": 1, "sum:aws.lambda.function=fl*": int64(len(`{"ok":true}`)),
 			"aws.lambda.function=broken": 1, "sum:aws.lambda.function=broken": int64(len(`{"errorType":"Runtime.ExitError","errorMessage":"exit status 1"}`)),
@@ -345,7 +343,7 @@ func TestLambdaSpanAttributes(t *testing.T) {
 // TestLabelCacheBounded checks that values Lambda reports cannot grow a
 // label past maxCachedValues, and that the read path does not allocate.
 func TestLabelCacheBounded(t *testing.T) {
-	c := labelCache{base: []attribute.KeyValue{attribute.String(telemetry.AttrFunction, "fn")}, key: telemetry.AttrExecutedVersion}
+	c := labelCache{base: []attribute.KeyValue{attribute.String(AttrFunction, "fn")}, key: AttrExecutedVersion}
 	for i := range maxCachedValues + 10 {
 		c.options(strconv.Itoa(i))
 	}
@@ -445,7 +443,7 @@ func TestLambdaMetricsCostNoAllocation(t *testing.T) {
 	if a, b := allocs(plain), allocs(measured); b != a {
 		t.Errorf("an invocation allocates %v times with metrics, %v without", b, a)
 	}
-	if got := collect(t, reader)[telemetry.MetricLambdaInvocations]["aws.lambda.executed_version=3,aws.lambda.function=a*,aws.lambda.qualifier=live"]; got != 202 {
+	if got := collect(t, reader)[MetricInvocations]["aws.lambda.executed_version=3,aws.lambda.function=a*,aws.lambda.qualifier=live"]; got != 202 {
 		t.Errorf("%d invocations recorded, want 202", got)
 	}
 }

@@ -10,20 +10,20 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/lambdagate/lambdagate/backend"
 	"github.com/lambdagate/lambdagate/config"
+	"github.com/lambdagate/lambdagate/internal/lambdaapi"
 	"github.com/lambdagate/lambdagate/proxy"
 )
 
@@ -45,7 +45,7 @@ func checkSignature(t *testing.T, c call, host, region, accessKey, secret string
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := "http://" + host + c.RawPath
+	u := "http://" + host + c.Path
 	if c.Query != "" {
 		u += "?" + c.Query
 	}
@@ -84,8 +84,8 @@ func TestSignedRequest(t *testing.T) {
 				t.Fatal(err)
 			}
 			c := f.last(t)
-			if c.RawPath != tc.wantPath {
-				t.Errorf("path %q, want %q", c.RawPath, tc.wantPath)
+			if c.Path != tc.wantPath {
+				t.Errorf("path %q, want %q", c.Path, tc.wantPath)
 			}
 			if got := c.Header.Get("Content-Type"); got != "application/octet-stream" {
 				t.Errorf("Content-Type %q", got)
@@ -577,7 +577,7 @@ func TestFunctionFromPath(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := f.last(t).Function; got != tc.wantCalled {
+			if got := f.last(t).Name; got != tc.wantCalled {
 				t.Errorf("invoked %q, want %q", got, tc.wantCalled)
 			}
 		})
@@ -586,13 +586,7 @@ func TestFunctionFromPath(t *testing.T) {
 
 func TestKeepAlive(t *testing.T) {
 	t.Parallel()
-	var conns atomic.Int32
 	f := newFake(t, echo)
-	f.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			conns.Add(1)
-		}
-	}
 	p := mustBuild(t, gatewayConfig{method: "POST", lambda: `{"function_name": "fn", "endpoint": "` + f.URL + `"}`})
 	run := func() {
 		var wg sync.WaitGroup
@@ -613,9 +607,9 @@ func TestKeepAlive(t *testing.T) {
 		wg.Wait()
 	}
 	run() // warm up: up to a few connections are opened
-	before := conns.Load()
+	before := f.Stats().Connections
 	run()
-	if n := conns.Load() - before; n != 0 {
+	if n := f.Stats().Connections - before; n != 0 {
 		t.Errorf("%d new connections once warm: keep-alive is lost", n)
 	}
 }
@@ -653,5 +647,25 @@ func TestCABundle(t *testing.T) {
 	t.Setenv("AWS_CA_BUNDLE", pemFile)
 	if _, err := newHTTPClient(); err == nil {
 		t.Fatal("a bundle with no certificate was accepted")
+	}
+}
+
+// TestErrorCodesAreTheSDKs: the error codes that decide a client's status
+// are spelled as the SDK's types spell them.
+func TestErrorCodesAreTheSDKs(t *testing.T) {
+	t.Parallel()
+	for code, sdk := range map[string]interface{ ErrorCode() string }{
+		lambdaapi.CodeResourceNotFound:      &types.ResourceNotFoundException{},
+		lambdaapi.CodeTooManyRequests:       &types.TooManyRequestsException{},
+		lambdaapi.CodeRequestTooLarge:       &types.RequestTooLargeException{},
+		lambdaapi.CodeInvalidRequestContent: &types.InvalidRequestContentException{},
+		lambdaapi.CodeInvalidParameterValue: &types.InvalidParameterValueException{},
+		lambdaapi.CodeUnsupportedMediaType:  &types.UnsupportedMediaTypeException{},
+		lambdaapi.CodeService:               &types.ServiceException{},
+		lambdaapi.CodeEC2Unexpected:         &types.EC2UnexpectedException{},
+	} {
+		if sdk.ErrorCode() != code {
+			t.Errorf("lambdaapi says %q, the SDK %q", code, sdk.ErrorCode())
+		}
 	}
 }

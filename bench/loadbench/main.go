@@ -1,5 +1,5 @@
 // Command loadbench measures what the gateway adds to every call. In one
-// run it starts a fake Lambda Invoke server (bench/fakelambda), an HTTP
+// run it starts a fake Lambda Invoke server (internal/fakelambda), an HTTP
 // backend and the built gateway, all on 127.0.0.1, then for each scenario
 // alternates wrk runs against the server directly (A) and through the
 // gateway (B), A B A B A B, and prints requests/s, p50/p99 latency and the
@@ -30,7 +30,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/lambdagate/lambdagate/bench/fakelambda"
+	"github.com/lambdagate/lambdagate/internal/fakelambda"
+	"github.com/lambdagate/lambdagate/internal/lambdaapi"
 )
 
 type scenario struct {
@@ -98,10 +99,10 @@ func main() {
 	}
 	body1k := `{"items":[` + strings.TrimSuffix(strings.Repeat(`{"id":12345,"name":"abcdefghij"},`, 31), ",") + `]}`
 	scenarios := []scenario{
-		{"GET → Lambda, 100 B result", "/2015-03-31/functions/size-100/invocations", "POST", "{}", "/small", "GET", ""},
-		{"GET → Lambda, 10 KB result", "/2015-03-31/functions/size-10240/invocations", "POST", "{}", "/large", "GET", ""},
-		{"POST 1 KB body → Lambda echo", "/2015-03-31/functions/echo/invocations", "POST", body1k, "/echo", "POST", body1k},
-		{"merge Lambda + HTTP (allow)", "/2015-03-31/functions/size-100/invocations", "POST", "{}", "/merge", "GET", ""},
+		{"GET → Lambda, 100 B result", lambdaapi.EscapedInvokePath("size-100"), "POST", "{}", "/small", "GET", ""},
+		{"GET → Lambda, 10 KB result", lambdaapi.EscapedInvokePath("size-10240"), "POST", "{}", "/large", "GET", ""},
+		{"POST 1 KB body → Lambda echo", lambdaapi.EscapedInvokePath("echo"), "POST", body1k, "/echo", "POST", body1k},
+		{"merge Lambda + HTTP (allow)", lambdaapi.EscapedInvokePath("size-100"), "POST", "{}", "/merge", "GET", ""},
 	}
 	fmt.Printf("# loadbench: %d connections, %d wrk threads, %s per run, %d rounds (A=direct, B=gateway), %d CPUs, telemetry %s, engine %s\n\n",
 		*conns, *threads, *duration, *rounds, numCPU(), *otel, *engine)
@@ -166,7 +167,7 @@ func measureReference(tmp, fakeURL, gwURL string, lua func(name, method, body st
 	check(err)
 	addr := ln.Addr().String()
 	ln.Close()
-	invoke := fakeURL + "/2015-03-31/functions/size-100/invocations"
+	invoke := fakeURL + lambdaapi.EscapedInvokePath("size-100")
 	cmd := exec.Command(bin, "-listen", addr, "-invoke", invoke)
 	cmd.Stderr = os.Stderr
 	check(cmd.Start())

@@ -9,7 +9,10 @@
 // bench/loadbench runs it with -reference, so that one run shows how far
 // lambdagate's features are from this floor:
 //
-//	minimalgw -listen 127.0.0.1:PORT -invoke http://127.0.0.1:PORT/2015-03-31/functions/size-100/invocations
+//	minimalgw -listen 127.0.0.1:PORT -invoke INVOKE_URL
+//
+// where INVOKE_URL is the fake Invoke server's URL of function size-100
+// (its base URL and lambdaapi.EscapedInvokePath("size-100")).
 package main
 
 import (

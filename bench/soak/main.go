@@ -1,7 +1,7 @@
 // Command soak drives steady load through the built gateway for a given
 // time, half through a Lambda backend (the local runtime, --functions, with
 // examples/lambda/functions) and half through an HTTP backend
-// (internal/faults), and samples the gateway's resident memory and threads
+// (internal/fakelambda), and samples the gateway's resident memory and threads
 // (/proc/PID/status) and goroutines (the go_goroutines metric of its
 // Prometheus exporter) every second. It fails (exit 1) when a request
 // fails, when the goroutines or RSS of the second half of the run climb
@@ -34,9 +34,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/lambdagate/lambdagate/internal/fakelambda"
 	"github.com/lambdagate/lambdagate/internal/syncbuf"
-
-	"github.com/lambdagate/lambdagate/internal/faults"
 )
 
 type sample struct {
@@ -64,7 +63,7 @@ func main() {
 		build.Stderr = os.Stderr
 		check(build.Run())
 	}
-	fs := faults.Start()
+	fs := fakelambda.Start()
 	fs.ForgetCalls = true
 	cfg := `{"version": 3, "timeout": "5s", "listen_ip": "127.0.0.1",
 		"extra_config": {

@@ -14,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lambdagate/lambdagate/backend/lambda"
 	"github.com/lambdagate/lambdagate/internal/syncbuf"
+	"github.com/lambdagate/lambdagate/lambdalocal"
 )
 
 // setLocalTestAWSEnv keeps anything AWS in the test away from real AWS.
@@ -97,5 +99,14 @@ func TestRunLocalServesUntilSIGTERM(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("runLocal did not return after SIGTERM")
+	}
+}
+
+// TestFunctionAttributeIsShared: the local runtime labels its metrics with
+// the key of the gateway's Lambda metrics, so that the dashboards of
+// `run --functions` join the two by function.
+func TestFunctionAttributeIsShared(t *testing.T) {
+	if lambdalocal.AttrFunction != lambda.AttrFunction {
+		t.Errorf("lambdalocal.AttrFunction %q, lambda.AttrFunction %q", lambdalocal.AttrFunction, lambda.AttrFunction)
 	}
 }

@@ -1,4 +1,4 @@
-package faults_test
+package fakelambda_test
 
 // These tests run the gateway in-process (gateway.New, Serve on a
 // 127.0.0.1 listener) against the fault server, so that the leak detector
@@ -29,7 +29,7 @@ import (
 	"github.com/lambdagate/lambdagate/backend"
 	"github.com/lambdagate/lambdagate/config"
 	"github.com/lambdagate/lambdagate/gateway"
-	"github.com/lambdagate/lambdagate/internal/faults"
+	"github.com/lambdagate/lambdagate/internal/fakelambda"
 	"github.com/lambdagate/lambdagate/internal/kindtest"
 )
 
@@ -136,7 +136,7 @@ func fetchAll(t *testing.T, c *http.Client, base string) map[string]answer {
 	var mu sync.Mutex
 	out := map[string]answer{}
 	var wg sync.WaitGroup
-	for _, f := range faults.All {
+	for _, f := range fakelambda.All {
 		wg.Go(func() {
 			a := fetch(t, c, "GET", base+f, nil)
 			mu.Lock()
@@ -155,7 +155,7 @@ func newClient() *http.Client {
 // faultsConfig is a gateway whose endpoints reach the fault server:
 // /l/{function} (Lambda, max_retries 0), /r/{function} (Lambda,
 // max_retries 1) and /h/{name} (HTTP).
-func faultsConfig(fs *faults.Server, returnErrorMsg bool) string {
+func faultsConfig(fs *fakelambda.Server, returnErrorMsg bool) string {
 	return fmt.Sprintf(`{"version": 3, "timeout": "1s",
 		"extra_config": {"router": {"return_error_msg": %t}},
 		"endpoints": [
@@ -169,12 +169,12 @@ func faultsConfig(fs *faults.Server, returnErrorMsg bool) string {
 
 // lambdaStatus is docs/lambda.md's error table for each fault.
 var lambdaStatus = map[string]int{
-	faults.Throttle: 429, faults.ThrottleBare: 429,
-	faults.Error500: 502, faults.Error502: 502, faults.Error503: 502,
-	faults.ResetBefore: 502, faults.ResetDuring: 502,
-	faults.Slow: 504, faults.Hang: 504,
-	faults.Truncate: 502, faults.InvalidJSON: 502, faults.Huge: 200,
-	faults.Handled: 502, faults.Unhandled: 502,
+	fakelambda.Throttle: 429, fakelambda.ThrottleBare: 429,
+	fakelambda.Error500: 502, fakelambda.Error502: 502, fakelambda.Error503: 502,
+	fakelambda.ResetBefore: 502, fakelambda.ResetDuring: 502,
+	fakelambda.Slow: 504, fakelambda.Hang: 504,
+	fakelambda.Truncate: 502, fakelambda.InvalidJSON: 502, fakelambda.Huge: 200,
+	fakelambda.Handled: 502, fakelambda.Unhandled: 502,
 }
 
 // lambdaAttempts is how many invocations max_retries 1 makes: what the
@@ -183,34 +183,34 @@ var lambdaStatus = map[string]int{
 // tried twice; a function that ran and failed, a reply that ends early
 // (truncated), a result that is not JSON and the endpoint timeout are not.
 var lambdaAttempts = map[string]int{
-	faults.Throttle: 2, faults.ThrottleBare: 2,
-	faults.Error500: 2, faults.Error502: 2, faults.Error503: 2,
-	faults.ResetBefore: 2, faults.ResetDuring: 2,
-	faults.Slow: 1, faults.Hang: 1,
-	faults.Truncate: 1, faults.InvalidJSON: 1, faults.Huge: 1,
-	faults.Handled: 1, faults.Unhandled: 1,
+	fakelambda.Throttle: 2, fakelambda.ThrottleBare: 2,
+	fakelambda.Error500: 2, fakelambda.Error502: 2, fakelambda.Error503: 2,
+	fakelambda.ResetBefore: 2, fakelambda.ResetDuring: 2,
+	fakelambda.Slow: 1, fakelambda.Hang: 1,
+	fakelambda.Truncate: 1, fakelambda.InvalidJSON: 1, fakelambda.Huge: 1,
+	fakelambda.Handled: 1, fakelambda.Unhandled: 1,
 }
 
 // lambdaMsg is what return_error_msg shows of each fault.
 var lambdaMsg = map[string]string{
-	faults.Throttle:     "TooManyRequestsException",
-	faults.ThrottleBare: "TooManyRequestsException",
-	faults.Error500:     "ServiceException (HTTP 500)",
-	faults.Error502:     "EC2UnexpectedException (HTTP 502)",
-	faults.Error503:     "ServiceUnavailableException (HTTP 503)",
-	faults.Slow:         "endpoint timeout reached",
-	faults.Hang:         "endpoint timeout reached",
-	faults.InvalidJSON:  "is not valid JSON",
-	faults.Handled:      `lambda function "handled" failed (Handled): ValidationError: order 7 is not valid`,
-	faults.Unhandled:    `lambda function "unhandled" failed (Unhandled): TypeError: Cannot read properties of undefined`,
+	fakelambda.Throttle:     "TooManyRequestsException",
+	fakelambda.ThrottleBare: "TooManyRequestsException",
+	fakelambda.Error500:     "ServiceException (HTTP 500)",
+	fakelambda.Error502:     "EC2UnexpectedException (HTTP 502)",
+	fakelambda.Error503:     "ServiceUnavailableException (HTTP 503)",
+	fakelambda.Slow:         "endpoint timeout reached",
+	fakelambda.Hang:         "endpoint timeout reached",
+	fakelambda.InvalidJSON:  "is not valid JSON",
+	fakelambda.Handled:      `lambda function "handled" failed (Handled): ValidationError: order 7 is not valid`,
+	fakelambda.Unhandled:    `lambda function "unhandled" failed (Unhandled): TypeError: Cannot read properties of undefined`,
 }
 
 // httpMsg is what return_error_msg shows of each fault of an HTTP backend.
 var httpMsg = map[string]string{
-	faults.Throttle: "answered status 429", faults.ThrottleBare: "answered status 429",
-	faults.Error500: "answered status 500", faults.Error502: "answered status 502", faults.Error503: "answered status 503",
-	faults.Handled: "answered status 500", faults.Unhandled: "answered status 500",
-	faults.InvalidJSON: "not valid JSON",
+	fakelambda.Throttle: "answered status 429", fakelambda.ThrottleBare: "answered status 429",
+	fakelambda.Error500: "answered status 500", fakelambda.Error502: "answered status 502", fakelambda.Error503: "answered status 503",
+	fakelambda.Handled: "answered status 500", fakelambda.Unhandled: "answered status 500",
+	fakelambda.InvalidJSON: "not valid JSON",
 }
 
 // HTTP backends are not retried, with one exception that is net/http's:
@@ -222,7 +222,7 @@ var httpMsg = map[string]string{
 // httpStatus: an HTTP backend that fails leaves the endpoint with no data:
 // 500, as KrakenD (the endpoint timeout included).
 func httpStatus(f string) int {
-	if f == faults.Huge {
+	if f == fakelambda.Huge {
 		return 200
 	}
 	return 500
@@ -239,7 +239,7 @@ var stackOrSecret = regexp.MustCompile(`goroutine \d|stackTrace|/var/task|\.go:\
 // and that no goroutine is left once the gateway stops.
 func TestFaults(t *testing.T) {
 	defer goleak.VerifyNone(t, leakOptions()...)
-	fs := faults.Start()
+	fs := fakelambda.Start()
 	defer fs.Close()
 	c := newClient()
 	defer c.CloseIdleConnections()
@@ -251,7 +251,7 @@ func TestFaults(t *testing.T) {
 		t.Run(name+"/lambda", func(t *testing.T) {
 			fs.Reset()
 			got := fetchAll(t, c, g.URL+"/l/")
-			for _, f := range faults.All {
+			for _, f := range fakelambda.All {
 				a := got[f]
 				checkAnswer(t, "lambda "+f, a, lambdaStatus[f], withMsg, lambdaMsg[f])
 				if withMsg && testing.Verbose() {
@@ -261,21 +261,21 @@ func TestFaults(t *testing.T) {
 					t.Errorf("lambda %s, max_retries 0: %d attempts, want 1", f, n)
 				}
 			}
-			if ra := got[faults.Throttle].header.Get("Retry-After"); ra != faults.RetryAfter {
-				t.Errorf("throttle: Retry-After %q, want %q", ra, faults.RetryAfter)
+			if ra := got[fakelambda.Throttle].header.Get("Retry-After"); ra != fakelambda.RetryAfter {
+				t.Errorf("throttle: Retry-After %q, want %q", ra, fakelambda.RetryAfter)
 			}
-			if ra, ok := got[faults.ThrottleBare].header["Retry-After"]; ok {
+			if ra, ok := got[fakelambda.ThrottleBare].header["Retry-After"]; ok {
 				t.Errorf("throttle without Retry-After: the client got Retry-After %q", ra)
 			}
-			if len(got[faults.Huge].body) < faults.HugeBytes {
-				t.Errorf("huge: %d bytes, want the whole %d", len(got[faults.Huge].body), faults.HugeBytes)
+			if len(got[fakelambda.Huge].body) < fakelambda.HugeBytes {
+				t.Errorf("huge: %d bytes, want the whole %d", len(got[fakelambda.Huge].body), fakelambda.HugeBytes)
 			}
 		})
 		if !withMsg {
 			t.Run("retries", func(t *testing.T) {
 				fs.Reset()
 				got := fetchAll(t, c, g.URL+"/r/")
-				for _, f := range faults.All {
+				for _, f := range fakelambda.All {
 					if got[f].status != lambdaStatus[f] {
 						t.Errorf("lambda %s, max_retries 1: status %d, want %d", f, got[f].status, lambdaStatus[f])
 					}
@@ -288,12 +288,12 @@ func TestFaults(t *testing.T) {
 		t.Run(name+"/http", func(t *testing.T) {
 			fs.Reset()
 			got := fetchAll(t, c, g.URL+"/h/")
-			for _, f := range faults.All {
+			for _, f := range fakelambda.All {
 				checkAnswer(t, "http "+f, got[f], httpStatus(f), withMsg, httpMsg[f])
 				if withMsg && testing.Verbose() {
 					t.Logf("http %s: %d %.200q", f, got[f].status, got[f].body)
 				}
-				if n := fs.Attempts(f); n != 1 && !(f == faults.ResetBefore && n > 1) {
+				if n := fs.Attempts(f); n != 1 && !(f == fakelambda.ResetBefore && n > 1) {
 					t.Errorf("http %s: %d attempts, want 1 (HTTP backends are not retried)", f, n)
 				}
 			}
@@ -346,7 +346,7 @@ func checkAnswer(t *testing.T, what string, a answer, status int, withMsg bool, 
 // requests around it, before and after, are served; nothing leaks.
 func TestPanicKeepsServing(t *testing.T) {
 	defer goleak.VerifyNone(t, leakOptions()...)
-	fs := faults.Start()
+	fs := fakelambda.Start()
 	defer fs.Close()
 	g := serve(t, `{"version": 3, "endpoints": [
 		{"endpoint": "/panic", "backend": [{"url_pattern": "/x", "host": ["ignored"], "extra_config": {"test/panic": {}}}]},
@@ -358,7 +358,7 @@ func TestPanicKeepsServing(t *testing.T) {
 	for i := range 20 {
 		wg.Go(func() {
 			if i%2 == 0 {
-				if a := fetch(t, c, "GET", g.URL+"/ok", nil); a.status != 200 || string(a.body) != faults.OKBody {
+				if a := fetch(t, c, "GET", g.URL+"/ok", nil); a.status != 200 || string(a.body) != fakelambda.OKBody {
 					t.Errorf("/ok beside panics: %d %q", a.status, a.body)
 				}
 				return
@@ -396,7 +396,7 @@ func TestPanicKeepsServing(t *testing.T) {
 // backend, announced (Content-Length) or streamed (chunked).
 func TestBodyLimitInProcess(t *testing.T) {
 	defer goleak.VerifyNone(t, leakOptions()...)
-	fs := faults.Start()
+	fs := fakelambda.Start()
 	defer fs.Close()
 	g := serve(t, `{"version": 3, "extra_config": {"router": {"max_payload": 1000}}, "endpoints": [
 		{"endpoint": "/small", "method": "POST", "backend": [{"url_pattern": "/small", "host": ["`+fs.URL+`"]}]},
