@@ -41,13 +41,8 @@ func Valid(b []byte) bool {
 // ValidUTF8 reports whether b is valid JSON, as [Valid] reports, and is also
 // valid UTF-8, as utf8.Valid reports.
 //
-// It is implemented as Valid(b) && utf8.Valid(b), two passes. A single pass
-// that checked UTF-8 only inside strings (the only place where valid JSON
-// can hold non-ASCII bytes) was measured and was not faster: tracking
-// non-ASCII bytes slowed the string loop that Valid also uses by about 10%,
-// utf8.Valid skips ASCII eight bytes at a time and adds under 10% to Valid on
-// typical payloads, and checking many short runs of text separately was
-// slower than one utf8.Valid call on payloads with much non-ASCII text.
+// It is two passes, Valid(b) && utf8.Valid(b): docs/BENCHMARKS.md says why
+// not one.
 func ValidUTF8(b []byte) bool {
 	return Valid(b) && utf8.Valid(b)
 }
