@@ -63,9 +63,9 @@ type Gateway struct {
 	engine string
 	// maxBody is the largest request body any endpoint accepts.
 	maxBody int64
-	// bodyLimit gives a request's body limit by method and escaped path,
-	// when endpoints' limits differ (nil otherwise).
-	bodyLimit func(method, path []byte) int64
+	// route routes a request from its header, for its endpoint's body
+	// limit, when endpoints' limits differ (nil otherwise).
+	route func(method, path []byte) (string, int64)
 }
 
 // New builds a gateway. It returns warnings (options accepted but ignored,
@@ -93,7 +93,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 	warns = append(warns, rwarns...)
 
 	rt := router.New(ropts.routerOptions())
-	limits := map[routeKey]int64{}
+	var limits []int64
 	if !ropts.DisableHealth {
 		rt.Handle(http.MethodGet, ropts.healthPath(), health)
 	}
@@ -149,7 +149,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 			maxBody = endpoint.DefaultMaxBodyBytes
 		}
 		g.maxBody = max(g.maxBody, maxBody)
-		limits[routeKey{e.Method, e.Path}] = maxBody
+		limits = append(limits, maxBody)
 		h, err := endpoint.New(endpoint.Options{
 			Endpoint:         e,
 			Pipeline:         pipeline,
@@ -164,14 +164,14 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 			errs.Append(e.JSONPath, err)
 			continue
 		}
-		rt.Handle(e.Method, e.Path, tel.Endpoint(e.Method, e.Path, h))
+		rt.Add(router.Route{Method: e.Method, Pattern: e.Path, Handler: tel.Endpoint(e.Method, e.Path, h), MaxBodyBytes: maxBody})
 	}
 	warns = append(warns, unusedNamespaces(cfg)...)
 	if len(errs) > 0 {
 		return nil, warns, errs
 	}
 	g.handler = recoverPanics(rt, opts.Logger)
-	g.bodyLimit = bodyLimits(rt, limits, g.maxBody)
+	g.route = bodyLimits(rt, limits, g.maxBody)
 	return g, warns, nil
 }
 
@@ -191,29 +191,18 @@ func headerBufferWarning(cfg *config.Service, o ServerOptions) []string {
 		cfg.MaxHeaderBytes, cfg.MaxHeaderBytes*1000>>20, config.DefaultMaxHeaderBytes, ServerNamespace, EngineNetHTTP)}
 }
 
-// bodyLimits returns the function that gives a request the body limit of
-// its endpoint, so that the server refuses a larger body before reading
-// it; nil when every endpoint has the same limit (the server's).
-func bodyLimits(rt *router.Router, limits map[routeKey]int64, maxBody int64) func(method, path []byte) int64 {
-	same := true
+// bodyLimits returns the server's header hook that routes a request, so
+// that a body above its endpoint's limit is refused before it is read and
+// the router does not match the request again; nil when every endpoint has
+// the same limit (the server's), and the router matches requests alone.
+func bodyLimits(rt *router.Router, limits []int64, maxBody int64) func(method, path []byte) (string, int64) {
 	for _, l := range limits {
-		same = same && l == maxBody
-	}
-	if same {
-		return nil
-	}
-	return func(method, path []byte) int64 {
-		m := string(method)
-		route, ok := rt.Route(m, string(path))
-		if !ok {
-			return maxBody
+		if l != maxBody {
+			return rt.Preroute
 		}
-		return limits[routeKey{m, route}]
 	}
+	return nil
 }
-
-// routeKey names an endpoint by method and path pattern.
-type routeKey struct{ method, pattern string }
 
 // DefaultKinds lists the kinds of backend lambdagate knows, in the order
 // they are tried: those claimed by a namespace first, HTTP last.
@@ -374,7 +363,7 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 			IdleTimeout:       g.cfg.IdleTimeout,
 			MaxHeaderBytes:    g.cfg.MaxHeaderBytes,
 			MaxBodyBytes:      g.maxBody,
-			BodyLimit:         g.bodyLimit,
+			Route:             g.route,
 			Logger:            g.logger,
 		})
 	}
