@@ -19,7 +19,6 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -219,23 +218,14 @@ func DefaultFactories() []backend.Factory {
 	return fs
 }
 
-// sequentialNeeds lists, per backend, the {respN_field} params that later
-// backends' url_patterns read from its response.
+// sequentialNeeds lists, per backend, the fields of its response that
+// later backends' url_patterns read ({respN_field}), with the slots of the
+// request's params they fill.
 func sequentialNeeds(e *config.Endpoint) [][]proxy.SequentialParam {
 	needs := make([][]proxy.SequentialParam, len(e.Backend))
-	seen := map[string]bool{}
-	for _, b := range e.Backend {
-		names, _ := config.URLPlaceholders(b.URLPattern)
-		for _, n := range names {
-			// {Resp0_x} is KrakenD's title-cased spelling of {resp0_x}:
-			// the sequential stage sets both.
-			n = strings.ToLower(n[:1]) + n[1:]
-			sp, ok := proxy.ParseSequentialParam(n)
-			if !ok || seen[n] || sp.Backend >= len(needs) {
-				continue
-			}
-			seen[n] = true
-			needs[sp.Backend] = append(needs[sp.Backend], sp)
+	for _, p := range e.Placeholders() {
+		if p.Kind == config.RespPlaceholder {
+			needs[p.Backend] = append(needs[p.Backend], proxy.SequentialParam{Name: p.Name, Backend: p.Backend, Path: p.Field, Slot: p.Slot})
 		}
 	}
 	return needs

@@ -14,8 +14,9 @@ func BenchmarkSequentialMerge(b *testing.B) {
 	second := func(_ context.Context, r *Request) (*Response, error) {
 		return &Response{Data: map[string]any{"seen": len(r.Params)}, IsComplete: true}, nil
 	}
-	merge := NewSequentialMerge([]Proxy{first, second}, benchNeeds())
-	req := benchRequest()
+	needs := [][]SequentialParam{{{Name: "resp0_user.id", Backend: 0, Path: "user.id", Slot: 1}}, nil}
+	merge := NewSequentialMerge([]Proxy{first, second}, needs)
+	req := &Request{Params: Params{"7"}} // /users/{id}
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := merge(context.Background(), req); err != nil {

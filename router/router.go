@@ -22,7 +22,8 @@ import (
 )
 
 // Handler serves a matched route. params holds the values of the route's
-// placeholders, in the order they appear in its pattern.
+// placeholders, in the order they appear in its pattern; it is the
+// request's own, and the handler may keep it.
 type Handler func(w http.ResponseWriter, r *http.Request, params []string)
 
 // Route is one route: what serves it, and what the layers that run before

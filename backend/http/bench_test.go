@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/lambdagate/lambdagate/config"
+	"github.com/lambdagate/lambdagate/proxy"
 )
 
 // BenchmarkTemplateFill measures building a backend URL from a url_pattern
@@ -14,7 +15,7 @@ func BenchmarkTemplateFill(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	params := benchParams()
+	params := proxy.Params{"42", "ann"} // /users/42/ann
 	b.ReportAllocs()
 	for b.Loop() {
 		if u := tmpl.fill("http://users.internal", params, nil); len(u) == 0 {
