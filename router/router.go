@@ -67,8 +67,8 @@ type Router struct {
 	opts   Options
 	root   *node
 	byName map[string]*Route
-	// onWalk, when set, is called on every walk of the tree (tests count
-	// matches with it).
+	// onWalk, when set, is called on every match of a method and path
+	// (tests count them).
 	onWalk func()
 }
 
@@ -95,11 +95,10 @@ func (rt *Router) Handle(method, pattern string, h Handler) {
 // that.
 func (rt *Router) Add(r Route) {
 	route := &r
-	route.name = r.Method + " " + r.Pattern
-	route.params = nil
+	segs := segments(r.Pattern)
+	route.name, route.params, route.segments = r.Method+" "+r.Pattern, nil, len(segs)
 	n := rt.root
-	for i, seg := range segments(r.Pattern) {
-		route.segments++
+	for i, seg := range segs {
 		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
 			if n.param == nil {
 				n.param = &node{}
@@ -132,7 +131,7 @@ func (rt *Router) Add(r Route) {
 // Lookup returns the route that serves method on the escaped path p, as
 // ServeHTTP matches it (no redirects).
 func (rt *Router) Lookup(method, p string) (*Route, bool) {
-	n := rt.walk(p, method)
+	n := match(rt, p, method)
 	if n == nil {
 		return nil, false
 	}
@@ -147,10 +146,7 @@ func (rt *Router) Lookup(method, p string) (*Route, bool) {
 // whose Pattern is set to that name is served by the route without being
 // matched again.
 func (rt *Router) Preroute(method, path []byte) (string, int64) {
-	if rt.onWalk != nil {
-		rt.onWalk()
-	}
-	n := walk(rt.root, trimSlash(path), false, false, method)
+	n := match(rt, path, method)
 	if n == nil {
 		return "", 0
 	}
@@ -163,8 +159,8 @@ func segments(p string) []string {
 	return strings.Split(strings.TrimPrefix(p, "/"), "/")
 }
 
-// escapedPath is what the tree is walked over: an escaped path as a string, or
-// as the bytes of a request line.
+// escapedPath is what the tree is walked over: an escaped path as a
+// string, or as the bytes of a request line.
 type escapedPath interface{ ~string | ~[]byte }
 
 func trimSlash[P escapedPath](p P) P {
@@ -174,9 +170,9 @@ func trimSlash[P escapedPath](p P) P {
 	return p
 }
 
-// walk matches the escaped path p, method, without redirects: the node
-// whose routes serve it, or nil.
-func (rt *Router) walk(p, method string) *node {
+// match returns the node whose routes serve method ("": any) on the
+// escaped path p, without redirects, or nil.
+func match[P escapedPath](rt *Router, p, method P) *node {
 	if rt.onWalk != nil {
 		rt.onWalk()
 	}
@@ -288,10 +284,10 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	n := rt.walk(raw, r.Method)
+	n := match(rt, raw, r.Method)
 	if n == nil {
 		// A route of another method makes a 405.
-		n = rt.walk(raw, "")
+		n = match(rt, raw, "")
 	}
 	if n != nil {
 		route := n.routes[r.Method]
@@ -349,7 +345,7 @@ func (rt *Router) redirect(raw, method string) (string, bool) {
 		return "", false
 	}
 	try := func(p string) (string, bool) {
-		if rt.walk(p, method) != nil {
+		if match(rt, p, method) != nil {
 			return p, true
 		}
 		return "", false
