@@ -323,31 +323,3 @@ func parseBackend(path string, idx int, raw json.RawMessage, s *Service, e *Endp
 	o.done(unsupportedBackend)
 	return b
 }
-
-// URLPlaceholders returns the {placeholder} names of a url_pattern, in order.
-func URLPlaceholders(pattern string) ([]string, error) {
-	var names []string
-	rest := pattern
-	for {
-		open := strings.IndexByte(rest, '{')
-		if open < 0 {
-			if strings.IndexByte(rest, '}') >= 0 {
-				return nil, fmt.Errorf("%q has a } with no {", pattern)
-			}
-			return names, nil
-		}
-		if strings.IndexByte(rest[:open], '}') >= 0 {
-			return nil, fmt.Errorf("%q has a } with no {", pattern)
-		}
-		close := strings.IndexByte(rest[open:], '}')
-		if close < 0 {
-			return nil, fmt.Errorf("%q has a { with no }", pattern)
-		}
-		name := rest[open+1 : open+close]
-		if name == "" || strings.ContainsAny(name, "{ /") {
-			return nil, fmt.Errorf("%q: placeholder {%s} is not a name", pattern, name)
-		}
-		names = append(names, name)
-		rest = rest[open+close+1:]
-	}
-}

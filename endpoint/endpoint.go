@@ -66,7 +66,6 @@ func New(opts Options) (router.Handler, error) {
 	h := &handler{
 		opts:       opts,
 		write:      write,
-		names:      paramNames(e.Params),
 		headers:    newHeaderFilter(e.InputHeaders),
 		query:      newQueryFilter(e.InputQueryStrings),
 		timeout:    e.Timeout,
@@ -86,7 +85,6 @@ func New(opts Options) (router.Handler, error) {
 type handler struct {
 	opts         Options
 	write        render.Func
-	names        [][2]string // per param: exact name, title-cased name
 	headers      func(http.Header) http.Header
 	query        func(*url.URL) url.Values
 	timeout      time.Duration
@@ -97,14 +95,6 @@ type handler struct {
 	route        string
 	forwardsUA   bool
 	userAgent    []string // the gateway's User-Agent, shared: see completedTrue
-}
-
-func paramNames(params []string) [][2]string {
-	out := make([][2]string, len(params))
-	for i, p := range params {
-		out[i] = [2]string{p, proxy.TitleCase(p)}
-	}
-	return out
 }
 
 func (h *handler) serve(w http.ResponseWriter, r *http.Request, params []string) {
@@ -135,15 +125,6 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, params []string)
 	h.logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 }
 
-// paramsMap returns the map for n path params: nil for none (stages that
-// add params work on a Clone, which makes its own).
-func (h *handler) paramsMap(n int) map[string]string {
-	if n == 0 {
-		return nil
-	}
-	return make(map[string]string, 2*n)
-}
-
 // result is what the access log says of a request.
 type result struct {
 	status  int
@@ -161,16 +142,12 @@ func (h *handler) handle(w http.ResponseWriter, r *http.Request, params []string
 	req := &proxy.Request{
 		Method:     r.Method,
 		Path:       r.URL.Path,
-		Params:     h.paramsMap(len(params)),
+		Params:     params,
 		Query:      h.query(r.URL),
 		Headers:    h.headers(r.Header),
 		Body:       body,
 		RemoteAddr: r.RemoteAddr,
 		Host:       r.Host,
-	}
-	for i, v := range params {
-		req.Params[h.names[i][0]] = v
-		req.Params[h.names[i][1]] = v
 	}
 	h.forwarding(req, r)
 	req.Headers[requestIDHeader] = w.Header()[requestIDHeader]

@@ -19,8 +19,10 @@
 //     endpoint's timeout still bounds a request's work); its
 //     http.LocalAddrContextKey is the listener's address;
 //   - a request body is read whole before the handler runs (up to
-//     Config.MaxBodyBytes or Config.BodyLimit), so a chunked body arrives
-//     with its real ContentLength, and trailers are not offered;
+//     Config.MaxBodyBytes or its route's limit, see Config.Route), so a
+//     chunked body arrives with its real ContentLength, and trailers are
+//     not offered;
+//   - with Config.Route, a request's Pattern is its route's name;
 //   - a header block must fit in one read buffer of Config.MaxHeaderBytes;
 //   - a response is buffered whole and sent with a Content-Length;
 //     http.Flusher, http.Hijacker and 1xx responses are not offered, and
@@ -63,10 +65,15 @@ type Config struct {
 	MaxHeaderBytes int
 	// MaxBodyBytes bounds a request body; a larger one is answered 413.
 	MaxBodyBytes int64
-	// BodyLimit, when set, bounds the body of each request by its method
-	// and escaped path (0: MaxBodyBytes), so that a body above its
-	// endpoint's limit is refused before it is read.
-	BodyLimit func(method, path []byte) int64
+	// Route, when set, routes each request as soon as its headers are
+	// in, from its method and escaped path (without the query). It returns
+	// the name of the route, which the handler finds as the request's
+	// Pattern, so that it need not route the request again, and the
+	// route's body limit (0: MaxBodyBytes), so that a body above it is
+	// refused before it is read. A request whose path holds characters
+	// that stand for others (%XX) gets no Pattern: its handler routes it
+	// from its URL.
+	Route func(method, path []byte) (name string, bodyLimit int64)
 	// Logger receives the errors the server cannot answer.
 	Logger *slog.Logger
 }
@@ -87,6 +94,9 @@ type Server struct {
 	lnMu    sync.Mutex
 	closed  bool
 	lns     []*lingerListener
+	// routed carries Config.Route's names from the header hook to serve,
+	// when Config.Route is set.
+	routed *handoff
 }
 
 // New returns a server for h.
@@ -144,16 +154,26 @@ func New(h http.Handler, c Config) *Server {
 			bodyTimeout = 100 * 365 * 24 * time.Hour
 		}
 	}
-	if bodyTimeout > 0 || c.BodyLimit != nil {
-		limit := c.BodyLimit
+	if c.Route != nil {
+		s.routed = newHandoff()
+	}
+	if bodyTimeout > 0 || c.Route != nil {
+		route := c.Route
 		s.srv.HeaderReceived = func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
 			rc := fasthttp.RequestConfig{ReadTimeout: bodyTimeout}
-			if limit != nil {
+			if route != nil {
 				path, _, _ := bytes.Cut(originPath(h.RequestURI()), []byte{'?'})
-				rc.MaxRequestBodySize = bodyLimit(limit(h.Method(), path))
+				name, limit := route(h.Method(), path)
+				rc.MaxRequestBodySize = bodyLimit(limit)
 				if rc.MaxRequestBodySize == maxInt {
 					rc.MaxRequestBodySize = 0 // the server's
 				}
+				if !plainPath(path) {
+					// The handler's URL.EscapedPath may differ from
+					// path: it routes the request itself.
+					name = ""
+				}
+				s.routed.put(h, name)
 			}
 			return rc
 		}
@@ -277,6 +297,10 @@ func (s *Server) track(c net.Conn, state fasthttp.ConnState) {
 
 // serve runs the handler on one request.
 func (s *Server) serve(ctx *fasthttp.RequestCtx) {
+	var route string
+	if s.routed != nil {
+		route = s.routed.take(&ctx.Request.Header)
+	}
 	if p := ctx.Request.Header.Protocol(); len(p) < 7 || string(p[:7]) != "HTTP/1." {
 		// net/http's answer to a request line of another major version.
 		ctx.SetConnectionClose()
@@ -295,6 +319,7 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 		ctx.Response.Header.SetContentLength(0)
 		return
 	}
+	x.req.Pattern = route
 	x.w.reset(ctx)
 	defer func() {
 		if v := recover(); v != nil {

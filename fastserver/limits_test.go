@@ -131,22 +131,22 @@ func TestBodyTooLargeStreamed(t *testing.T) {
 	}
 }
 
-// TestBodyLimitHook: Config.BodyLimit gives one path a smaller limit; the
+// TestBodyLimitHook: Config.Route gives one path a smaller limit; the
 // hook gets the method and the escaped path, without the query.
 func TestBodyLimitHook(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
 	var paths []string
-	limit := func(method, path []byte) int64 {
+	limit := func(method, path []byte) (string, int64) {
 		mu.Lock()
 		paths = append(paths, string(method)+" "+string(path))
 		mu.Unlock()
 		if string(path) == "/small" {
-			return 10
+			return "", 10
 		}
-		return 0
+		return "", 0
 	}
-	_, addr, _ := startFast(t, http.HandlerFunc(echoBody), Config{MaxBodyBytes: 1 << 20, BodyLimit: limit})
+	_, addr, _ := startFast(t, http.HandlerFunc(echoBody), Config{MaxBodyBytes: 1 << 20, Route: limit})
 	body := strings.Repeat("x", 100)
 	post := func(target, body string) rawResponse {
 		resp, _ := rawExchange(t, addr, fmt.Sprintf("POST %s HTTP/1.1\r\nHost: h.test\r\nContent-Length: %d\r\n\r\n%s", target, len(body), body), "POST", 0)
@@ -182,7 +182,7 @@ func TestBodyLimitHook(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	if last := paths[len(paths)-1]; last != "POST /sm%61ll" {
-		t.Errorf("BodyLimit got %q, want %q (the escaped path, no query)", last, "POST /sm%61ll")
+		t.Errorf("Route got %q, want %q (the escaped path, no query)", last, "POST /sm%61ll")
 	}
 }
 

@@ -19,7 +19,6 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -62,9 +61,9 @@ type Gateway struct {
 	engine string
 	// maxBody is the largest request body any endpoint accepts.
 	maxBody int64
-	// bodyLimit gives a request's body limit by method and escaped path,
-	// when endpoints' limits differ (nil otherwise).
-	bodyLimit func(method, path []byte) int64
+	// route routes a request from its header, for its endpoint's body
+	// limit, when endpoints' limits differ (nil otherwise).
+	route func(method, path []byte) (string, int64)
 }
 
 // New builds a gateway. It returns warnings (options accepted but ignored,
@@ -86,7 +85,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 	warns = append(warns, rwarns...)
 
 	rt := router.New(ropts.routerOptions())
-	limits := map[routeKey]int64{}
+	var limits []int64
 	if !ropts.DisableHealth {
 		rt.Handle(http.MethodGet, ropts.healthPath(), health)
 	}
@@ -145,7 +144,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 			maxBody = endpoint.DefaultMaxBodyBytes
 		}
 		g.maxBody = max(g.maxBody, maxBody)
-		limits[routeKey{e.Method, e.Path}] = maxBody
+		limits = append(limits, maxBody)
 		h, err := endpoint.New(endpoint.Options{
 			Endpoint:         e,
 			Pipeline:         pipeline,
@@ -160,7 +159,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 			errs.Append(e.JSONPath, err)
 			continue
 		}
-		rt.Handle(e.Method, e.Path, tel.Endpoint(e.Method, e.Path, h))
+		rt.Add(router.Route{Method: e.Method, Pattern: e.Path, Handler: tel.Endpoint(e.Method, e.Path, h), MaxBodyBytes: maxBody})
 	}
 	warns = append(warns, unusedNamespaces(cfg, &errs)...)
 	if len(errs) > 0 {
@@ -168,7 +167,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 		return nil, warns, errs
 	}
 	g.handler = recoverPanics(rt, opts.Logger)
-	g.bodyLimit = bodyLimits(rt, limits, g.maxBody)
+	g.route = bodyLimits(rt, limits, g.maxBody)
 	return g, warns, nil
 }
 
@@ -188,47 +187,27 @@ func headerBufferWarning(cfg *config.Service, o ServerOptions) []string {
 		cfg.MaxHeaderBytes, cfg.MaxHeaderBytes*1000>>20, config.DefaultMaxHeaderBytes, ServerNamespace, EngineNetHTTP)}
 }
 
-// bodyLimits returns the function that gives a request the body limit of
-// its endpoint, so that the server refuses a larger body before reading
-// it; nil when every endpoint has the same limit (the server's).
-func bodyLimits(rt *router.Router, limits map[routeKey]int64, maxBody int64) func(method, path []byte) int64 {
-	same := true
+// bodyLimits returns the server's header hook that routes a request, so
+// that a body above its endpoint's limit is refused before it is read and
+// the router does not match the request again; nil when every endpoint has
+// the same limit (the server's), and the router matches requests alone.
+func bodyLimits(rt *router.Router, limits []int64, maxBody int64) func(method, path []byte) (string, int64) {
 	for _, l := range limits {
-		same = same && l == maxBody
-	}
-	if same {
-		return nil
-	}
-	return func(method, path []byte) int64 {
-		m := string(method)
-		route, ok := rt.Route(m, string(path))
-		if !ok {
-			return maxBody
+		if l != maxBody {
+			return rt.Preroute
 		}
-		return limits[routeKey{m, route}]
 	}
+	return nil
 }
 
-// routeKey names an endpoint by method and path pattern.
-type routeKey struct{ method, pattern string }
-
-// sequentialNeeds lists, per backend, the {respN_field} params that later
-// backends' url_patterns read from its response.
+// sequentialNeeds lists, per backend, the fields of its response that
+// later backends' url_patterns read ({respN_field}), with the slots of the
+// request's params they fill.
 func sequentialNeeds(e *config.Endpoint) [][]proxy.SequentialParam {
 	needs := make([][]proxy.SequentialParam, len(e.Backend))
-	seen := map[string]bool{}
-	for _, b := range e.Backend {
-		names, _ := config.URLPlaceholders(b.URLPattern)
-		for _, n := range names {
-			// {Resp0_x} is KrakenD's title-cased spelling of {resp0_x}:
-			// the sequential stage sets both.
-			n = strings.ToLower(n[:1]) + n[1:]
-			sp, ok := proxy.ParseSequentialParam(n)
-			if !ok || seen[n] || sp.Backend >= len(needs) {
-				continue
-			}
-			seen[n] = true
-			needs[sp.Backend] = append(needs[sp.Backend], sp)
+	for _, p := range e.Placeholders() {
+		if p.Kind == config.RespPlaceholder {
+			needs[p.Backend] = append(needs[p.Backend], proxy.SequentialParam{Name: p.Name, Backend: p.Backend, Path: p.Field, Slot: p.Slot})
 		}
 	}
 	return needs
@@ -352,7 +331,7 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 			IdleTimeout:       g.cfg.IdleTimeout,
 			MaxHeaderBytes:    g.cfg.MaxHeaderBytes,
 			MaxBodyBytes:      g.maxBody,
-			BodyLimit:         g.bodyLimit,
+			Route:             g.route,
 			Logger:            g.logger,
 		})
 	}

@@ -43,6 +43,15 @@ func backendServer(t *testing.T, routes map[string]http.HandlerFunc) string {
 	return srv.URL
 }
 
+// fakeAWSCredentials gives the test's Lambda backends credentials (no
+// signature is checked by the fake Invoke servers) and no instance
+// metadata lookups.
+func fakeAWSCredentials(t *testing.T) {
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDFAKE")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "fake-secret")
+}
+
 func jsonReply(body string) http.HandlerFunc {
 	return func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

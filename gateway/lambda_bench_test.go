@@ -37,6 +37,7 @@ func BenchmarkLambdaPipeline(b *testing.B) {
 		name, method, path, body, cfg string
 	}{
 		{"get-100B", "GET", "/small", "", `{"endpoint":"/small","backend":[{"host":["x"],"url_pattern":"/","extra_config":` + lambda("size-100") + `}]}`},
+		{"get-params", "GET", "/users/42/ann", "", `{"endpoint":"/users/{id}/{name}","backend":[{"host":["x"],"url_pattern":"/","extra_config":` + lambda("size-100") + `}]}`},
 		{"get-10KB", "GET", "/large", "", `{"endpoint":"/large","backend":[{"host":["x"],"url_pattern":"/","extra_config":` + lambda("size-10240") + `}]}`},
 		{"post-1KB-echo", "POST", "/echo", `{"items":[` + strings.Repeat(`{"id":12345,"name":"abcdefghij"},`, 30) + `{"id":1}]}`,
 			`{"endpoint":"/echo","method":"POST","backend":[{"host":["x"],"url_pattern":"/","extra_config":` + lambda("echo") + `}]}`},

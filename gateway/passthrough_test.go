@@ -15,9 +15,7 @@ import (
 // for Lambda and HTTP backends, and that shaping, a second backend or
 // another output encoding turn the decoding back on.
 func TestPassThrough(t *testing.T) {
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDPASSTHROUGH")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "passthrough-secret")
+	fakeAWSCredentials(t)
 	const body = `{"b": 1.50,  "a": "<&>"}`
 	const decoded = `{"a":"\u003c\u0026\u003e","b":1.50}`
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -162,7 +162,7 @@ func TestSequentialMerge(t *testing.T) {
 	t.Parallel()
 	var (
 		mu   sync.Mutex
-		seen []map[string]string
+		seen []Params
 	)
 	record := func(data map[string]any, err error) Proxy {
 		return func(_ context.Context, r *Request) (*Response, error) {
@@ -177,10 +177,10 @@ func TestSequentialMerge(t *testing.T) {
 	}
 	user := decodeData(t, `{"id": 42, "profile": {"slug": "ann"}, "n": 1.50}`)
 	needs := [][]SequentialParam{{
-		{Name: "resp0_id", Backend: 0, Path: "id"},
-		{Name: "resp0_profile.slug", Backend: 0, Path: "profile.slug"},
+		{Name: "resp0_id", Backend: 0, Path: "id", Slot: 1},
+		{Name: "resp0_profile.slug", Backend: 0, Path: "profile.slug", Slot: 2},
 	}, nil, nil}
-	req := &Request{Params: map[string]string{"user": "u1", "User": "u1"}}
+	req := &Request{Params: Params{"u1"}}
 	resp, err := NewSequentialMerge([]Proxy{
 		record(user, nil),
 		record(map[string]any{"second": true, "id": "override"}, nil),
@@ -192,12 +192,8 @@ func TestSequentialMerge(t *testing.T) {
 	if got, want := marshal(t, resp.Data), `{"id":"override","n":1.50,"profile":{"slug":"ann"},"second":true,"third":true}`; got != want {
 		t.Errorf("data = %s, want %s", got, want)
 	}
-	wantLater := map[string]string{
-		"user": "u1", "User": "u1",
-		"resp0_id": "42", "Resp0_id": "42",
-		"resp0_profile.slug": "ann", "Resp0_profile.slug": "ann",
-	}
-	if !reflect.DeepEqual(seen[0], map[string]string{"user": "u1", "User": "u1"}) {
+	wantLater := Params{"u1", "42", "ann"}
+	if !reflect.DeepEqual(seen[0], Params{"u1"}) {
 		t.Errorf("backend 0 saw %v", seen[0])
 	}
 	for i := 1; i < 3; i++ {
@@ -205,7 +201,7 @@ func TestSequentialMerge(t *testing.T) {
 			t.Errorf("backend %d saw %v, want %v", i, seen[i], wantLater)
 		}
 	}
-	if len(req.Params) != 2 {
+	if len(req.Params) != 1 {
 		t.Errorf("the caller's request was changed: %v", req.Params)
 	}
 }
@@ -237,13 +233,13 @@ func TestSequentialMergeStops(t *testing.T) {
 		{"first failed: nothing", []Proxy{counting(nil, boom), counting(map[string]any{"b": 1}, nil)}, nil, 1, "", "boom"},
 		{"missing field stops the chain", []Proxy{
 			counting(map[string]any{"a": 1}, nil), counting(map[string]any{"b": 1}, nil),
-		}, [][]SequentialParam{{{Name: "resp0_id", Backend: 0, Path: "id"}}}, 1, `{"a":1}`,
+		}, [][]SequentialParam{{{Name: "resp0_id", Backend: 0, Path: "id", Slot: 0}}}, 1, `{"a":1}`,
 			`sequential: {resp0_id}: backend 0's response has no "id"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			calls = 0
-			resp, err := NewSequentialMerge(tt.backends, tt.needs)(context.Background(), &Request{Params: map[string]string{}})
+			resp, err := NewSequentialMerge(tt.backends, tt.needs)(context.Background(), &Request{})
 			if calls != tt.wantCalls {
 				t.Errorf("calls = %d, want %d", calls, tt.wantCalls)
 			}
@@ -263,39 +259,8 @@ func TestSequentialMergeStops(t *testing.T) {
 	}
 }
 
-func TestParseSequentialParam(t *testing.T) {
+func TestScalarString(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		in   string
-		want SequentialParam
-		ok   bool
-	}{
-		{"resp0_id", SequentialParam{"resp0_id", 0, "id"}, true},
-		{"resp12_user.id", SequentialParam{"resp12_user.id", 12, "user.id"}, true},
-		{"resp0_a_b", SequentialParam{"resp0_a_b", 0, "a_b"}, true},
-		{"resp_id", SequentialParam{}, false},
-		{"respx_id", SequentialParam{}, false},
-		{"resp0_", SequentialParam{}, false},
-		{"resp0", SequentialParam{}, false},
-		{"Resp0_id", SequentialParam{}, false},
-		{"resp-1_id", SequentialParam{}, false},
-		{"id", SequentialParam{}, false},
-	}
-	for _, tt := range tests {
-		got, ok := ParseSequentialParam(tt.in)
-		if ok != tt.ok || got != tt.want {
-			t.Errorf("ParseSequentialParam(%q) = %+v, %v; want %+v, %v", tt.in, got, ok, tt.want, tt.ok)
-		}
-	}
-}
-
-func TestTitleCaseAndScalarString(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]string{"foo_bar": "Foo_bar", "id": "Id", "Id": "Id", "": "", "1a": "1a", "éa": "éa"} {
-		if got := TitleCase(in); got != want {
-			t.Errorf("TitleCase(%q) = %q, want %q", in, got, want)
-		}
-	}
 	n := decodeData(t, `{"n": 1.50, "s": "x y", "b": true, "z": null}`)
 	for k, want := range map[string]string{"n": "1.50", "s": "x y", "b": "true", "z": ""} {
 		if got := ScalarString(n[k]); got != want {
@@ -358,15 +323,39 @@ func TestErrorTexts(t *testing.T) {
 
 func TestRequestClone(t *testing.T) {
 	t.Parallel()
-	r := &Request{Params: map[string]string{"a": "1"}, Query: map[string][]string{"q": {"1"}}, Headers: http.Header{"X": {"1"}}, Body: []byte("b")}
+	r := &Request{Params: Params{"1"}, Query: map[string][]string{"q": {"1"}}, Headers: http.Header{"X": {"1"}}, Body: []byte("b")}
 	c := r.Clone()
-	c.Params["a"] = "2"
+	c.Params[0] = "2"
 	c.Query["q"][0] = "2"
 	c.Headers.Set("X", "2")
-	if r.Params["a"] != "1" || r.Query["q"][0] != "1" || r.Headers.Get("X") != "1" {
+	if r.Params[0] != "1" || r.Query["q"][0] != "1" || r.Headers.Get("X") != "1" {
 		t.Errorf("Clone shares maps: %+v", r)
 	}
 	if (&Request{}).Clone().Query != nil {
 		t.Error("Clone of a nil Query is not nil")
+	}
+}
+
+func TestParams(t *testing.T) {
+	t.Parallel()
+	p := Params{"a", "b"}
+	for slot, want := range map[int]string{0: "a", 1: "b", 2: "", -1: ""} {
+		if got := p.Value(slot); got != want {
+			t.Errorf("Value(%d) = %q, want %q", slot, got, want)
+		}
+	}
+	tests := []struct {
+		name string
+		slot int
+		want Params
+	}{
+		{"the next slot", 2, Params{"a", "b", "v"}},
+		{"a set slot", 0, Params{"v", "b"}},
+		{"past the next slot", 3, Params{"a", "b", "", "v"}},
+	}
+	for _, tt := range tests {
+		if got := (Params{"a", "b"}).set(tt.slot, "v"); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: set(%d) = %q, want %q", tt.name, tt.slot, got, tt.want)
+		}
 	}
 }

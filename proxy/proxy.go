@@ -41,10 +41,9 @@ type Request struct {
 	Method string
 	// Path is the client's request path, as received.
 	Path string
-	// Params holds the endpoint's path parameters under their exact
-	// placeholder name and under KrakenD's name (first letter upper-cased).
-	// The sequential stage adds the earlier responses' values (Resp0_field).
-	Params map[string]string
+	// Params holds the request's placeholder values: the endpoint's path
+	// params, then the earlier responses' fields the sequential stage adds.
+	Params Params
 	// Query holds the query strings the endpoint lets through.
 	Query url.Values
 	// Headers holds the headers the endpoint lets through (and those the
@@ -63,13 +62,37 @@ type Request struct {
 // Body is shared: stages must never write into it.
 func (r *Request) Clone() *Request {
 	c := *r
-	c.Params = make(map[string]string, len(r.Params))
-	for k, v := range r.Params {
-		c.Params[k] = v
-	}
+	c.Params = append(Params(nil), r.Params...)
 	c.Query = cloneValues(r.Query)
 	c.Headers = r.Headers.Clone()
 	return &c
+}
+
+// Params are a request's placeholder values by slot, the slots of
+// config.Endpoint.Placeholders: the endpoint's path params in path order,
+// then the earlier responses' fields ({respN_field}) a sequential endpoint
+// adds as its backends answer. Placeholders are resolved to slots at
+// start-up, so that a request's path param is stored once, whichever
+// spelling reads it ({id} or KrakenD's {Id}). A slot past the end is not
+// set.
+type Params []string
+
+// Value returns the value in slot, "" when the slot is not set.
+func (p Params) Value(slot int) string {
+	if slot < 0 || slot >= len(p) {
+		return ""
+	}
+	return p[slot]
+}
+
+// set returns p with v in slot; slots before it that were not set are set
+// to "".
+func (p Params) set(slot int, v string) Params {
+	for len(p) <= slot {
+		p = append(p, "")
+	}
+	p[slot] = v
+	return p
 }
 
 func cloneValues(v url.Values) url.Values {

@@ -3,6 +3,11 @@
 // 301/307 redirects for paths that differ from a route only in letter case
 // or a trailing slash.
 //
+// A Route carries what the layers before its handler need to know of it
+// (its body limit), so that a request is matched once: by ServeHTTP, or
+// by the server's header hook (Preroute), which names the route in the
+// request's Pattern for ServeHTTP.
+//
 // Path parameters are checked here, once, before any handler runs: a value
 // that is URL-encoded (and so could hide /, ?, #, NUL or invalid UTF-8), or
 // that is "." or "..", gets 400 and never reaches a backend URL or a
@@ -17,8 +22,32 @@ import (
 )
 
 // Handler serves a matched route. params holds the values of the route's
-// placeholders, in the order they appear in its pattern.
+// placeholders, in the order they appear in its pattern; it is the
+// request's own, and the handler may keep it.
 type Handler func(w http.ResponseWriter, r *http.Request, params []string)
+
+// Route is one route: what serves it, and what the layers that run before
+// its handler need to know of it. Those layers (body limits today; CORS,
+// auth or rate limits later) add their fields here, so that a request is
+// matched once and every layer reads its route.
+type Route struct {
+	// Method is the HTTP method the route serves ("GET").
+	Method string
+	// Pattern is the path, with {placeholder} segments ("/users/{id}").
+	Pattern string
+	// Handler serves the route's requests.
+	Handler Handler
+	// MaxBodyBytes bounds the route's request bodies; 0 leaves the
+	// server's limit.
+	MaxBodyBytes int64
+
+	// name is "Method Pattern", as a pre-routed request's Pattern holds it.
+	name string
+	// params are the indexes of the placeholder segments, in order.
+	params []int
+	// segments is the number of segments of Pattern.
+	segments int
+}
 
 // Options are the router's switches: KrakenD's "router" namespace names.
 type Options struct {
@@ -32,36 +61,50 @@ type Options struct {
 	DisableMethodNotAllowed bool
 }
 
-// Router is a tree of routes. Build it with Handle, then serve with it;
-// Handle must not be called once it serves.
+// Router is a tree of routes. Build it with Add or Handle, then serve with
+// it; routes must not be added once it serves.
 type Router struct {
-	opts Options
-	root *node
+	opts   Options
+	root   *node
+	byName map[string]*Route
+	// onWalk, when set, is called on every match of a method and path
+	// (tests count them).
+	onWalk func()
 }
 
 type node struct {
-	static   map[string]*node
-	lower    map[string]*node // static children by lower-cased segment
-	param    *node
-	handlers map[string]Handler
-	patterns map[string]string // by method, as registered
+	static map[string]*node
+	lower  map[string]*node // static children by lower-cased segment
+	param  *node
+	routes map[string]*Route // by method
 }
 
 // New returns an empty Router.
 func New(opts Options) *Router {
-	return &Router{opts: opts, root: &node{}}
+	return &Router{opts: opts, root: &node{}, byName: map[string]*Route{}}
 }
 
-// Handle registers h for method and pattern ("/users/{id}"). Placeholders
-// must be whole segments; the config package has checked that.
+// Handle adds the route of method and pattern ("/users/{id}"), served by
+// h, with no metadata of its own.
 func (rt *Router) Handle(method, pattern string, h Handler) {
+	rt.Add(Route{Method: method, Pattern: pattern, Handler: h})
+}
+
+// Add adds a route; a route of the same method and pattern is replaced.
+// Placeholders must be whole segments; the config package has checked
+// that.
+func (rt *Router) Add(r Route) {
+	route := &r
+	segs := segments(r.Pattern)
+	route.name, route.params, route.segments = r.Method+" "+r.Pattern, nil, len(segs)
 	n := rt.root
-	for _, seg := range segments(pattern) {
+	for i, seg := range segs {
 		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
 			if n.param == nil {
 				n.param = &node{}
 			}
 			n = n.param
+			route.params = append(route.params, i)
 			continue
 		}
 		if n.static == nil {
@@ -78,22 +121,37 @@ func (rt *Router) Handle(method, pattern string, h Handler) {
 		}
 		n = child
 	}
-	if n.handlers == nil {
-		n.handlers = map[string]Handler{}
-		n.patterns = map[string]string{}
+	if n.routes == nil {
+		n.routes = map[string]*Route{}
 	}
-	n.handlers[method] = h
-	n.patterns[method] = pattern
+	n.routes[r.Method] = route
+	rt.byName[route.name] = route
 }
 
-// Route returns the pattern of the route that serves method on the escaped
-// path p, as ServeHTTP would match it (no redirects).
-func (rt *Router) Route(method, p string) (string, bool) {
-	n, _ := rt.root.match(segments(p), nil, false, method)
+// Lookup returns the route that serves method on the escaped path p, as
+// ServeHTTP matches it (no redirects).
+func (rt *Router) Lookup(method, p string) (*Route, bool) {
+	n := match(rt, p, method)
 	if n == nil {
-		return "", false
+		return nil, false
 	}
-	return n.patterns[method], true
+	return n.routes[method], true
+}
+
+// Preroute matches a request from its method and escaped path (without
+// the query) before its body is read, for a server's header hook such as
+// fastserver's Config.Route. It returns the route's name, its method and
+// pattern as net/http's ServeMux patterns are written ("GET /users/{id}"),
+// and its body limit; "" and 0 when no route serves the request. A request
+// whose Pattern is set to that name is served by the route without being
+// matched again.
+func (rt *Router) Preroute(method, path []byte) (string, int64) {
+	n := match(rt, path, method)
+	if n == nil {
+		return "", 0
+	}
+	r := n.routes[string(method)]
+	return r.name, r.MaxBodyBytes
 }
 
 // segments splits a path after its leading slash; "/" has one empty segment.
@@ -101,43 +159,98 @@ func segments(p string) []string {
 	return strings.Split(strings.TrimPrefix(p, "/"), "/")
 }
 
-// match walks the tree. Static children win over placeholders; when a
-// static branch leads nowhere the placeholder branch is tried. With a
-// method, only a route serving that method matches (GET /users/me does not
-// hide POST /users/{id}); with "" any route does.
-func (n *node) match(segs []string, params []string, fold bool, method string) (*node, []string) {
-	if len(segs) == 0 {
-		if n.handlers != nil && (method == "" || n.handlers[method] != nil) {
-			return n, params
-		}
-		return nil, nil
+// escapedPath is what the tree is walked over: an escaped path as a
+// string, or as the bytes of a request line.
+type escapedPath interface{ ~string | ~[]byte }
+
+func trimSlash[P escapedPath](p P) P {
+	if len(p) > 0 && p[0] == '/' {
+		return p[1:]
 	}
-	seg := segs[0]
-	if child, ok := n.static[seg]; ok {
-		if m, p := child.match(segs[1:], params, fold, method); m != nil {
-			return m, p
+	return p
+}
+
+// match returns the node whose routes serve method ("": any) on the
+// escaped path p, without redirects, or nil.
+func match[P escapedPath](rt *Router, p, method P) *node {
+	if rt.onWalk != nil {
+		rt.onWalk()
+	}
+	return walk(rt.root, trimSlash(p), false, false, method)
+}
+
+// walk matches rest, the segments below n (the path after the slash that
+// ends n's segment; done when no segment is left). Static children win
+// over placeholders; when a static branch leads nowhere the placeholder
+// branch is tried. With a method, only a route serving that method matches
+// (GET /users/me does not hide POST /users/{id}); with "" any route does.
+// fold also matches static segments in another letter case.
+func walk[P escapedPath](n *node, rest P, done, fold bool, method P) *node {
+	if done {
+		if n.routes != nil && (len(method) == 0 || n.routes[string(method)] != nil) {
+			return n
+		}
+		return nil
+	}
+	seg, next, last := rest, rest[len(rest):], true
+	for i := 0; i < len(rest); i++ {
+		if rest[i] == '/' {
+			seg, next, last = rest[:i], rest[i+1:], false
+			break
+		}
+	}
+	if child, ok := n.static[string(seg)]; ok {
+		if m := walk(child, next, last, fold, method); m != nil {
+			return m
 		}
 	}
 	if fold {
-		if child, ok := n.lower[strings.ToLower(seg)]; ok {
-			if m, p := child.match(segs[1:], params, fold, method); m != nil {
-				return m, p
+		if child, ok := n.lower[strings.ToLower(string(seg))]; ok {
+			if m := walk(child, next, last, fold, method); m != nil {
+				return m
 			}
 		}
 	}
-	if n.param != nil && seg != "" {
-		if m, p := n.param.match(segs[1:], append(params, seg), fold, method); m != nil {
-			return m, p
-		}
+	if n.param != nil && len(seg) > 0 {
+		return walk(n.param, next, last, fold, method)
 	}
-	return nil, nil
+	return nil
+}
+
+// paramsOf cuts the route's placeholder values out of the escaped path p.
+// It reports false when p does not have the route's number of segments,
+// or has an empty one where the route has a placeholder.
+func (r *Route) paramsOf(p string) ([]string, bool) {
+	var params []string
+	if len(r.params) > 0 {
+		params = make([]string, 0, len(r.params))
+	}
+	rest, seg := trimSlash(p), 0
+	for {
+		end := strings.IndexByte(rest, '/')
+		if end < 0 {
+			end = len(rest)
+		}
+		if len(params) < len(r.params) && r.params[len(params)] == seg {
+			if end == 0 {
+				return nil, false
+			}
+			params = append(params, rest[:end])
+		}
+		seg++
+		if end == len(rest) {
+			break
+		}
+		rest = rest[end+1:]
+	}
+	return params, seg == r.segments
 }
 
 // fixedPath rebuilds the route's spelling of a path matched with fold, for
 // a route serving method.
 func (n *node) fixedPath(segs []string, out []string, method string) ([]string, bool) {
 	if len(segs) == 0 {
-		return out, n.handlers[method] != nil
+		return out, n.routes[method] != nil
 	}
 	seg := segs[0]
 	if child, ok := n.static[seg]; ok {
@@ -161,28 +274,29 @@ func (n *node) fixedPath(segs []string, out []string, method string) ([]string, 
 }
 
 // ServeHTTP dispatches r to its route's handler, or answers 400, 404, 405
-// or a redirect.
+// or a redirect. A request whose Pattern names a route (see Preroute) is
+// served by that route without being matched again.
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	raw := r.URL.EscapedPath()
-	segs := segments(raw)
-	n, params := rt.root.match(segs, make([]string, 0, 4), false, r.Method)
+	if route := rt.byName[r.Pattern]; route != nil && route.Method == r.Method {
+		if params, ok := route.paramsOf(raw); ok {
+			rt.serve(w, r, route, params)
+			return
+		}
+	}
+	n := match(rt, raw, r.Method)
 	if n == nil {
 		// A route of another method makes a 405.
-		n, params = rt.root.match(segs, params[:0], false, "")
+		n = match(rt, raw, "")
 	}
 	if n != nil {
-		h, ok := n.handlers[r.Method]
-		if !ok {
+		route := n.routes[r.Method]
+		if route == nil {
 			rt.methodNotAllowed(w, r, n)
 			return
 		}
-		for _, v := range params {
-			if !validParam(v) {
-				http.Error(w, "400 bad request: a path parameter is URL-encoded or holds a forbidden character", http.StatusBadRequest)
-				return
-			}
-		}
-		h(w, r, params)
+		params, _ := route.paramsOf(raw)
+		rt.serve(w, r, route, params)
 		return
 	}
 	if target, ok := rt.redirect(raw, r.Method); ok {
@@ -199,13 +313,24 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	http.NotFound(w, r)
 }
 
+// serve checks the params of a matched request and runs its route.
+func (rt *Router) serve(w http.ResponseWriter, r *http.Request, route *Route, params []string) {
+	for _, v := range params {
+		if !validParam(v) {
+			http.Error(w, "400 bad request: a path parameter is URL-encoded or holds a forbidden character", http.StatusBadRequest)
+			return
+		}
+	}
+	route.Handler(w, r, params)
+}
+
 func (rt *Router) methodNotAllowed(w http.ResponseWriter, r *http.Request, n *node) {
 	if rt.opts.DisableMethodNotAllowed {
 		http.NotFound(w, r)
 		return
 	}
-	allow := make([]string, 0, len(n.handlers))
-	for m := range n.handlers {
+	allow := make([]string, 0, len(n.routes))
+	for m := range n.routes {
 		allow = append(allow, m)
 	}
 	sort.Strings(allow)
@@ -220,7 +345,7 @@ func (rt *Router) redirect(raw, method string) (string, bool) {
 		return "", false
 	}
 	try := func(p string) (string, bool) {
-		if n, _ := rt.root.match(segments(p), nil, false, method); n != nil {
+		if match(rt, p, method) != nil {
 			return p, true
 		}
 		return "", false
@@ -251,11 +376,10 @@ func (rt *Router) redirect(raw, method string) (string, bool) {
 			if p, ok := try(c); ok && p != raw {
 				return p, true
 			}
-			segs := segments(c)
-			if n, _ := rt.root.match(segs, nil, true, method); n == nil {
+			if walk(rt.root, trimSlash(c), false, true, method) == nil {
 				continue
 			}
-			if fixed, ok := rt.root.fixedPath(segs, nil, method); ok {
+			if fixed, ok := rt.root.fixedPath(segments(c), nil, method); ok {
 				return "/" + strings.Join(fixed, "/"), true
 			}
 		}

@@ -179,6 +179,7 @@ func FuzzRouter(f *testing.F) {
 	}
 	f.Add("POST", "/users/me")
 	f.Add("PUT", "/items/")
+	f.Add("", "/") // no method: 405
 	f.Fuzz(func(t *testing.T, method, target string) {
 		rt := New(Options{})
 		served := ""
@@ -221,7 +222,7 @@ func FuzzRouter(f *testing.F) {
 	})
 }
 
-func TestRoute(t *testing.T) {
+func TestLookup(t *testing.T) {
 	t.Parallel()
 	rt := New(Options{})
 	noop := func(http.ResponseWriter, *http.Request, []string) {}
@@ -240,7 +241,11 @@ func TestRoute(t *testing.T) {
 		{"PUT", "/users/42", "", false},
 		{"GET", "/nothing", "", false},
 	} {
-		got, ok := rt.Route(tc.method, tc.path)
+		r, ok := rt.Lookup(tc.method, tc.path)
+		got := ""
+		if ok {
+			got = r.Pattern
+		}
 		if got != tc.want || ok != tc.ok {
 			t.Errorf("Route(%s %s) = %q, %v; want %q, %v", tc.method, tc.path, got, ok, tc.want, tc.ok)
 		}

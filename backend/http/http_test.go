@@ -111,21 +111,21 @@ func TestURLFilling(t *testing.T) {
 		endpoint  string
 		params    []string
 		pattern   string
-		reqParams map[string]string
+		reqParams proxy.Params
 		query     url.Values
 		backendQS []string
 		want      string
 	}{
 		{"static", "/a", nil, "/x/y", nil, nil, nil, "/x/y"},
-		{"exact name", "/a/{id}", []string{"id"}, "/users/{id}", map[string]string{"id": "7", "Id": "7"}, nil, nil, "/users/7"},
+		{"exact name", "/a/{id}", []string{"id"}, "/users/{id}", proxy.Params{"7"}, nil, nil, "/users/7"},
 		{"title-cased name", "/a/{foo_bar}", []string{"foo_bar"}, "/u/{Foo_bar}/{foo_bar}",
-			map[string]string{"foo_bar": "v", "Foo_bar": "v"}, nil, nil, "/u/v/v"},
-		{"inside a segment", "/a/{id}", []string{"id"}, "/u/item-{id}.json", map[string]string{"id": "7", "Id": "7"}, nil, nil, "/u/item-7.json"},
-		{"escaped value", "/a/{id}", []string{"id"}, "/u/{id}", map[string]string{"id": "a b/c?d", "Id": "a b/c?d"}, nil, nil, "/u/a%20b%2Fc%3Fd"},
-		{"query part", "/a/{id}", []string{"id"}, "/u?id={id}&k=v", map[string]string{"id": "a&b", "Id": "a&b"}, nil, nil, "/u?id=a%26b&k=v"},
+			proxy.Params{"v"}, nil, nil, "/u/v/v"},
+		{"inside a segment", "/a/{id}", []string{"id"}, "/u/item-{id}.json", proxy.Params{"7"}, nil, nil, "/u/item-7.json"},
+		{"escaped value", "/a/{id}", []string{"id"}, "/u/{id}", proxy.Params{"a b/c?d"}, nil, nil, "/u/a%20b%2Fc%3Fd"},
+		{"query part", "/a/{id}", []string{"id"}, "/u?id={id}&k=v", proxy.Params{"a&b"}, nil, nil, "/u?id=a%26b&k=v"},
 		{"forwarded query sorted, repeated kept", "/a", nil, "/u", nil,
 			url.Values{"z": {"1"}, "a": {"2", "3"}, "sp ace": {"x y"}}, nil, "/u?a=2&a=3&sp+ace=x+y&z=1"},
-		{"forwarded query after the pattern's", "/a/{id}", []string{"id"}, "/u?id={id}", map[string]string{"id": "1", "Id": "1"},
+		{"forwarded query after the pattern's", "/a/{id}", []string{"id"}, "/u?id={id}", proxy.Params{"1"},
 			url.Values{"q": {"s"}}, nil, "/u?id=1&q=s"},
 		{"backend narrows query strings", "/a", nil, "/u", nil,
 			url.Values{"keep": {"1"}, "drop": {"2"}}, []string{"keep"}, "/u?keep=1"},
@@ -199,11 +199,11 @@ func TestTemplateErrors(t *testing.T) {
 func TestSequentialParamFilled(t *testing.T) {
 	t.Parallel()
 	srv, log := newServer(t, nil)
-	e := &config.Endpoint{Path: "/a"}
-	p := newTransport(t, e, &config.Backend{URLPattern: "/u/{resp0_user.id}?n={Resp0_n}", Host: []string{srv.URL}, Index: 1}, true)
-	resp, err := p(context.Background(), &proxy.Request{Params: map[string]string{
-		"resp0_user.id": "42", "Resp0_user.id": "42", "resp0_n": "1.50", "Resp0_n": "1.50",
-	}, Headers: http.Header{}})
+	b := &config.Backend{URLPattern: "/u/{resp0_user.id}?n={Resp0_n}", Host: []string{srv.URL}, Index: 1}
+	e := &config.Endpoint{Path: "/a", Backend: []*config.Backend{{URLPattern: "/"}, b}}
+	p := newTransport(t, e, b, true)
+	// The slots of config.Endpoint.Placeholders: resp0_user.id, resp0_n.
+	resp, err := p(context.Background(), &proxy.Request{Params: proxy.Params{"42", "1.50"}, Headers: http.Header{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -512,7 +512,7 @@ func FuzzFill(f *testing.F) {
 		if err != nil {
 			return
 		}
-		params := map[string]string{"id": id, "Id": id, "name": name, "Name": name}
+		params := proxy.Params{id, name}
 		var q url.Values
 		if qk != "" {
 			q = url.Values{qk: {qv}}

@@ -19,7 +19,7 @@ type template struct {
 
 type piece struct {
 	literal string
-	param   string // when non-empty, the Params key to fill with
+	slot    int // the Params slot to fill with; -1 for a literal
 }
 
 // parseTemplate prepares a url_pattern. Every placeholder must be one of the
@@ -27,81 +27,81 @@ type piece struct {
 // sequential endpoint, {respN_field} naming an earlier backend.
 func parseTemplate(pattern string, e *config.Endpoint, sequential bool, index int) (template, error) {
 	var t template
-	names, err := config.URLPlaceholders(pattern)
+	parts, err := config.SplitURLPattern(pattern)
 	if err != nil {
 		return t, err
 	}
-	params := map[string]string{}
-	for _, p := range e.Params {
-		params[p] = p
-		params[proxy.TitleCase(p)] = p
-	}
 	var errs []string
-	for _, n := range names {
-		if _, ok := params[n]; ok {
-			continue
-		}
-		if sp, ok := proxy.ParseSequentialParam(strings.ToLower(n[:1]) + n[1:]); ok {
-			switch {
-			case !sequential:
-				errs = append(errs, fmt.Sprintf("placeholder {%s} reads an earlier backend's response, which needs the endpoint's extra_config.proxy.sequential: true", n))
-			case sp.Backend >= index:
-				errs = append(errs, fmt.Sprintf("placeholder {%s} reads backend %d, which is not called before this one (backend %d)", n, sp.Backend, index))
+	inQuery := false
+	for _, part := range parts {
+		if part.Placeholder == "" {
+			lit := part.Literal
+			if !inQuery {
+				if before, after, ok := strings.Cut(lit, "?"); ok {
+					t.path = appendLiteral(t.path, before)
+					lit, inQuery = after, true
+				}
+			}
+			if inQuery {
+				t.query = appendLiteral(t.query, lit)
+			} else {
+				t.path = appendLiteral(t.path, lit)
 			}
 			continue
 		}
-		errs = append(errs, fmt.Sprintf("placeholder {%s} is not in the endpoint path %s", n, e.Path))
+		n := part.Placeholder
+		p, ok := e.Resolve(n)
+		switch {
+		case !ok:
+			errs = append(errs, fmt.Sprintf("placeholder {%s} is not in the endpoint path %s", n, e.Path))
+		case p.Kind == config.RespPlaceholder && !sequential:
+			errs = append(errs, fmt.Sprintf("placeholder {%s} reads an earlier backend's response, which needs the endpoint's extra_config.proxy.sequential: true", n))
+		case p.Kind == config.RespPlaceholder && p.Backend >= index:
+			errs = append(errs, fmt.Sprintf("placeholder {%s} reads backend %d, which is not called before this one (backend %d)", n, p.Backend, index))
+		}
+		// A field no request of the endpoint carries (Slot -1) fills as "".
+		if inQuery {
+			t.query = append(t.query, piece{slot: p.Slot})
+		} else {
+			t.path = append(t.path, piece{slot: p.Slot})
+		}
 	}
 	if len(errs) > 0 {
-		return t, fmt.Errorf("%s", strings.Join(errs, "; "))
+		return template{}, fmt.Errorf("%s", strings.Join(errs, "; "))
 	}
-	pathPart, queryPart, _ := strings.Cut(pattern, "?")
-	t.path = split(pathPart)
-	t.query = split(queryPart)
 	return t, nil
 }
 
-func split(s string) []piece {
-	var out []piece
-	for s != "" {
-		open := strings.IndexByte(s, '{')
-		if open < 0 {
-			out = append(out, piece{literal: s})
-			break
-		}
-		if open > 0 {
-			out = append(out, piece{literal: s[:open]})
-		}
-		end := strings.IndexByte(s[open:], '}') + open
-		out = append(out, piece{param: s[open+1 : end]})
-		s = s[end+1:]
+func appendLiteral(pieces []piece, s string) []piece {
+	if s == "" {
+		return pieces
 	}
-	return out
+	return append(pieces, piece{literal: s, slot: -1})
 }
 
 // fill builds the backend URL: the host, the filled path, the url_pattern's
 // own query (filled) and the forwarded query strings, sorted by name.
-func (t template) fill(host string, params map[string]string, q url.Values) string {
+func (t template) fill(host string, params proxy.Params, q url.Values) string {
 	var b strings.Builder
 	b.Grow(len(host) + 64)
 	b.WriteString(host)
 	for _, p := range t.path {
-		if p.param == "" {
+		if p.slot < 0 {
 			b.WriteString(p.literal)
 			continue
 		}
-		b.WriteString(url.PathEscape(lookupParam(params, p.param)))
+		b.WriteString(url.PathEscape(params.Value(p.slot)))
 	}
 	sep := byte('?')
 	if len(t.query) > 0 {
 		b.WriteByte(sep)
 		sep = '&'
 		for _, p := range t.query {
-			if p.param == "" {
+			if p.slot < 0 {
 				b.WriteString(p.literal)
 				continue
 			}
-			b.WriteString(url.QueryEscape(lookupParam(params, p.param)))
+			b.WriteString(url.QueryEscape(params.Value(p.slot)))
 		}
 	}
 	if len(q) > 0 {
@@ -121,11 +121,4 @@ func (t template) fill(host string, params map[string]string, q url.Values) stri
 		}
 	}
 	return b.String()
-}
-
-func lookupParam(params map[string]string, name string) string {
-	if v, ok := params[name]; ok {
-		return v
-	}
-	return params[proxy.TitleCase(name)]
 }

@@ -192,7 +192,7 @@ func (k *kind) invokerFor(ctx context.Context, key invokerKey, paths errorPaths)
 }
 
 func newRoute(e *config.Endpoint) route {
-	return route{pattern: e.Path, params: e.Params}
+	return route{pattern: e.Path, params: e.Params, keys: payloadKeys(e)}
 }
 
 // transport is one Lambda backend, everything decided.
@@ -210,7 +210,7 @@ type transport struct {
 func (t *transport) call(ctx context.Context, req *proxy.Request) (*proxy.Response, error) {
 	fn, fromParam, allowedIndex := t.fixedName, false, -1
 	if t.paramName != "" {
-		fn, fromParam = req.Params[t.paramName], true
+		fn, fromParam = req.Params.Value(t.paramSlot), true
 		if !validFunctionName(fn) {
 			return nil, &proxy.StatusError{Status: http.StatusNotFound, Err: fmt.Errorf("%q is not a Lambda function name", fn)}
 		}

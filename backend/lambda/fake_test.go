@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -155,12 +157,13 @@ func mustBuild(t *testing.T, g gatewayConfig) proxy.Proxy {
 	return p
 }
 
-// getReq is a GET request as the endpoint handler makes it.
+// getReq is a GET request as the endpoint handler makes it, its params in
+// the order of their names (the tests name an endpoint's params in path
+// order).
 func getReq(params map[string]string) *proxy.Request {
-	p := map[string]string{}
-	for k, v := range params {
-		p[k] = v
-		p[titleCase(k)] = v
+	var p proxy.Params
+	for _, k := range slices.Sorted(maps.Keys(params)) {
+		p = append(p, params[k])
 	}
 	return &proxy.Request{Method: "GET", Path: "/fn", Params: p, Query: map[string][]string{}, Headers: http.Header{}, RemoteAddr: "127.0.0.1:5555", Host: "gw.example"}
 }

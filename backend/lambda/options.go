@@ -2,6 +2,7 @@ package lambda
 
 import (
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
@@ -92,7 +93,8 @@ const (
 // settings is what the options decide about each request, resolved once.
 type settings struct {
 	fixedName      string   // the function, when fixed
-	paramName      string   // the Params key holding the function name
+	paramName      string   // the endpoint placeholder holding the function name
+	paramSlot      int      // its slot in a request's params
 	allowed        []string // globs the param may select; nil: any valid name
 	qualifier      string
 	invocationType string
@@ -146,6 +148,8 @@ func (o *Options) resolve(base string, endpointParams []string) (settings, confi
 		}
 		s.paramName = p
 	}
+
+	s.paramSlot = slices.Index(endpointParams, s.paramName)
 
 	if o.AllowedFunctions != nil {
 		if s.paramName == "" && o.FunctionName != "" {
@@ -228,29 +232,17 @@ func (o *Options) resolve(base string, endpointParams []string) (settings, confi
 }
 
 // findParam returns the endpoint placeholder that name designates: the
-// exact placeholder, or one whose KrakenD title-cased form is name.
+// exact placeholder, or one whose KrakenD title-cased form is name, or
+// whose name is name title-cased ("function" finds {Function}).
 func findParam(name string, params []string) (string, bool) {
-	for _, p := range params {
-		if p == name {
-			return p, true
-		}
+	i, ok := config.ParamIndex(params, name)
+	if !ok {
+		i, ok = config.ParamIndex(params, config.TitleCase(name))
 	}
-	for _, p := range params {
-		if titleCase(p) == name || titleCase(name) == p {
-			return p, true
-		}
+	if !ok {
+		return "", false
 	}
-	return "", false
-}
-
-func titleCase(s string) string {
-	if s == "" {
-		return s
-	}
-	if c := s[0]; c >= 'a' && c <= 'z' {
-		return string(c-'a'+'A') + s[1:]
-	}
-	return s
+	return params[i], true
 }
 
 func listParams(params []string) string {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/lambdagate/lambdagate/config"
 	"github.com/lambdagate/lambdagate/jsonscan"
 	"github.com/lambdagate/lambdagate/proxy"
 )
@@ -24,10 +25,21 @@ import (
 // the API Gateway events show it among their headers, as API Gateway does.
 type payloadBuilder func(req *proxy.Request, traceHeader string) ([]byte, error)
 
-// route is what the API Gateway events need of the endpoint.
+// route is what the payloads need of the endpoint.
 type route struct {
 	pattern string   // the endpoint path, with {placeholders}
-	params  []string // its placeholder names
+	params  []string // its placeholder names: the first slots of a request's params
+	keys    []string // the krakend GET payload's key of each slot of a request's params
+}
+
+// payloadKeys returns the krakend GET payload's key of each slot of e's
+// requests' params: its placeholder's name, lower-cased as KrakenD does.
+func payloadKeys(e *config.Endpoint) []string {
+	var keys []string
+	for _, p := range e.Placeholders() {
+		keys = append(keys, strings.ToLower(p.Name))
+	}
+	return keys
 }
 
 // newPayloadBuilder returns the builder of a payload format, decided once
@@ -59,7 +71,7 @@ func newPayloadBuilder(format, backendMethod string, r route) payloadBuilder {
 		}
 	}
 	if backendMethod == http.MethodGet {
-		return func(req *proxy.Request, _ string) ([]byte, error) { return krakendParamsPayload(req) }
+		return func(req *proxy.Request, _ string) ([]byte, error) { return krakendParamsPayload(req, r.keys) }
 	}
 	return func(req *proxy.Request, _ string) ([]byte, error) { return krakendBodyPayload(req) }
 }
@@ -86,10 +98,11 @@ func krakendBodyPayload(req *proxy.Request) ([]byte, error) {
 
 // krakendParamsPayload is the seed's GET payload: a JSON object of the
 // query strings the endpoint lets through (one value → a string, repeated
-// → an array of strings) and the path params, keys lower-cased as KrakenD
-// does. A path param wins over a query string of the same name, so a
-// client cannot override the placeholder that names the function.
-func krakendParamsPayload(req *proxy.Request) ([]byte, error) {
+// → an array of strings) and the params (keys holds each slot's key,
+// lower-cased as KrakenD does). A path param wins over a query string of
+// the same name, so a client cannot override the placeholder that names
+// the function.
+func krakendParamsPayload(req *proxy.Request, keys []string) ([]byte, error) {
 	if len(req.Params) == 0 && len(req.Query) == 0 {
 		return []byte("{}"), nil
 	}
@@ -103,8 +116,10 @@ func krakendParamsPayload(req *proxy.Request) ([]byte, error) {
 			m[k] = vs
 		}
 	}
-	for k, v := range req.Params {
-		m[strings.ToLower(k)] = v
+	for i, v := range req.Params {
+		if i < len(keys) {
+			m[keys[i]] = v
+		}
 	}
 	return json.Marshal(m)
 }
@@ -272,9 +287,9 @@ func pathParams(req *proxy.Request, r route) map[string]string {
 		return nil
 	}
 	m := make(map[string]string, len(r.params))
-	for _, p := range r.params {
-		if v, ok := req.Params[p]; ok {
-			m[p] = v
+	for i, p := range r.params {
+		if i < len(req.Params) {
+			m[p] = req.Params[i]
 		}
 	}
 	return m

@@ -51,7 +51,7 @@ func eventRequest() *proxy.Request {
 	return &proxy.Request{
 		Method: "POST",
 		Path:   "/users/42",
-		Params: map[string]string{"id": "42", "Id": "42"},
+		Params: proxy.Params{"42"},
 		Query:  url.Values{"q": {"x"}, "tag": {"a", "b"}},
 		Headers: http.Header{
 			"Content-Type":    {"application/json"},
@@ -68,7 +68,7 @@ func eventRequest() *proxy.Request {
 func TestAPIGatewayV1Event(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 3, 1, 12, 34, 56, 0, time.UTC)
-	b, err := json.Marshal(apiGatewayV1Event(eventRequest(), route{"/users/{id}", []string{"id"}}, "rid", now))
+	b, err := json.Marshal(apiGatewayV1Event(eventRequest(), route{pattern: "/users/{id}", params: []string{"id"}}, "rid", now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestAPIGatewayV2Event(t *testing.T) {
 	req := eventRequest()
 	req.Body = []byte{0xff, 0x00, 0x01}
 	now := time.Date(2026, 3, 1, 12, 34, 56, 0, time.UTC)
-	b, err := json.Marshal(apiGatewayV2Event(req, route{"/users/{id}", []string{"id"}}, "rid", now))
+	b, err := json.Marshal(apiGatewayV2Event(req, route{pattern: "/users/{id}", params: []string{"id"}}, "rid", now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +181,7 @@ func fuzzRequest(method, path, param, qk, qv, hk, hv string, body []byte) *proxy
 	return &proxy.Request{
 		Method:     method,
 		Path:       path,
-		Params:     map[string]string{"id": param, "Id": param, qk: param},
+		Params:     proxy.Params{param, param},
 		Query:      url.Values{qk: {qv, param}, "one": {qv}},
 		Headers:    http.Header{http.CanonicalHeaderKey(hk): {hv}, "Cookie": {hv}},
 		Body:       body,
@@ -195,7 +195,7 @@ func FuzzKrakendPayload(f *testing.F) {
 	f.Add("GET", "", "\xff", "", "\x00", "", "", []byte{0xff})
 	f.Fuzz(func(t *testing.T, method, path, param, qk, qv, hk, hv string, body []byte) {
 		req := fuzzRequest(method, path, param, qk, qv, hk, hv, body)
-		b, err := krakendParamsPayload(req)
+		b, err := krakendParamsPayload(req, []string{"id", strings.ToLower(qk)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -217,7 +217,7 @@ func FuzzAPIGatewayV1Payload(f *testing.F) {
 	f.Add("GET", "", "", "", "", "", "", []byte{0xff, 0xfe})
 	f.Fuzz(func(t *testing.T, method, path, param, qk, qv, hk, hv string, body []byte) {
 		req := fuzzRequest(method, path, param, qk, qv, hk, hv, body)
-		b, err := json.Marshal(apiGatewayV1Event(req, route{"/x/{id}", []string{"id"}}, newRequestID(), time.Now()))
+		b, err := json.Marshal(apiGatewayV1Event(req, route{pattern: "/x/{id}", params: []string{"id"}}, newRequestID(), time.Now()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -234,7 +234,7 @@ func FuzzAPIGatewayV2Payload(f *testing.F) {
 	f.Add("GET", "", "", "", "", "", ";;", []byte{0x80})
 	f.Fuzz(func(t *testing.T, method, path, param, qk, qv, hk, hv string, body []byte) {
 		req := fuzzRequest(method, path, param, qk, qv, hk, hv, body)
-		b, err := json.Marshal(apiGatewayV2Event(req, route{"/x/{id}", []string{"id"}}, newRequestID(), time.Now()))
+		b, err := json.Marshal(apiGatewayV2Event(req, route{pattern: "/x/{id}", params: []string{"id"}}, newRequestID(), time.Now()))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,0 +1,204 @@
+package config
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Placeholders have their one home here: a url_pattern's {name}s, and the
+// options that name a path param, are resolved against their endpoint
+// once, at start-up, into Placeholders whose Slot is where a request's
+// params (proxy.Params) hold the value. KrakenD's spellings are resolved
+// here too: {Id} for the path param {id}, {Resp0_field} for {resp0_field}.
+
+// PlaceholderKind says where a placeholder's value comes from.
+type PlaceholderKind uint8
+
+const (
+	// ParamPlaceholder is one of the endpoint's path params.
+	ParamPlaceholder PlaceholderKind = iota + 1
+	// RespPlaceholder is a field of an earlier backend's response, which
+	// sequential endpoints fill: {resp0_user.id}.
+	RespPlaceholder
+)
+
+// Placeholder is a placeholder resolved against its endpoint.
+type Placeholder struct {
+	// Kind says where the value comes from.
+	Kind PlaceholderKind
+	// Name is the placeholder's own spelling: the endpoint's path param
+	// ("id", for {id} and {Id}), or "respN_field" (for {RespN_field} too).
+	Name string
+	// Slot is the value's index in a request's params; -1 when no request
+	// of the endpoint carries it (a field of a backend the endpoint lacks).
+	Slot int
+	// Backend is the index of the backend whose response holds a
+	// RespPlaceholder's value.
+	Backend int
+	// Field is the dot path of that value in the backend's data.
+	Field string
+}
+
+// Placeholders lists the values a request of e carries, in slot order: its
+// path params in path order, then the distinct response fields its
+// backends' url_patterns read, by backend and then in order of appearance.
+func (e *Endpoint) Placeholders() []Placeholder {
+	out := make([]Placeholder, 0, len(e.Params))
+	for i, p := range e.Params {
+		out = append(out, Placeholder{Kind: ParamPlaceholder, Name: p, Slot: i})
+	}
+	var resp []Placeholder
+	seen := map[string]bool{}
+	for _, b := range e.Backend {
+		names, _ := URLPlaceholders(b.URLPattern)
+		for _, n := range names {
+			if _, isParam := ParamIndex(e.Params, n); isParam {
+				continue
+			}
+			p, ok := parseResp(n)
+			if !ok || seen[p.Name] || p.Backend >= len(e.Backend) {
+				continue
+			}
+			seen[p.Name] = true
+			resp = append(resp, p)
+		}
+	}
+	sort.SliceStable(resp, func(i, j int) bool { return resp[i].Backend < resp[j].Backend })
+	for _, p := range resp {
+		p.Slot = len(out)
+		out = append(out, p)
+	}
+	return out
+}
+
+// Resolve resolves a placeholder as a url_pattern writes it, without its
+// braces: one of e's path params, by its exact name or KrakenD's
+// title-cased one, else a response field. It reports false for any other
+// name.
+func (e *Endpoint) Resolve(name string) (Placeholder, bool) {
+	if i, ok := ParamIndex(e.Params, name); ok {
+		return Placeholder{Kind: ParamPlaceholder, Name: e.Params[i], Slot: i}, true
+	}
+	p, ok := parseResp(name)
+	if !ok {
+		return Placeholder{}, false
+	}
+	p.Slot = -1
+	for _, q := range e.Placeholders() {
+		if q.Kind == RespPlaceholder && q.Name == p.Name {
+			p.Slot = q.Slot
+		}
+	}
+	return p, true
+}
+
+// ParamIndex returns the index in params of the path param that name
+// designates: the one named so, else the one whose KrakenD title-cased
+// name it is ({Id} for {id}).
+func ParamIndex(params []string, name string) (int, bool) {
+	for i, p := range params {
+		if p == name {
+			return i, true
+		}
+	}
+	for i, p := range params {
+		if TitleCase(p) == name {
+			return i, true
+		}
+	}
+	return -1, false
+}
+
+// TitleCase upper-cases the first letter of a placeholder name, as KrakenD
+// exposes path params to backends ({foo_bar} → Foo_bar).
+func TitleCase(s string) string {
+	if s == "" {
+		return s
+	}
+	if c := s[0]; c >= 'a' && c <= 'z' {
+		return string(c-'a'+'A') + s[1:]
+	}
+	return s
+}
+
+// parseResp recognises respN_field, or KrakenD's RespN_field; its Slot is
+// left to the caller.
+func parseResp(name string) (Placeholder, bool) {
+	rest, ok := strings.CutPrefix(name, "resp")
+	if !ok {
+		rest, ok = strings.CutPrefix(name, "Resp")
+	}
+	if !ok {
+		return Placeholder{}, false
+	}
+	idx, field, ok := strings.Cut(rest, "_")
+	if !ok || idx == "" || field == "" {
+		return Placeholder{}, false
+	}
+	n, err := strconv.Atoi(idx)
+	if err != nil || n < 0 {
+		return Placeholder{}, false
+	}
+	return Placeholder{Kind: RespPlaceholder, Name: "resp" + rest, Backend: n, Field: field}, true
+}
+
+// PatternPart is a piece of a url_pattern: literal text, or a placeholder.
+type PatternPart struct {
+	// Literal is the text of a literal piece.
+	Literal string
+	// Placeholder is the name of a placeholder, without its braces; ""
+	// for a literal piece.
+	Placeholder string
+}
+
+// SplitURLPattern splits a url_pattern into its literal text and its
+// {placeholder}s, in order.
+func SplitURLPattern(pattern string) ([]PatternPart, error) {
+	var parts []PatternPart
+	rest := pattern
+	for {
+		open := strings.IndexByte(rest, '{')
+		if open < 0 {
+			if strings.IndexByte(rest, '}') >= 0 {
+				return nil, fmt.Errorf("%q has a } with no {", pattern)
+			}
+			if rest != "" {
+				parts = append(parts, PatternPart{Literal: rest})
+			}
+			return parts, nil
+		}
+		if strings.IndexByte(rest[:open], '}') >= 0 {
+			return nil, fmt.Errorf("%q has a } with no {", pattern)
+		}
+		close := strings.IndexByte(rest[open:], '}')
+		if close < 0 {
+			return nil, fmt.Errorf("%q has a { with no }", pattern)
+		}
+		name := rest[open+1 : open+close]
+		if name == "" || strings.ContainsAny(name, "{ /") {
+			return nil, fmt.Errorf("%q: placeholder {%s} is not a name", pattern, name)
+		}
+		if open > 0 {
+			parts = append(parts, PatternPart{Literal: rest[:open]})
+		}
+		parts = append(parts, PatternPart{Placeholder: name})
+		rest = rest[open+close+1:]
+	}
+}
+
+// URLPlaceholders returns the {placeholder} names of a url_pattern, in order.
+func URLPlaceholders(pattern string) ([]string, error) {
+	parts, err := SplitURLPattern(pattern)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, p := range parts {
+		if p.Placeholder != "" {
+			names = append(names, p.Placeholder)
+		}
+	}
+	return names, nil
+}
