@@ -24,10 +24,10 @@ import (
 
 	"github.com/lambdagate/lambdagate/backend"
 	"github.com/lambdagate/lambdagate/config"
-	"github.com/lambdagate/lambdagate/endpoint"
-	"github.com/lambdagate/lambdagate/fastserver"
+	"github.com/lambdagate/lambdagate/internal/endpoint"
+	"github.com/lambdagate/lambdagate/internal/fastserver"
+	"github.com/lambdagate/lambdagate/internal/router"
 	"github.com/lambdagate/lambdagate/proxy"
-	"github.com/lambdagate/lambdagate/router"
 	"github.com/lambdagate/lambdagate/telemetry"
 )
 

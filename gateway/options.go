@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/lambdagate/lambdagate/config"
-	"github.com/lambdagate/lambdagate/router"
+	"github.com/lambdagate/lambdagate/internal/router"
 )
 
 // RouterOptions is the service's "router" namespace (KrakenD's names). The

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/lambdagate/lambdagate/jsonscan"
+	"github.com/lambdagate/lambdagate/internal/jsonscan"
 )
 
 // Encodings a backend may declare in its "encoding" field.

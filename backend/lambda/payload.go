@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/lambdagate/lambdagate/config"
-	"github.com/lambdagate/lambdagate/jsonscan"
+	"github.com/lambdagate/lambdagate/internal/jsonscan"
 	"github.com/lambdagate/lambdagate/proxy"
 )
 

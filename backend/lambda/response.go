@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/lambdagate/lambdagate/jsonscan"
+	"github.com/lambdagate/lambdagate/internal/jsonscan"
 	"github.com/lambdagate/lambdagate/proxy"
 )
 

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lambdagate/lambdagate/fastserver"
+	"github.com/lambdagate/lambdagate/internal/fastserver"
 )
 
 // countingRouter is newTestRouter counting its tree walks; POST

@@ -22,9 +22,9 @@ import (
 	"time"
 
 	"github.com/lambdagate/lambdagate/config"
+	"github.com/lambdagate/lambdagate/internal/render"
+	"github.com/lambdagate/lambdagate/internal/router"
 	"github.com/lambdagate/lambdagate/proxy"
-	"github.com/lambdagate/lambdagate/render"
-	"github.com/lambdagate/lambdagate/router"
 	"github.com/lambdagate/lambdagate/telemetry"
 )
 
