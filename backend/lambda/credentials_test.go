@@ -1,6 +1,7 @@
 package lambda
 
 import (
+	"github.com/lambdagate/lambdagate/internal/invoketest"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -25,13 +26,13 @@ func TestProfileCredentials(t *testing.T) {
 	t.Setenv("AWS_CONFIG_FILE", dir+"/config")
 	t.Setenv("AWS_ACCESS_KEY_ID", "")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
-	f := newFake(t, okJSON(`{"ok":true}`))
+	f := invoketest.Start(t, invoketest.JSON(`{"ok":true}`))
 	p := mustBuild(t, gatewayConfig{lambda: `{"function_name": "fn", "profile": "marker", "region": "eu-west-2", "endpoint": "` + f.URL + `"}`})
 	resp, err := p(ctxT(t), getReq(nil))
 	if err != nil || resp.Data["ok"] != true {
 		t.Fatalf("resp %+v err %v", resp, err)
 	}
-	checkSignature(t, f.last(t), strings.TrimPrefix(f.URL, "http://"), "eu-west-2", "AKIDPROFILEMARKER", "profile-marker-secret")
+	invoketest.CheckSignature(t, f.Last(t), strings.TrimPrefix(f.URL, "http://"), "eu-west-2", "AKIDPROFILEMARKER", "profile-marker-secret")
 }
 
 // fakeSTS answers AssumeRole with fixed temporary credentials and records
@@ -91,7 +92,7 @@ func TestAssumeRole(t *testing.T) {
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, okJSON(`{"ok":true}`))
+			f := invoketest.Start(t, invoketest.JSON(`{"ok":true}`))
 			role := "arn:aws:iam::123456789012:role/invoker" + strings.Repeat("x", i)
 			p := mustBuild(t, gatewayConfig{lambda: `{"function_name": "fn", "region": "eu-west-1", "endpoint": "` + f.URL + `",
 				"assume_role_arn": "` + role + `", ` + tt.options + `}`})
@@ -107,11 +108,11 @@ func TestAssumeRole(t *testing.T) {
 			if _, set := form["ExternalId"]; set != tt.wantExternalSet || form.Get("ExternalId") != tt.wantExternalID {
 				t.Errorf("ExternalId = %q (set %v), want %q", form.Get("ExternalId"), set, tt.wantExternalID)
 			}
-			c := f.last(t)
+			c := f.Last(t)
 			if got := c.Header.Get("X-Amz-Security-Token"); got != "role-marker-token" {
 				t.Errorf("X-Amz-Security-Token = %q, want the role's session token", got)
 			}
-			checkSignature(t, c, strings.TrimPrefix(f.URL, "http://"), "eu-west-1", "ASIAROLEMARKER", "role-marker-secret")
+			invoketest.CheckSignature(t, c, strings.TrimPrefix(f.URL, "http://"), "eu-west-1", "ASIAROLEMARKER", "role-marker-secret")
 		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/lambdagate/lambdagate/backend"
 	"github.com/lambdagate/lambdagate/config"
+	"github.com/lambdagate/lambdagate/internal/invoketest"
 	"github.com/lambdagate/lambdagate/proxy"
 	"github.com/lambdagate/lambdagate/telemetry"
 )
@@ -21,7 +22,7 @@ func build(t *testing.T, g gatewayConfig, hooks *factoryHooks) (proxy.Proxy, err
 		t.Fatalf("config: %v\n%s", err, g.json())
 	}
 	if hooks == nil {
-		hooks = &factoryHooks{backoff: fastBackoff}
+		hooks = &factoryHooks{backoff: invoketest.FastBackoff}
 	}
 	k := newKind(backend.Deps{Service: svc, Logger: slog.New(slog.DiscardHandler)}, "", hooks)
 	t.Cleanup(k.Close)

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/lambdagate/lambdagate/config"
+	"github.com/lambdagate/lambdagate/internal/invoketest"
 )
 
 const nsPath = `endpoints[0].backend[0].extra_config["backend/lambda"]`
@@ -71,7 +72,7 @@ func TestConfigErrorsAllListed(t *testing.T) {
 
 func TestLegacyNamespace(t *testing.T) {
 	t.Parallel()
-	f := newFake(t, okJSON(`{"legacy":true}`))
+	f := invoketest.Start(t, invoketest.JSON(`{"legacy":true}`))
 	p := mustBuild(t, gatewayConfig{namespace: LegacyNamespace, lambda: `{"function_name": "fn", "endpoint": "` + f.URL + `"}`})
 	resp, err := p(ctxT(t), getReq(nil))
 	if err != nil || resp.Data["legacy"] != true {

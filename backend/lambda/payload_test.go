@@ -13,12 +13,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/lambdagate/lambdagate/internal/invoketest"
 	"github.com/lambdagate/lambdagate/proxy"
 )
 
 func TestKrakendPayload(t *testing.T) {
 	t.Parallel()
-	f := newFake(t, echo)
+	f := invoketest.Start(t, invoketest.Echo)
 	get := mustBuild(t, gatewayConfig{endpoint: "/call-a-lambda/{lambda}/{userId}", lambda: `{"function_param_name": "Lambda", "endpoint": "` + f.URL + `"}`})
 	req := getReq(map[string]string{"lambda": "fn", "userId": "42"})
 	req.Query = url.Values{"one": {"1"}, "many": {"a", "b"}, "lambda": {"override-attempt"}}
@@ -30,11 +31,11 @@ func TestKrakendPayload(t *testing.T) {
 	if !jsonEqual(resp.Data, want) {
 		t.Errorf("GET payload %v, want %v", resp.Data, want)
 	}
-	if f.last(t).Name != "fn" {
-		t.Errorf("invoked %q", f.last(t).Name)
+	if f.Last(t).Name != "fn" {
+		t.Errorf("invoked %q", f.Last(t).Name)
 	}
 
-	f2 := newFake(t, echo)
+	f2 := invoketest.Start(t, invoketest.Echo)
 	post := mustBuild(t, gatewayConfig{method: "POST", lambda: `{"function_name": "fn", "endpoint": "` + f2.URL + `"}`})
 	body := []byte(`{"exact": [1, 2.50, "x"]}`)
 	req = getReq(nil)
@@ -42,7 +43,7 @@ func TestKrakendPayload(t *testing.T) {
 	if _, err := post(ctxT(t), req); err != nil {
 		t.Fatal(err)
 	}
-	if got := f2.last(t).Body; string(got) != string(body) {
+	if got := f2.Last(t).Body; string(got) != string(body) {
 		t.Errorf("POST payload %q, want the body unchanged", got)
 	}
 }
@@ -148,7 +149,7 @@ func TestAPIGatewayV2Event(t *testing.T) {
 func TestPayloadFormatOption(t *testing.T) {
 	t.Parallel()
 	for format, key := range map[string]string{"apigateway_v1": "httpMethod", "apigateway_v2": "routeKey", "krakend": "id"} {
-		f := newFake(t, func(w http.ResponseWriter, c call, _ int) {
+		f := invoketest.Start(t, func(w http.ResponseWriter, c call, _ int) {
 			// Answer the event back as a plain object.
 			w.Write([]byte(`{"statusCode": 200, "body": ` + strconvQuote(string(c.Body)) + `}`))
 		})

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/lambdagate/lambdagate/internal/invoketest"
 	"github.com/lambdagate/lambdagate/proxy"
 )
 
@@ -34,7 +35,7 @@ func TestKrakendBodyMustBeJSON(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, okJSON(`{"ok":true}`))
+			f := invoketest.Start(t, invoketest.JSON(`{"ok":true}`))
 			format := ""
 			if tc.format != "" {
 				format = `, "payload_format": "` + tc.format + `", "response_format": "krakend"`
@@ -44,13 +45,13 @@ func TestKrakendBodyMustBeJSON(t *testing.T) {
 			req.Method, req.Body = "POST", []byte(tc.body)
 			_, err := p(ctxT(t), req)
 			if tc.wantStatus == 0 {
-				if err != nil || f.attempts() != 1 {
-					t.Fatalf("err %v, attempts %d; want invoked once", err, f.attempts())
+				if err != nil || f.Requests() != 1 {
+					t.Fatalf("err %v, attempts %d; want invoked once", err, f.Requests())
 				}
 				return
 			}
-			if got := proxy.StatusFor(err); got != tc.wantStatus || f.attempts() != 0 {
-				t.Fatalf("status %d (%v), attempts %d; want %d without invoking", got, err, f.attempts(), tc.wantStatus)
+			if got := proxy.StatusFor(err); got != tc.wantStatus || f.Requests() != 0 {
+				t.Fatalf("status %d (%v), attempts %d; want %d without invoking", got, err, f.Requests(), tc.wantStatus)
 			}
 		})
 	}
@@ -83,11 +84,7 @@ func (r *recordingInvoker) take() []string {
 // holds only name characters, and becomes exactly one path segment of the
 // Invoke URL.
 func FuzzFunctionName(f *testing.F) {
-	for _, s := range []string{
-		"users", "orders-list", "orders-a:prod", "orders-a:$LATEST", "billing", "../users", "users/../billing",
-		"orders-%2F..", "orders-\x00", "orders-\xff", "orders-a?x=1", "orders-a#f", "arn:aws:lambda:us-east-1:123456789012:function:users",
-		"123456789012:function:users", "orders-" + strings.Repeat("a", 200), "USERS", "orders-*", "orders-[a]", "users:",
-	} {
+	for _, s := range invoketest.FunctionNames {
 		f.Add(s)
 	}
 	rec := &recordingInvoker{}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lambdagate/lambdagate/internal/invoketest"
 	"github.com/lambdagate/lambdagate/proxy"
 )
 
@@ -24,7 +25,7 @@ func TestResultShapes(t *testing.T) {
 		{``, `{}`},
 	}
 	for _, tc := range cases {
-		f := newFake(t, okJSON(tc.result))
+		f := invoketest.Start(t, invoketest.JSON(tc.result))
 		p := mustBuild(t, gatewayConfig{lambda: `{"function_name": "fn", "endpoint": "` + f.URL + `"}`})
 		resp, err := p(ctxT(t), getReq(nil))
 		if err != nil {
@@ -41,7 +42,7 @@ func TestResultShapes(t *testing.T) {
 
 func TestEncodingString(t *testing.T) {
 	t.Parallel()
-	f := newFake(t, okJSON(`"text"`))
+	f := invoketest.Start(t, invoketest.JSON(`"text"`))
 	p := mustBuild(t, gatewayConfig{backendExtra: `"encoding": "string",`, lambda: `{"function_name": "fn", "endpoint": "` + f.URL + `"}`})
 	resp, err := p(ctxT(t), getReq(nil))
 	if err != nil || resp.Data["content"] != `"text"` {
@@ -51,7 +52,7 @@ func TestEncodingString(t *testing.T) {
 
 func TestNoOpPlain(t *testing.T) {
 	t.Parallel()
-	f := newFake(t, okJSON(`{"raw": 1.50}`))
+	f := invoketest.Start(t, invoketest.JSON(`{"raw": 1.50}`))
 	p := mustBuild(t, gatewayConfig{outputEncoding: "no-op", lambda: `{"function_name": "fn", "endpoint": "` + f.URL + `"}`})
 	resp, err := p(ctxT(t), getReq(nil))
 	if err != nil {
@@ -62,7 +63,7 @@ func TestNoOpPlain(t *testing.T) {
 		t.Errorf("body %q data %v meta %+v", b, resp.Data, resp.Metadata)
 	}
 
-	bad := newFake(t, okJSON(`not json`))
+	bad := invoketest.Start(t, invoketest.JSON(`not json`))
 	p = mustBuild(t, gatewayConfig{outputEncoding: "no-op", lambda: `{"function_name": "fn", "endpoint": "` + bad.URL + `"}`})
 	if _, err := p(ctxT(t), getReq(nil)); proxy.StatusFor(err) != 502 {
 		t.Errorf("a non-JSON result passed through no-op: %v", err)
@@ -78,7 +79,7 @@ const gwResult = `{"statusCode": 201,
 
 func TestUnwrap(t *testing.T) {
 	t.Parallel()
-	f := newFake(t, okJSON(gwResult))
+	f := invoketest.Start(t, invoketest.JSON(gwResult))
 	p := mustBuild(t, gatewayConfig{lambda: `{"function_name": "fn", "payload_format": "apigateway_v2", "endpoint": "` + f.URL + `"}`})
 	resp, err := p(ctxT(t), getReq(nil))
 	if err != nil {
@@ -106,7 +107,7 @@ func TestUnwrap(t *testing.T) {
 
 func TestUnwrapNoOp(t *testing.T) {
 	t.Parallel()
-	f := newFake(t, okJSON(`{"statusCode": 418, "headers": {"Content-Type": "text/html"}, "body": "<h1>teapot</h1>"}`))
+	f := invoketest.Start(t, invoketest.JSON(`{"statusCode": 418, "headers": {"Content-Type": "text/html"}, "body": "<h1>teapot</h1>"}`))
 	p := mustBuild(t, gatewayConfig{outputEncoding: "no-op", lambda: `{"function_name": "fn", "payload_format": "apigateway_v1", "endpoint": "` + f.URL + `"}`})
 	resp, err := p(ctxT(t), getReq(nil))
 	if err != nil {
@@ -134,7 +135,7 @@ func TestUnwrapErrorStatus(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, okJSON(result))
+			f := invoketest.Start(t, invoketest.JSON(result))
 			p := mustBuild(t, gatewayConfig{lambda: `{"function_name": "fn", "response_format": "apigateway", "endpoint": "` + f.URL + `"}`, moreExtra: tc.extra})
 			resp, err := p(ctxT(t), getReq(nil))
 			var be *proxy.BackendError
@@ -159,7 +160,7 @@ func TestUnwrapErrorStatus(t *testing.T) {
 
 func TestFunctionErrorDetails(t *testing.T) {
 	t.Parallel()
-	f := newFake(t, func(w http.ResponseWriter, _ call, _ int) {
+	f := invoketest.Start(t, func(w http.ResponseWriter, _ call, _ int) {
 		w.Header().Set("X-Amz-Function-Error", "Unhandled")
 		io.WriteString(w, `{"errorMessage":"boom","errorType":"Error"}`)
 	})
@@ -192,20 +193,20 @@ func TestUnwrapMalformed(t *testing.T) {
 		`{"statusCode": 200, "body": "<html>"}`,
 		`{"statusCode": 200, "cookies": "a=1"}`,
 	} {
-		f := newFake(t, okJSON(result))
+		f := invoketest.Start(t, invoketest.JSON(result))
 		p := mustBuild(t, gatewayConfig{lambda: `{"function_name": "fn", "response_format": "apigateway", "endpoint": "` + f.URL + `"}`})
 		if _, err := p(ctxT(t), getReq(nil)); proxy.StatusFor(err) != 502 {
 			t.Errorf("%s: status %d (%v)", result, proxy.StatusFor(err), err)
 		}
 	}
 	// Without statusCode the result is plain data, as for an HTTP API.
-	f := newFake(t, okJSON(`{"plain": true}`))
+	f := invoketest.Start(t, invoketest.JSON(`{"plain": true}`))
 	p := mustBuild(t, gatewayConfig{lambda: `{"function_name": "fn", "response_format": "apigateway", "endpoint": "` + f.URL + `"}`})
 	if resp, err := p(ctxT(t), getReq(nil)); err != nil || resp.Data["plain"] != true {
 		t.Errorf("plain result: %v %v", resp, err)
 	}
 	// And response_format krakend leaves statusCode alone.
-	f = newFake(t, okJSON(`{"statusCode": 404}`))
+	f = invoketest.Start(t, invoketest.JSON(`{"statusCode": 404}`))
 	p = mustBuild(t, gatewayConfig{lambda: `{"function_name": "fn", "payload_format": "apigateway_v1", "response_format": "krakend", "endpoint": "` + f.URL + `"}`})
 	if resp, err := p(ctxT(t), getReq(nil)); err != nil || resp.Data["statusCode"] == nil {
 		t.Errorf("krakend response format: %v %v", resp, err)

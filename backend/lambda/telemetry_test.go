@@ -19,6 +19,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/lambdagate/lambdagate/config"
+	"github.com/lambdagate/lambdagate/internal/invoketest"
 	"github.com/lambdagate/lambdagate/proxy"
 	"github.com/lambdagate/lambdagate/telemetry"
 )
@@ -67,7 +68,7 @@ func transportWith(t *testing.T, g gatewayConfig, tel *telemetry.Telemetry, hook
 	spec := specOf(svc, nil, "")
 	spec.Telemetry = tel
 	if hooks == nil {
-		hooks = &factoryHooks{backoff: fastBackoff}
+		hooks = &factoryHooks{backoff: invoketest.FastBackoff}
 	}
 	p, ok, err := builder(hooks)(spec)
 	if !ok || err != nil {
@@ -108,7 +109,7 @@ func TestTraceHeaderOnInvocation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			// The first attempt is throttled: the retry must carry the
 			// same trace.
-			f := newFake(t, failThen(1, apiError(429, "TooManyRequestsException", "slow down"), echo))
+			f := invoketest.Start(t, invoketest.FailThen(1, invoketest.APIError(429, "TooManyRequestsException", "slow down"), invoketest.Echo))
 			format := ""
 			if tt.format != "" {
 				format = `"payload_format": "` + tt.format + `", "response_format": "krakend", `
@@ -119,8 +120,8 @@ func TestTraceHeaderOnInvocation(t *testing.T) {
 			if _, err := p(tracedCtx(t), req); err != nil {
 				t.Fatal(err)
 			}
-			if f.attempts() != 2 {
-				t.Fatalf("%d attempts, want 2", f.attempts())
+			if f.Requests() != 2 {
+				t.Fatalf("%d attempts, want 2", f.Requests())
 			}
 			calls := f.Calls()
 			for i, c := range calls {
@@ -166,7 +167,7 @@ func (lf *lambdaFake) reply(w http.ResponseWriter, c call, _ int) {
 	w.Header().Set("X-Amzn-Requestid", "aws-"+c.Name+"-"+strconv.Itoa(n))
 	switch {
 	case c.Name == "busy" || c.Name == "flaky" && n == 1:
-		apiError(429, "TooManyRequestsException", "Rate Exceeded.")(w, c, n)
+		invoketest.APIError(429, "TooManyRequestsException", "Rate Exceeded.")(w, c, n)
 	case c.Name == "broken":
 		w.Header().Set("X-Amz-Executed-Version", "$LATEST")
 		w.Header().Set("X-Amz-Function-Error", "Unhandled")
@@ -215,11 +216,11 @@ func collect(t *testing.T, r *sdkmetric.ManualReader) map[string]map[string]int6
 // placeholder, never the client's text.
 func TestLambdaMetrics(t *testing.T) {
 	lf := &lambdaFake{attempts: map[string]int{}, bytes: map[string]int{}}
-	f := newFake(t, lf.reply)
+	f := invoketest.Start(t, lf.reply)
 	reader := sdkmetric.NewManualReader()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	t.Cleanup(func() { mp.Shutdown(context.Background()) })
-	hooks := &factoryHooks{backoff: fastBackoff, meter: mp.Meter("test")}
+	hooks := &factoryHooks{backoff: invoketest.FastBackoff, meter: mp.Meter("test")}
 
 	allowed := transportWith(t, gatewayConfig{endpoint: "/fn/{name}", lambda: `{"function_param_name": "name", "qualifier": "live", "max_retries": 2,
 		"allowed_functions": ["ok", "fl*", "busy", "broken"], "endpoint": "` + f.URL + `"}`}, nil, hooks)
@@ -297,7 +298,7 @@ func TestLambdaMetrics(t *testing.T) {
 // function error type; and that it adds none when backend spans are off.
 func TestLambdaSpanAttributes(t *testing.T) {
 	lf := &lambdaFake{attempts: map[string]int{}, bytes: map[string]int{}}
-	f := newFake(t, lf.reply)
+	f := invoketest.Start(t, lf.reply)
 	traced := newTelemetry(t, telemetry.OTelOptions{OTLP: []telemetry.OTLPExporter{{Name: "never-started", Host: "127.0.0.1", Port: 1}}})
 	untraced := newTelemetry(t, telemetry.OTelOptions{OTLP: []telemetry.OTLPExporter{{Name: "never-started", Host: "127.0.0.1", Port: 1}}, DisableBackendTraces: true})
 	cfg := gatewayConfig{endpoint: "/fn/{name}", lambda: `{"function_param_name": "name", "qualifier": "live", "endpoint": "` + f.URL + `"}`}
@@ -369,7 +370,7 @@ func TestLabelCacheBounded(t *testing.T) {
 // the gateway's request id (the access log's request_id), the trace and
 // Lambda's request id.
 func TestLogTailLinkedToRequest(t *testing.T) {
-	f := newFake(t, func(w http.ResponseWriter, c call, _ int) {
+	f := invoketest.Start(t, func(w http.ResponseWriter, c call, _ int) {
 		w.Header().Set("X-Amz-Log-Result", "aGVsbG8gZnJvbSB0aGUgZnVuY3Rpb24K") // "hello from the function\n"
 		w.Header().Set("X-Amzn-Requestid", "aws-req-9")
 		w.Write([]byte(`{}`))

@@ -3,9 +3,7 @@ package lambda
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -17,54 +15,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/lambdagate/lambdagate/backend"
 	"github.com/lambdagate/lambdagate/config"
+	"github.com/lambdagate/lambdagate/internal/invoketest"
 	"github.com/lambdagate/lambdagate/internal/lambdaapi"
 	"github.com/lambdagate/lambdagate/proxy"
 )
-
-// checkSignature re-signs the request the fake received and compares: the
-// request must be SigV4-signed with the test keys for region and service
-// lambda, over the exact body sent.
-func checkSignature(t *testing.T, c call, host, region, accessKey, secret string) {
-	t.Helper()
-	auth := c.Header.Get("Authorization")
-	date := c.Header.Get("X-Amz-Date")
-	if date == "" || !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 ") {
-		t.Fatalf("request is not SigV4-signed: Authorization %q, X-Amz-Date %q", auth, date)
-	}
-	scope := "Credential=" + accessKey + "/" + date[:8] + "/" + region + "/lambda/aws4_request"
-	if !strings.Contains(auth, scope) {
-		t.Fatalf("Authorization %q lacks scope %q", auth, scope)
-	}
-	when, err := time.Parse("20060102T150405Z", date)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u := "http://" + host + c.Path
-	if c.Query != "" {
-		u += "?" + c.Query
-	}
-	req, _ := http.NewRequest(http.MethodPost, u, bytes.NewReader(c.Body))
-	for k, vs := range c.Header {
-		if k != "Authorization" {
-			req.Header[k] = vs
-		}
-	}
-	req.Header.Del("Content-Length")
-	sum := sha256.Sum256(c.Body)
-	err = v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: accessKey, SecretAccessKey: secret, SessionToken: c.Header.Get("X-Amz-Security-Token")}, req, hex.EncodeToString(sum[:]), "lambda", region, when)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := req.Header.Get("Authorization"); got != auth {
-		t.Fatalf("signature does not verify:\n got  %s\n want %s", auth, got)
-	}
-}
 
 func TestSignedRequest(t *testing.T) {
 	t.Parallel()
@@ -78,26 +36,26 @@ func TestSignedRequest(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, okJSON(`{"ok":true}`))
+			f := invoketest.Start(t, invoketest.JSON(`{"ok":true}`))
 			p := mustBuild(t, gatewayConfig{lambda: strings.Replace(tc.lambda, "%s", f.URL, 1)})
 			if _, err := p(ctxT(t), getReq(nil)); err != nil {
 				t.Fatal(err)
 			}
-			c := f.last(t)
+			c := f.Last(t)
 			if c.Path != tc.wantPath {
 				t.Errorf("path %q, want %q", c.Path, tc.wantPath)
 			}
 			if got := c.Header.Get("Content-Type"); got != "application/octet-stream" {
 				t.Errorf("Content-Type %q", got)
 			}
-			checkSignature(t, c, strings.TrimPrefix(f.URL, "http://"), tc.wantRegion, testAccessKey, testSecretKey)
+			invoketest.CheckSignature(t, c, strings.TrimPrefix(f.URL, "http://"), tc.wantRegion, invoketest.AccessKey, invoketest.SecretKey)
 		})
 	}
 }
 
 func TestLocalLambdaURL(t *testing.T) {
 	t.Parallel()
-	f := newFake(t, okJSON(`{"local":true}`))
+	f := invoketest.Start(t, invoketest.JSON(`{"local":true}`))
 	svc, _, err := config.Parse([]byte(gatewayConfig{lambda: `{"function_name": "fn", "region": "eu-west-3"}`}.json()))
 	if err != nil {
 		t.Fatal(err)
@@ -116,7 +74,7 @@ func TestLocalLambdaURL(t *testing.T) {
 	if resp.Data["local"] != true {
 		t.Errorf("data %v", resp.Data)
 	}
-	checkSignature(t, f.last(t), strings.TrimPrefix(f.URL, "http://"), "us-east-1", "lambdagate-local", "lambdagate-local")
+	invoketest.CheckSignature(t, f.Last(t), strings.TrimPrefix(f.URL, "http://"), "us-east-1", "lambdagate-local", "lambdagate-local")
 	if !strings.Contains(logs.String(), "local Lambda runtime") {
 		t.Errorf("no start-up log line: %q", logs.String())
 	}
@@ -161,27 +119,19 @@ func wantConfigError(t *testing.T, err error, path, fragment string) {
 	t.Fatalf("no error at %s containing %q in:\n%v", path, fragment, err)
 }
 
-// closeConn is a transport failure: the connection drops with no answer.
-func closeConn(w http.ResponseWriter, _ call, _ int) {
-	conn, _, err := w.(http.Hijacker).Hijack()
-	if err == nil {
-		conn.Close()
-	}
-}
-
 func TestMaxRetries(t *testing.T) {
 	t.Parallel()
-	throttle := apiError(429, "TooManyRequestsException", "Rate exceeded")
+	throttle := invoketest.APIError(429, "TooManyRequestsException", "Rate exceeded")
 	throttleRetryAfter := func(w http.ResponseWriter, c call, n int) {
 		w.Header().Set("Retry-After", "7")
 		throttle(w, c, n)
 	}
-	service := apiError(500, "ServiceException", "internal")
+	service := invoketest.APIError(500, "ServiceException", "internal")
 	funcErr := func(w http.ResponseWriter, _ call, _ int) {
 		w.Header().Set("X-Amz-Function-Error", "Unhandled")
 		io.WriteString(w, `{"errorMessage":"boom","errorType":"Error"}`)
 	}
-	ok := okJSON(`{"ok":true}`)
+	ok := invoketest.JSON(`{"ok":true}`)
 	cases := []struct {
 		name         string
 		maxRetries   string
@@ -189,29 +139,29 @@ func TestMaxRetries(t *testing.T) {
 		wantAttempts int
 		wantStatus   int // 0: success
 	}{
-		{"0 retries: one attempt", "0", failThen(1, throttle, ok), 1, 429},
-		{"absent: one attempt", "", failThen(1, throttle, ok), 1, 429},
-		{"2 retries recover from 2 throttles", "2", failThen(2, throttle, ok), 3, 0},
-		{"2 retries give up after 3 attempts", "2", failThen(9, throttleRetryAfter, ok), 3, 429},
-		{"-1: the SDK's 3 attempts", "-1", failThen(9, service, ok), 3, 502},
-		{"-1 recovers", "-1", failThen(2, service, ok), 3, 0},
-		{"transport errors are retried", "2", failThen(2, closeConn, ok), 3, 0},
-		{"function errors are never retried", "2", failThen(9, funcErr, ok), 1, 502},
-		{"not found is not retried", "2", failThen(9, apiError(404, "ResourceNotFoundException", "no"), ok), 1, 502},
-		{"bad requests are not retried", "5", failThen(9, apiError(400, "InvalidRequestContentException", "no"), ok), 1, 400},
+		{"0 retries: one attempt", "0", invoketest.FailThen(1, throttle, ok), 1, 429},
+		{"absent: one attempt", "", invoketest.FailThen(1, throttle, ok), 1, 429},
+		{"2 retries recover from 2 throttles", "2", invoketest.FailThen(2, throttle, ok), 3, 0},
+		{"2 retries give up after 3 attempts", "2", invoketest.FailThen(9, throttleRetryAfter, ok), 3, 429},
+		{"-1: the SDK's 3 attempts", "-1", invoketest.FailThen(9, service, ok), 3, 502},
+		{"-1 recovers", "-1", invoketest.FailThen(2, service, ok), 3, 0},
+		{"transport errors are retried", "2", invoketest.FailThen(2, invoketest.Drop, ok), 3, 0},
+		{"function errors are never retried", "2", invoketest.FailThen(9, funcErr, ok), 1, 502},
+		{"not found is not retried", "2", invoketest.FailThen(9, invoketest.APIError(404, "ResourceNotFoundException", "no"), ok), 1, 502},
+		{"bad requests are not retried", "5", invoketest.FailThen(9, invoketest.APIError(400, "InvalidRequestContentException", "no"), ok), 1, 400},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, tc.reply)
+			f := invoketest.Start(t, tc.reply)
 			mr := ""
 			if tc.maxRetries != "" {
 				mr = `, "max_retries": ` + tc.maxRetries
 			}
 			p := mustBuild(t, gatewayConfig{lambda: `{"function_name": "fn", "endpoint": "` + f.URL + `"` + mr + `}`})
 			resp, err := p(ctxT(t), getReq(nil))
-			if f.attempts() != tc.wantAttempts {
-				t.Errorf("attempts %d, want %d", f.attempts(), tc.wantAttempts)
+			if f.Requests() != tc.wantAttempts {
+				t.Errorf("attempts %d, want %d", f.Requests(), tc.wantAttempts)
 			}
 			if tc.wantStatus == 0 {
 				if err != nil || resp.Data["ok"] != true {
@@ -230,8 +180,8 @@ func TestMaxRetries(t *testing.T) {
 // endpoint's deadline is not waited for.
 func TestMaxRetriesBoundedByDeadline(t *testing.T) {
 	t.Parallel()
-	f := newFake(t, apiError(429, "TooManyRequestsException", "slow down"))
-	slow := &factoryHooks{backoff: backoffOf(time.Hour)}
+	f := invoketest.Start(t, invoketest.APIError(429, "TooManyRequestsException", "slow down"))
+	slow := &factoryHooks{backoff: invoketest.Backoff(time.Hour)}
 	p, err := build(t, gatewayConfig{lambda: `{"function_name": "fn", "max_retries": 3, "endpoint": "` + f.URL + `"}`}, slow)
 	if err != nil {
 		t.Fatal(err)
@@ -243,8 +193,8 @@ func TestMaxRetriesBoundedByDeadline(t *testing.T) {
 	if time.Since(start) > time.Second {
 		t.Errorf("waited %v for a backoff that could not finish before the deadline", time.Since(start))
 	}
-	if proxy.StatusFor(err) != 429 || f.attempts() != 1 {
-		t.Errorf("status %d attempts %d", proxy.StatusFor(err), f.attempts())
+	if proxy.StatusFor(err) != 429 || f.Requests() != 1 {
+		t.Errorf("status %d attempts %d", proxy.StatusFor(err), f.Requests())
 	}
 }
 
@@ -266,30 +216,30 @@ func TestErrorTable(t *testing.T) {
 			w.Header().Set("X-Amz-Function-Error", "Unhandled")
 			io.WriteString(w, `{"errorMessage":"Task timed out after 3.00 seconds"}`)
 		}, 502, nil, "Task timed out"},
-		{"result not JSON", false, okJSON(`<html>`), 502, nil, "not valid JSON"},
-		{"not found, fixed name", false, apiError(404, "ResourceNotFoundException", "Function not found"), 502, nil, "ResourceNotFoundException"},
-		{"not found, from the path", true, apiError(404, "ResourceNotFoundException", "Function not found"), 404, nil, "ResourceNotFoundException"},
+		{"result not JSON", false, invoketest.JSON(`<html>`), 502, nil, "not valid JSON"},
+		{"not found, fixed name", false, invoketest.APIError(404, "ResourceNotFoundException", "Function not found"), 502, nil, "ResourceNotFoundException"},
+		{"not found, from the path", true, invoketest.APIError(404, "ResourceNotFoundException", "Function not found"), 404, nil, "ResourceNotFoundException"},
 		{"throttled with Retry-After", false, func(w http.ResponseWriter, c call, n int) {
 			w.Header().Set("Retry-After", "3")
-			apiError(429, "TooManyRequestsException", "Rate exceeded")(w, c, n)
+			invoketest.APIError(429, "TooManyRequestsException", "Rate exceeded")(w, c, n)
 		}, 429, http.Header{"Retry-After": {"3"}}, "TooManyRequestsException"},
-		{"throttled without Retry-After", false, apiError(429, "TooManyRequestsException", "Rate exceeded"), 429, nil, "Rate exceeded"},
-		{"request too large", false, apiError(413, "RequestTooLargeException", "too big"), 413, nil, "RequestTooLargeException"},
-		{"invalid content", false, apiError(400, "InvalidRequestContentException", "Could not parse"), 400, nil, "InvalidRequestContentException"},
-		{"invalid parameter", false, apiError(400, "InvalidParameterValueException", "bad"), 400, nil, "InvalidParameterValueException"},
-		{"credentials rejected", false, apiError(403, "UnrecognizedClientException", "The security token included in the request is invalid."), 502, nil, "UnrecognizedClientException"},
-		{"access denied", false, apiError(403, "AccessDeniedException", "not authorized"), 502, nil, "AccessDeniedException"},
-		{"other Lambda error", false, apiError(502, "EC2UnexpectedException", "eni"), 502, nil, "EC2UnexpectedException"},
+		{"throttled without Retry-After", false, invoketest.APIError(429, "TooManyRequestsException", "Rate exceeded"), 429, nil, "Rate exceeded"},
+		{"request too large", false, invoketest.APIError(413, "RequestTooLargeException", "too big"), 413, nil, "RequestTooLargeException"},
+		{"invalid content", false, invoketest.APIError(400, "InvalidRequestContentException", "Could not parse"), 400, nil, "InvalidRequestContentException"},
+		{"invalid parameter", false, invoketest.APIError(400, "InvalidParameterValueException", "bad"), 400, nil, "InvalidParameterValueException"},
+		{"credentials rejected", false, invoketest.APIError(403, "UnrecognizedClientException", "The security token included in the request is invalid."), 502, nil, "UnrecognizedClientException"},
+		{"access denied", false, invoketest.APIError(403, "AccessDeniedException", "not authorized"), 502, nil, "AccessDeniedException"},
+		{"other Lambda error", false, invoketest.APIError(502, "EC2UnexpectedException", "eni"), 502, nil, "EC2UnexpectedException"},
 		{"error code only in the body", false, func(w http.ResponseWriter, _ call, _ int) {
 			w.WriteHeader(429)
 			io.WriteString(w, `{"__type":"TooManyRequestsException","message":"slow"}`)
 		}, 429, nil, "slow"},
-		{"transport error", false, closeConn, 502, nil, "invoking lambda function"},
+		{"transport error", false, invoketest.Drop, 502, nil, "invoking lambda function"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, tc.reply)
+			f := invoketest.Start(t, tc.reply)
 			g := gatewayConfig{lambda: `{"function_name": "fn", "endpoint": "` + f.URL + `"}`}
 			req := getReq(nil)
 			if tc.param {
@@ -327,7 +277,7 @@ func TestErrorTable(t *testing.T) {
 func TestEndpointTimeout(t *testing.T) {
 	t.Parallel()
 	release := make(chan struct{})
-	f := newFake(t, func(w http.ResponseWriter, _ call, _ int) {
+	f := invoketest.Start(t, func(w http.ResponseWriter, _ call, _ int) {
 		select {
 		case <-release:
 		case <-time.After(5 * time.Second):
@@ -339,8 +289,8 @@ func TestEndpointTimeout(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	_, err := p(ctx, getReq(nil))
-	if proxy.StatusFor(err) != 504 || f.attempts() != 1 {
-		t.Fatalf("status %d attempts %d (%v)", proxy.StatusFor(err), f.attempts(), err)
+	if proxy.StatusFor(err) != 504 || f.Requests() != 1 {
+		t.Fatalf("status %d attempts %d (%v)", proxy.StatusFor(err), f.Requests(), err)
 	}
 }
 
@@ -354,14 +304,14 @@ func TestMissingCredentials(t *testing.T) {
 	t.Setenv("AWS_CONFIG_FILE", cfgFile)
 	t.Setenv("AWS_ACCESS_KEY_ID", "")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
-	f := newFake(t, okJSON(`{}`))
+	f := invoketest.Start(t, invoketest.JSON(`{}`))
 	p := mustBuild(t, gatewayConfig{lambda: `{"function_name": "fn", "profile": "nokeys", "endpoint": "` + f.URL + `"}`})
 	_, err := p(ctxT(t), getReq(nil))
 	var ce *CredentialsError
-	if proxy.StatusFor(err) != 502 || !errors.As(err, &ce) || f.attempts() != 0 {
-		t.Fatalf("status %d attempts %d err %v", proxy.StatusFor(err), f.attempts(), err)
+	if proxy.StatusFor(err) != 502 || !errors.As(err, &ce) || f.Requests() != 0 {
+		t.Fatalf("status %d attempts %d err %v", proxy.StatusFor(err), f.Requests(), err)
 	}
-	if strings.Contains(err.Error(), testSecretKey) {
+	if strings.Contains(err.Error(), invoketest.SecretKey) {
 		t.Fatal("a secret reached an error")
 	}
 
@@ -384,7 +334,7 @@ func TestRequestTooLarge(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, func(w http.ResponseWriter, c call, _ int) {
+			f := invoketest.Start(t, func(w http.ResponseWriter, c call, _ int) {
 				if c.Header.Get("X-Amz-Invocation-Type") == "Event" {
 					w.WriteHeader(202)
 					return
@@ -399,8 +349,8 @@ func TestRequestTooLarge(t *testing.T) {
 			req.Body = append(append([]byte(`"`), bytes.Repeat([]byte("a"), tc.size-2)...), '"')
 			resp, err := p(ctxT(t), req)
 			if tc.want == 413 {
-				if proxy.StatusFor(err) != 413 || f.attempts() != 0 {
-					t.Fatalf("status %d attempts %d", proxy.StatusFor(err), f.attempts())
+				if proxy.StatusFor(err) != 413 || f.Requests() != 0 {
+					t.Fatalf("status %d attempts %d", proxy.StatusFor(err), f.Requests())
 				}
 				return
 			}
@@ -432,7 +382,7 @@ func TestQualifierAndInvocationTypes(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, func(w http.ResponseWriter, c call, _ int) {
+			f := invoketest.Start(t, func(w http.ResponseWriter, c call, _ int) {
 				w.Header().Set("X-Amzn-Requestid", "req-1")
 				if tc.serverStatus != 0 {
 					w.WriteHeader(tc.serverStatus)
@@ -448,7 +398,7 @@ func TestQualifierAndInvocationTypes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c := f.last(t)
+			c := f.Last(t)
 			if c.Query != tc.wantQuery || c.Header.Get("X-Amz-Invocation-Type") != tc.wantType {
 				t.Errorf("query %q type %q", c.Query, c.Header.Get("X-Amz-Invocation-Type"))
 			}
@@ -494,7 +444,7 @@ func (h *recordHandler) WithGroup(string) slog.Handler      { return h }
 func TestLogTail(t *testing.T) {
 	t.Parallel()
 	for _, tail := range []bool{true, false} {
-		f := newFake(t, func(w http.ResponseWriter, c call, _ int) {
+		f := invoketest.Start(t, func(w http.ResponseWriter, c call, _ int) {
 			if c.Header.Get("X-Amz-Log-Type") == "Tail" {
 				w.Header().Set("X-Amz-Log-Result", base64.StdEncoding.EncodeToString([]byte("START RequestId: abc\nhello from the function\n")))
 			}
@@ -519,7 +469,7 @@ func TestLogTail(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := f.last(t).Header.Get("X-Amz-Log-Type"); (got == "Tail") != tail {
+		if got := f.Last(t).Header.Get("X-Amz-Log-Type"); (got == "Tail") != tail {
 			t.Errorf("tail=%v: X-Amz-Log-Type %q", tail, got)
 		}
 		found := false
@@ -561,7 +511,7 @@ func TestFunctionFromPath(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, okJSON(`{"ok":true}`))
+			f := invoketest.Start(t, invoketest.JSON(`{"ok":true}`))
 			sep := ""
 			if tc.opts != "" {
 				sep = ", "
@@ -569,15 +519,15 @@ func TestFunctionFromPath(t *testing.T) {
 			p := mustBuild(t, gatewayConfig{endpoint: tc.endpoint, lambda: `{` + tc.opts + sep + `"endpoint": "` + f.URL + `"}`})
 			_, err := p(ctxT(t), getReq(tc.params))
 			if tc.wantCalled == "" {
-				if proxy.StatusFor(err) != 404 || f.attempts() != 0 {
-					t.Fatalf("status %d attempts %d", proxy.StatusFor(err), f.attempts())
+				if proxy.StatusFor(err) != 404 || f.Requests() != 0 {
+					t.Fatalf("status %d attempts %d", proxy.StatusFor(err), f.Requests())
 				}
 				return
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := f.last(t).Name; got != tc.wantCalled {
+			if got := f.Last(t).Name; got != tc.wantCalled {
 				t.Errorf("invoked %q, want %q", got, tc.wantCalled)
 			}
 		})
@@ -586,7 +536,7 @@ func TestFunctionFromPath(t *testing.T) {
 
 func TestKeepAlive(t *testing.T) {
 	t.Parallel()
-	f := newFake(t, echo)
+	f := invoketest.Start(t, invoketest.Echo)
 	p := mustBuild(t, gatewayConfig{method: "POST", lambda: `{"function_name": "fn", "endpoint": "` + f.URL + `"}`})
 	run := func() {
 		var wg sync.WaitGroup
