@@ -3,10 +3,10 @@ package lambda
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -14,30 +14,30 @@ import (
 
 	"github.com/lambdagate/lambdagate/backend"
 	"github.com/lambdagate/lambdagate/config"
+	"github.com/lambdagate/lambdagate/internal/lambdainvoke"
 	"github.com/lambdagate/lambdagate/proxy"
 	"github.com/lambdagate/lambdagate/telemetry"
 )
 
-// startupTimeout bounds loading the AWS configuration of one invoker.
+// startupTimeout bounds loading the AWS configuration of one client.
 const startupTimeout = 30 * time.Second
 
 // kind is the Lambda kind of backend of one gateway: it builds the
 // transports of the backends whose extra_config holds "backend/lambda" (or
 // the legacy "github.com/devopsfaith/krakend-lambda"), and owns the
-// invokers they share, one per distinct (region, endpoint, credentials).
+// Invoke clients they share, one per distinct lambdainvoke.Key (region,
+// endpoint, credentials): two gateways never share one.
 type kind struct {
 	deps     backend.Deps
 	localURL string
 	hooks    *factoryHooks
-
-	mu       sync.Mutex
-	invokers map[invokerKey]*sharedInvoker
+	clients  lambdainvoke.Clients
 }
 
 // factoryHooks lets tests replace what reaches the network.
 type factoryHooks struct {
-	// invoker, when set, replaces the invoker built from the options.
-	invoker Invoker
+	// invoker, when set, replaces the client built from the options.
+	invoker lambdainvoke.Invoker
 	// backoff, when set, replaces the SDK's retry backoff.
 	backoff retry.BackoffDelayer
 	// meter, when set, records the Lambda metrics instead of the
@@ -62,7 +62,7 @@ func newKind(deps backend.Deps, localURL string, hooks *factoryHooks) *kind {
 	if deps.Warn == nil {
 		deps.Warn = func(string) {}
 	}
-	return &kind{deps: deps, localURL: localURL, hooks: hooks, invokers: map[invokerKey]*sharedInvoker{}}
+	return &kind{deps: deps, localURL: localURL, hooks: hooks}
 }
 
 func (k *kind) Name() string { return "lambda" }
@@ -72,14 +72,8 @@ func (k *kind) Claims(b *config.Backend) bool {
 	return b.ExtraConfig.Has(Namespace) || b.ExtraConfig.Has(LegacyNamespace)
 }
 
-// Close closes the idle connections of the kind's invokers.
-func (k *kind) Close() {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	for _, inv := range k.invokers {
-		inv.sender.closeIdle()
-	}
-}
+// Close closes the idle connections of the kind's clients.
+func (k *kind) Close() { k.clients.CloseIdle() }
 
 // Build decodes and checks a Lambda backend's options once and builds its
 // transport. Problems are config.Errors, each at its JSON path.
@@ -113,35 +107,24 @@ func (k *kind) Build(spec backend.Spec) (backend.Transport, error) {
 	}
 	logger := k.deps.Logger
 
-	var inv Invoker
+	var inv lambdainvoke.Invoker
 	sdkAttempts := 0
 	if k.hooks != nil && k.hooks.invoker != nil {
 		inv = k.hooks.invoker
 	} else {
-		key := invokerKey{
-			region: o.Region, endpoint: trimEndpoint(o.Endpoint), profile: o.Profile,
-			roleARN: o.AssumeRoleARN, externalID: o.ExternalID, sessionName: o.RoleSessionName,
-		}
-		if key.roleARN != "" && key.sessionName == "" {
-			key.sessionName = DefaultRoleSessionName
-		}
-		if k.localURL != "" && o.Endpoint == "" {
-			key = invokerKey{endpoint: trimEndpoint(k.localURL), local: true}
+		key := clientKey(&o, k.localURL)
+		if key.Local {
 			logger.Info("lambda backend uses the local Lambda runtime", "backend", b.JSONPath, "endpoint", k.localURL)
 		}
-		paths := errorPaths{
-			base: base, region: config.Join(base, "region"), endpoint: config.Join(base, "endpoint"),
-			profile: config.Join(base, "profile"), role: config.Join(base, "assume_role_arn"),
-		}
 		ctx, cancel := context.WithTimeout(context.Background(), startupTimeout)
-		shared, err := k.invokerFor(ctx, key, paths)
+		client, err := k.invokerFor(ctx, key, base)
 		cancel()
 		if err != nil {
 			var errs config.Errors
 			errs.Append(base, err)
 			return backend.Transport{}, errs
 		}
-		inv, sdkAttempts = shared, shared.sdkMaxAttempts
+		inv, sdkAttempts = client, client.SDKMaxAttempts()
 	}
 	var backoff retry.BackoffDelayer
 	var meter metric.Meter
@@ -160,7 +143,7 @@ func (k *kind) Build(spec backend.Spec) (backend.Transport, error) {
 	t := &transport{
 		settings: s,
 		tel:      tel,
-		invoker:  withRetries(inv, attemptsFor(s.maxRetries, sdkAttempts), backoff),
+		invoker:  lambdainvoke.WithRetries(inv, lambdainvoke.AttemptsFor(s.maxRetries, sdkAttempts), backoff),
 		payload:  newPayloadBuilder(s.payloadFormat, b.Method, route),
 		results: results{
 			invocationType: s.invocationType,
@@ -176,19 +159,39 @@ func (k *kind) Build(spec backend.Spec) (backend.Transport, error) {
 // result that is not JSON is the function's fault (502).
 var replyRules = proxy.ReplyRules{AnyJSONValue: true, FailStatus: http.StatusBadGateway, Noun: "the function's result"}
 
-// invokerFor returns the kind's invoker of key, building it on first use.
-func (k *kind) invokerFor(ctx context.Context, key invokerKey, paths errorPaths) (*sharedInvoker, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if inv, ok := k.invokers[key]; ok {
-		return inv, nil
+// clientKey is the lambdainvoke.Key of a backend's options: the local
+// runtime's when the kind has one and the options name no endpoint.
+func clientKey(o *Options, localURL string) lambdainvoke.Key {
+	if localURL != "" && o.Endpoint == "" {
+		return lambdainvoke.Key{Endpoint: localURL, Local: true}
 	}
-	inv, err := buildInvoker(ctx, key, paths, k.deps.Logger)
-	if err != nil {
-		return nil, err
+	return lambdainvoke.Key{
+		Region: o.Region, Endpoint: o.Endpoint, Profile: o.Profile,
+		RoleARN: o.AssumeRoleARN, ExternalID: o.ExternalID, SessionName: o.RoleSessionName,
 	}
-	k.invokers[key] = inv
-	return inv, nil
+}
+
+// settingKeys are the options of the Key fields a lambdainvoke.ConfigError
+// may name.
+var settingKeys = map[string]string{
+	lambdainvoke.FieldRegion:   "region",
+	lambdainvoke.FieldEndpoint: "endpoint",
+	lambdainvoke.FieldProfile:  "profile",
+}
+
+// invokerFor returns the kind's client of key, building it on first use.
+// A problem is a config.Error at the option it names under base.
+func (k *kind) invokerFor(ctx context.Context, key lambdainvoke.Key, base string) (*lambdainvoke.Client, error) {
+	c, err := k.clients.Get(ctx, key, k.deps.Logger)
+	var ce *lambdainvoke.ConfigError
+	if errors.As(err, &ce) {
+		path := base
+		if opt, ok := settingKeys[ce.Field]; ok {
+			path = config.Join(base, opt)
+		}
+		return nil, &config.Error{Path: path, Msg: ce.Msg}
+	}
+	return c, err
 }
 
 func newRoute(e *config.Endpoint) route {
@@ -198,7 +201,7 @@ func newRoute(e *config.Endpoint) route {
 // transport is one Lambda backend, everything decided.
 type transport struct {
 	settings
-	invoker Invoker
+	invoker lambdainvoke.Invoker
 	payload payloadBuilder
 	results results
 	logger  *slog.Logger
@@ -232,15 +235,20 @@ func (t *transport) call(ctx context.Context, req *proxy.Request) (*proxy.Respon
 		return nil, &proxy.StatusError{Status: http.StatusRequestEntityTooLarge, Err: fmt.Errorf("the payload for lambda function %q is %d bytes, above Lambda's limit of %d for %s invocations", fn, len(payload), t.maxPayload, t.invocationType)}
 	}
 	fm := t.tel.metricsFor(allowedIndex)
-	res, err := t.invoker.Invoke(ctx, &Invocation{
+	in := &lambdainvoke.Invocation{
 		FunctionName:   fn,
 		Qualifier:      t.qualifier,
 		InvocationType: t.invocationType,
 		LogTail:        t.logTail,
 		Payload:        payload,
 		TraceHeader:    traceHeader,
-		metrics:        fm,
-	})
+	}
+	if fm != nil {
+		// Not a nil *functionMetrics in the interface: the retry loop
+		// checks for nil.
+		in.Retries = fm
+	}
+	res, err := t.invoker.Invoke(ctx, in)
 	if fm != nil {
 		fm.invoked(ctx, len(payload), res, err)
 	}
@@ -259,7 +267,7 @@ func (t *transport) call(ctx context.Context, req *proxy.Request) (*proxy.Respon
 // writeLogTail writes the function's log tail (log_type Tail) to the debug
 // log, linked to the request by the gateway's request id (the access log's
 // request_id), the trace id when there is a trace, and Lambda's request id.
-func (t *transport) writeLogTail(ctx context.Context, req *proxy.Request, fn string, res *Result) {
+func (t *transport) writeLogTail(ctx context.Context, req *proxy.Request, fn string, res *lambdainvoke.Result) {
 	tail, err := base64.StdEncoding.DecodeString(res.LogResult)
 	if err != nil {
 		return

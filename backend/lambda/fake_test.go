@@ -2,11 +2,8 @@ package lambda
 
 import (
 	"context"
-	"encoding/pem"
 	"maps"
 	"net/http"
-	"net/http/httptest"
-	"os"
 	"slices"
 	"testing"
 	"time"
@@ -76,11 +73,4 @@ func ctxT(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-func writeFile(path, content string) error { return os.WriteFile(path, []byte(content), 0o600) }
-
-// certPEM is the PEM of a TLS test server's certificate.
-func certPEM(srv *httptest.Server) []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/lambdagate/lambdagate/config"
 	"github.com/lambdagate/lambdagate/internal/lambdaapi"
+	"github.com/lambdagate/lambdagate/internal/lambdainvoke"
 )
 
 // Namespace is the extra_config key of a Lambda backend.
@@ -79,10 +80,6 @@ const (
 	FormatAPIGatewayV2 = "apigateway_v2"
 	FormatAPIGateway   = "apigateway"
 )
-
-// DefaultRoleSessionName names assumed-role sessions when
-// role_session_name is not set.
-const DefaultRoleSessionName = "lambdagate"
 
 // Lambda's request payload limits.
 const (
@@ -208,7 +205,7 @@ func (o *Options) resolve(base string, endpointParams []string) (settings, confi
 		errs.Add(at("max_retries"), "must be -1 (the AWS SDK's default policy), 0 (one attempt, the default) or a number of retries, got %d", o.MaxRetries)
 	}
 	if o.Endpoint != "" {
-		if _, err := parseEndpoint(o.Endpoint); err != nil {
+		if err := lambdainvoke.CheckEndpoint(o.Endpoint); err != nil {
 			errs.Add(at("endpoint"), "%v", err)
 		}
 	}

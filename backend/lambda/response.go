@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/lambdagate/lambdagate/internal/jsonscan"
+	"github.com/lambdagate/lambdagate/internal/lambdainvoke"
 	"github.com/lambdagate/lambdagate/proxy"
 )
 
@@ -33,7 +34,7 @@ var errNotJSON = errors.New("is not JSON")
 var jsonContentType = []string{"application/json"}
 
 // response builds the reply of a Result, or the error the client gets.
-func (r *results) response(res *Result, fn string) (*proxy.Response, error) {
+func (r *results) response(res *lambdainvoke.Result, fn string) (*proxy.Response, error) {
 	if res.FunctionError != "" {
 		return nil, newFunctionError(res, fn)
 	}
@@ -107,7 +108,7 @@ func validJSON(b []byte) bool {
 }
 
 // newFunctionError builds the error of a function that ran and failed.
-func newFunctionError(res *Result, fn string) error {
+func newFunctionError(res *lambdainvoke.Result, fn string) error {
 	var p struct {
 		ErrorMessage string `json:"errorMessage"`
 		ErrorType    string `json:"errorType"`

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/lambdagate/lambdagate/internal/invoketest"
+	"github.com/lambdagate/lambdagate/internal/lambdainvoke"
 	"github.com/lambdagate/lambdagate/proxy"
 )
 
@@ -250,6 +251,6 @@ func FuzzUnwrapAPIGateway(f *testing.F) {
 		}
 		// The result step never panics on it either.
 		r := results{invocationType: InvocationRequestResponse, unwrap: true}
-		_, _ = r.response(&Result{StatusCode: 200, Payload: payload}, "fn")
+		_, _ = r.response(&lambdainvoke.Result{StatusCode: 200, Payload: payload}, "fn")
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/lambdagate/lambdagate/internal/lambdaapi"
+	"github.com/lambdagate/lambdagate/internal/lambdainvoke"
 	"github.com/lambdagate/lambdagate/telemetry"
 )
 
@@ -160,7 +161,7 @@ func newFunctionMetrics(inst *lambdaInstruments, function, qualifier string) *fu
 // invoked records one backend call's invocation: its payload and result
 // sizes, the invocation by executed version, the error type when it
 // failed, and a throttle when the last attempt was throttled.
-func (m *functionMetrics) invoked(ctx context.Context, payloadSize int, res *Result, err error) {
+func (m *functionMetrics) invoked(ctx context.Context, payloadSize int, res *lambdainvoke.Result, err error) {
 	in := m.inst
 	in.requestSize.Record(ctx, int64(payloadSize), m.rec...)
 	version := ""
@@ -177,8 +178,9 @@ func (m *functionMetrics) invoked(ctx context.Context, payloadSize int, res *Res
 	}
 }
 
-// retried records an attempt that failed with err and is retried.
-func (m *functionMetrics) retried(ctx context.Context, err error) {
+// Retried records an attempt that failed with err and is retried
+// (lambdainvoke.RetryRecorder).
+func (m *functionMetrics) Retried(ctx context.Context, err error) {
 	m.inst.retries.Add(ctx, 1, m.add...)
 	if isThrottle(err) {
 		m.inst.throttles.Add(ctx, 1, m.add...)
@@ -242,7 +244,7 @@ func (c *labelCache) add(value string) []metric.AddOption {
 // ResourceNotFoundException, ...), Timeout or Canceled (the endpoint's
 // timeout or the client ended it), CredentialsError or ConnectionError.
 // It is "" for a success.
-func errorType(ctx context.Context, res *Result, err error) string {
+func errorType(ctx context.Context, res *lambdainvoke.Result, err error) string {
 	if err == nil {
 		if res != nil {
 			return res.FunctionError
@@ -255,14 +257,14 @@ func errorType(ctx context.Context, res *Result, err error) string {
 		}
 		return errTypeCanceled
 	}
-	var api *APIError
+	var api *lambdainvoke.APIError
 	if errors.As(err, &api) {
 		if api.Code == "" {
 			return errTypeUnknown
 		}
 		return api.Code
 	}
-	var ce *CredentialsError
+	var ce *lambdainvoke.CredentialsError
 	if errors.As(err, &ce) {
 		return errTypeCredentials
 	}
@@ -275,7 +277,7 @@ func isThrottle(err error) bool {
 	if err == nil {
 		return false // before the declaration below, which allocates
 	}
-	var api *APIError
+	var api *lambdainvoke.APIError
 	return errors.As(err, &api) && (api.Code == lambdaapi.CodeTooManyRequests || api.StatusCode == 429)
 }
 
@@ -337,7 +339,7 @@ func (bt *backendTelemetry) metricsFor(allowedIndex int) *functionMetrics {
 }
 
 // annotate adds the invocation's attributes to the backend span of ctx.
-func annotate(ctx context.Context, function, qualifier string, res *Result, err error) {
+func annotate(ctx context.Context, function, qualifier string, res *lambdainvoke.Result, err error) {
 	span := trace.SpanFromContext(ctx)
 	if !span.IsRecording() {
 		return
@@ -351,7 +353,7 @@ func annotate(ctx context.Context, function, qualifier string, res *Result, err 
 	if res != nil {
 		requestID = res.RequestID
 	} else {
-		var api *APIError
+		var api *lambdainvoke.APIError
 		if errors.As(err, &api) {
 			requestID = api.RequestID
 		}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/lambdagate/lambdagate/config"
 	"github.com/lambdagate/lambdagate/internal/invoketest"
+	"github.com/lambdagate/lambdagate/internal/lambdainvoke"
 	"github.com/lambdagate/lambdagate/proxy"
 	"github.com/lambdagate/lambdagate/telemetry"
 )
@@ -411,10 +412,16 @@ func TestLogTailLinkedToRequest(t *testing.T) {
 	t.Errorf("no log tail line among %d records", len(h.recs))
 }
 
-// stubInvoker answers every invocation with the same result.
-type stubInvoker struct{ res Result }
+// stubInvoker answers every invocation with the same result, or err.
+type stubInvoker struct {
+	res lambdainvoke.Result
+	err error
+}
 
-func (s *stubInvoker) Invoke(context.Context, *Invocation) (*Result, error) {
+func (s *stubInvoker) Invoke(context.Context, *lambdainvoke.Invocation) (*lambdainvoke.Result, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
 	r := s.res
 	return &r, nil
 }
@@ -426,7 +433,7 @@ func TestLambdaMetricsCostNoAllocation(t *testing.T) {
 	reader := sdkmetric.NewManualReader()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	t.Cleanup(func() { mp.Shutdown(context.Background()) })
-	inv := &stubInvoker{res: Result{StatusCode: 200, Payload: []byte(`{}`), ExecutedVersion: "3", RequestID: "r"}}
+	inv := &stubInvoker{res: lambdainvoke.Result{StatusCode: 200, Payload: []byte(`{}`), ExecutedVersion: "3", RequestID: "r"}}
 	cfg := gatewayConfig{endpoint: "/fn/{name}", method: "POST", lambda: `{"function_param_name": "name", "qualifier": "live", "allowed_functions": ["a*"]}`}
 	plain := transportWith(t, cfg, nil, &factoryHooks{invoker: inv})
 	measured := transportWith(t, cfg, nil, &factoryHooks{invoker: inv, meter: mp.Meter("test")})

@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -21,37 +20,9 @@ import (
 	"github.com/lambdagate/lambdagate/config"
 	"github.com/lambdagate/lambdagate/internal/invoketest"
 	"github.com/lambdagate/lambdagate/internal/lambdaapi"
+	"github.com/lambdagate/lambdagate/internal/lambdainvoke"
 	"github.com/lambdagate/lambdagate/proxy"
 )
-
-func TestSignedRequest(t *testing.T) {
-	t.Parallel()
-	cases := []struct {
-		name, lambda, wantRegion, wantPath string
-	}{
-		{"region option", `{"function_name": "my-fn", "region": "us-west-2", "endpoint": "%s"}`, "us-west-2", "/2015-03-31/functions/my-fn/invocations"},
-		{"endpoint without region signs for us-east-1", `{"function_name": "my-fn", "endpoint": "%s"}`, "us-east-1", "/2015-03-31/functions/my-fn/invocations"},
-		{"full ARN escaped as the SDK does", `{"function_name": "arn:aws:lambda:eu-west-1:123456789012:function:my-fn:live", "region": "eu-west-1", "endpoint": "%s"}`, "eu-west-1", "/2015-03-31/functions/arn%3Aaws%3Alambda%3Aeu-west-1%3A123456789012%3Afunction%3Amy-fn%3Alive/invocations"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			f := invoketest.Start(t, invoketest.JSON(`{"ok":true}`))
-			p := mustBuild(t, gatewayConfig{lambda: strings.Replace(tc.lambda, "%s", f.URL, 1)})
-			if _, err := p(ctxT(t), getReq(nil)); err != nil {
-				t.Fatal(err)
-			}
-			c := f.Last(t)
-			if c.Path != tc.wantPath {
-				t.Errorf("path %q, want %q", c.Path, tc.wantPath)
-			}
-			if got := c.Header.Get("Content-Type"); got != "application/octet-stream" {
-				t.Errorf("Content-Type %q", got)
-			}
-			invoketest.CheckSignature(t, c, strings.TrimPrefix(f.URL, "http://"), tc.wantRegion, invoketest.AccessKey, invoketest.SecretKey)
-		})
-	}
-}
 
 func TestLocalLambdaURL(t *testing.T) {
 	t.Parallel()
@@ -85,24 +56,62 @@ func TestRegion(t *testing.T) {
 	_, err := build(t, gatewayConfig{lambda: `{"function_name": "fn"}`}, nil)
 	wantConfigError(t, err, `endpoints[0].backend[0].extra_config["backend/lambda"].region`, "no AWS region")
 
-	// With a region and no endpoint, the SDK's rules choose Lambda's
-	// endpoint (nothing is sent in this test).
+	// One client per key and kind (the endpoint resolution is
+	// internal/lambdainvoke's TestRegion).
 	k := newKind(backend.Deps{}, "", nil)
-	inv, err := k.invokerFor(context.Background(), invokerKey{region: "eu-central-1"}, errorPaths{})
+	key := lambdainvoke.Key{Region: "eu-central-1"}
+	inv, err := k.invokerFor(context.Background(), key, nsPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if inv.base != "https://lambda.eu-central-1.amazonaws.com" || inv.region != "eu-central-1" {
-		t.Errorf("endpoint %q region %q", inv.base, inv.region)
-	}
-	again, _ := k.invokerFor(context.Background(), invokerKey{region: "eu-central-1"}, errorPaths{})
+	again, _ := k.invokerFor(context.Background(), key, nsPath)
 	if again != inv {
 		t.Error("the same region, endpoint and credentials built a second invoker")
 	}
-	other, _ := newKind(backend.Deps{}, "", nil).invokerFor(context.Background(), invokerKey{region: "eu-central-1"}, errorPaths{})
+	other, _ := newKind(backend.Deps{}, "", nil).invokerFor(context.Background(), key, nsPath)
 	if other == inv {
 		t.Error("two kinds (two gateways) share an invoker")
 	}
+}
+
+// TestClientKey: the options that decide the client become its Key; the
+// kind's local runtime replaces them when no endpoint is set.
+func TestClientKey(t *testing.T) {
+	t.Parallel()
+	all := Options{Region: "eu-west-1", Endpoint: "http://127.0.0.1:9/", Profile: "p", AssumeRoleARN: "arn:aws:iam::123456789012:role/r",
+		ExternalID: "x", RoleSessionName: "s", FunctionName: "fn", Qualifier: "live", MaxRetries: 2}
+	noEndpoint := all
+	noEndpoint.Endpoint = ""
+	for _, tc := range []struct {
+		name     string
+		o        Options
+		localURL string
+		want     lambdainvoke.Key
+	}{
+		{"every setting", all, "", lambdainvoke.Key{Region: "eu-west-1", Endpoint: "http://127.0.0.1:9/", Profile: "p",
+			RoleARN: "arn:aws:iam::123456789012:role/r", ExternalID: "x", SessionName: "s"}},
+		{"an endpoint beats the local runtime", all, "http://127.0.0.1:1", lambdainvoke.Key{Region: "eu-west-1", Endpoint: "http://127.0.0.1:9/",
+			Profile: "p", RoleARN: "arn:aws:iam::123456789012:role/r", ExternalID: "x", SessionName: "s"}},
+		{"the local runtime", noEndpoint, "http://127.0.0.1:1", lambdainvoke.Key{Endpoint: "http://127.0.0.1:1", Local: true}},
+	} {
+		if got := clientKey(&tc.o, tc.localURL); got != tc.want {
+			t.Errorf("%s: key %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestClientErrorPaths: the problems the client finds are reported at the
+// option they name (region and profile: TestRegion, TestMissingCredentials).
+func TestClientErrorPaths(t *testing.T) {
+	// Not parallel: it changes the environment.
+	t.Setenv("AWS_USE_FIPS_ENDPOINT", "true")
+	_, err := build(t, gatewayConfig{lambda: `{"function_name": "fn", "endpoint": "http://127.0.0.1:1"}`}, nil)
+	wantConfigError(t, err, nsPath+".endpoint", "FIPS and custom endpoint are not supported")
+	t.Setenv("AWS_USE_FIPS_ENDPOINT", "")
+
+	t.Setenv("AWS_CA_BUNDLE", t.TempDir()+"/missing.pem")
+	_, err = build(t, gatewayConfig{lambda: `{"function_name": "fn", "region": "eu-west-1"}`}, nil)
+	wantConfigError(t, err, nsPath, "AWS_CA_BUNDLE")
 }
 
 func wantConfigError(t *testing.T, err error, path, fragment string) {
@@ -119,18 +128,14 @@ func wantConfigError(t *testing.T, err error, path, fragment string) {
 	t.Fatalf("no error at %s containing %q in:\n%v", path, fragment, err)
 }
 
-func TestMaxRetries(t *testing.T) {
+// TestMaxRetriesOption: max_retries reaches the retry loop (absent: one
+// attempt; -1: the SDK's default), and what the last attempt got is the
+// client's answer. The retry rules are internal/lambdainvoke's
+// (TestMaxRetries there).
+func TestMaxRetriesOption(t *testing.T) {
 	t.Parallel()
 	throttle := invoketest.APIError(429, "TooManyRequestsException", "Rate exceeded")
-	throttleRetryAfter := func(w http.ResponseWriter, c call, n int) {
-		w.Header().Set("Retry-After", "7")
-		throttle(w, c, n)
-	}
 	service := invoketest.APIError(500, "ServiceException", "internal")
-	funcErr := func(w http.ResponseWriter, _ call, _ int) {
-		w.Header().Set("X-Amz-Function-Error", "Unhandled")
-		io.WriteString(w, `{"errorMessage":"boom","errorType":"Error"}`)
-	}
 	ok := invoketest.JSON(`{"ok":true}`)
 	cases := []struct {
 		name         string
@@ -139,16 +144,10 @@ func TestMaxRetries(t *testing.T) {
 		wantAttempts int
 		wantStatus   int // 0: success
 	}{
-		{"0 retries: one attempt", "0", invoketest.FailThen(1, throttle, ok), 1, 429},
 		{"absent: one attempt", "", invoketest.FailThen(1, throttle, ok), 1, 429},
-		{"2 retries recover from 2 throttles", "2", invoketest.FailThen(2, throttle, ok), 3, 0},
-		{"2 retries give up after 3 attempts", "2", invoketest.FailThen(9, throttleRetryAfter, ok), 3, 429},
+		{"2 retries recover", "2", invoketest.FailThen(2, throttle, ok), 3, 0},
+		{"2 retries give up after 3 attempts", "2", invoketest.FailThen(9, throttle, ok), 3, 429},
 		{"-1: the SDK's 3 attempts", "-1", invoketest.FailThen(9, service, ok), 3, 502},
-		{"-1 recovers", "-1", invoketest.FailThen(2, service, ok), 3, 0},
-		{"transport errors are retried", "2", invoketest.FailThen(2, invoketest.Drop, ok), 3, 0},
-		{"function errors are never retried", "2", invoketest.FailThen(9, funcErr, ok), 1, 502},
-		{"not found is not retried", "2", invoketest.FailThen(9, invoketest.APIError(404, "ResourceNotFoundException", "no"), ok), 1, 502},
-		{"bad requests are not retried", "5", invoketest.FailThen(9, invoketest.APIError(400, "InvalidRequestContentException", "no"), ok), 1, 400},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -173,28 +172,6 @@ func TestMaxRetries(t *testing.T) {
 				t.Fatalf("status %d, want %d (%v)", got, tc.wantStatus, err)
 			}
 		})
-	}
-}
-
-// TestMaxRetriesBoundedByDeadline: a backoff that would outlast the
-// endpoint's deadline is not waited for.
-func TestMaxRetriesBoundedByDeadline(t *testing.T) {
-	t.Parallel()
-	f := invoketest.Start(t, invoketest.APIError(429, "TooManyRequestsException", "slow down"))
-	slow := &factoryHooks{backoff: invoketest.Backoff(time.Hour)}
-	p, err := build(t, gatewayConfig{lambda: `{"function_name": "fn", "max_retries": 3, "endpoint": "` + f.URL + `"}`}, slow)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	start := time.Now()
-	_, err = p(ctx, getReq(nil))
-	if time.Since(start) > time.Second {
-		t.Errorf("waited %v for a backoff that could not finish before the deadline", time.Since(start))
-	}
-	if proxy.StatusFor(err) != 429 || f.Requests() != 1 {
-		t.Errorf("status %d attempts %d", proxy.StatusFor(err), f.Requests())
 	}
 }
 
@@ -229,6 +206,7 @@ func TestErrorTable(t *testing.T) {
 		{"invalid parameter", false, invoketest.APIError(400, "InvalidParameterValueException", "bad"), 400, nil, "InvalidParameterValueException"},
 		{"credentials rejected", false, invoketest.APIError(403, "UnrecognizedClientException", "The security token included in the request is invalid."), 502, nil, "UnrecognizedClientException"},
 		{"access denied", false, invoketest.APIError(403, "AccessDeniedException", "not authorized"), 502, nil, "AccessDeniedException"},
+		{"Lambda service error", false, invoketest.APIError(500, "ServiceException", "internal"), 502, nil, "ServiceException"},
 		{"other Lambda error", false, invoketest.APIError(502, "EC2UnexpectedException", "eni"), 502, nil, "EC2UnexpectedException"},
 		{"error code only in the body", false, func(w http.ResponseWriter, _ call, _ int) {
 			w.WriteHeader(429)
@@ -294,25 +272,20 @@ func TestEndpointTimeout(t *testing.T) {
 	}
 }
 
+// TestMissingCredentials: an invocation without credentials is a 502 that
+// keeps the client's CredentialsError; a profile that does not exist is
+// refused at start-up, at the profile option.
 func TestMissingCredentials(t *testing.T) {
-	// Not parallel: it changes the environment.
-	dir := t.TempDir()
-	cfgFile := dir + "/config"
-	if err := writeFile(cfgFile, "[profile nokeys]\nregion = eu-west-1\n"); err != nil {
+	t.Parallel()
+	inv := &stubInvoker{err: &lambdainvoke.CredentialsError{Err: errors.New("no keys in profile nokeys")}}
+	p, err := build(t, gatewayConfig{lambda: `{"function_name": "fn", "profile": "nokeys", "region": "eu-west-1"}`}, &factoryHooks{invoker: inv})
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("AWS_CONFIG_FILE", cfgFile)
-	t.Setenv("AWS_ACCESS_KEY_ID", "")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
-	f := invoketest.Start(t, invoketest.JSON(`{}`))
-	p := mustBuild(t, gatewayConfig{lambda: `{"function_name": "fn", "profile": "nokeys", "endpoint": "` + f.URL + `"}`})
-	_, err := p(ctxT(t), getReq(nil))
-	var ce *CredentialsError
-	if proxy.StatusFor(err) != 502 || !errors.As(err, &ce) || f.Requests() != 0 {
-		t.Fatalf("status %d attempts %d err %v", proxy.StatusFor(err), f.Requests(), err)
-	}
-	if strings.Contains(err.Error(), invoketest.SecretKey) {
-		t.Fatal("a secret reached an error")
+	_, err = p(ctxT(t), getReq(nil))
+	var ce *lambdainvoke.CredentialsError
+	if proxy.StatusFor(err) != 502 || !errors.As(err, &ce) {
+		t.Fatalf("status %d err %v", proxy.StatusFor(err), err)
 	}
 
 	_, err = build(t, gatewayConfig{lambda: `{"function_name": "fn", "profile": "nosuchprofile", "region": "eu-west-1"}`}, nil)
@@ -531,72 +504,6 @@ func TestFunctionFromPath(t *testing.T) {
 				t.Errorf("invoked %q, want %q", got, tc.wantCalled)
 			}
 		})
-	}
-}
-
-func TestKeepAlive(t *testing.T) {
-	t.Parallel()
-	f := invoketest.Start(t, invoketest.Echo)
-	p := mustBuild(t, gatewayConfig{method: "POST", lambda: `{"function_name": "fn", "endpoint": "` + f.URL + `"}`})
-	run := func() {
-		var wg sync.WaitGroup
-		for g := 0; g < 4; g++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := 0; i < 50; i++ {
-					req := getReq(nil)
-					req.Method, req.Body = "POST", []byte(`{"n":1}`)
-					if _, err := p(context.Background(), req); err != nil {
-						t.Error(err)
-						return
-					}
-				}
-			}()
-		}
-		wg.Wait()
-	}
-	run() // warm up: up to a few connections are opened
-	before := f.Stats().Connections
-	run()
-	if n := f.Stats().Connections - before; n != 0 {
-		t.Errorf("%d new connections once warm: keep-alive is lost", n)
-	}
-}
-
-func TestCABundle(t *testing.T) {
-	// Not parallel: it changes the environment.
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, `{"tls":true}`) }))
-	defer srv.Close()
-	dir := t.TempDir()
-	pemFile := dir + "/ca.pem"
-	if err := writeFile(pemFile, string(certPEM(srv))); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("AWS_CA_BUNDLE", pemFile)
-	c, err := newHTTPClient()
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := c.Get(srv.URL)
-	if err != nil {
-		t.Fatalf("the bundle's CA is not trusted: %v", err)
-	}
-	resp.Body.Close()
-	if tr := c.Transport.(*http.Transport); tr.MaxIdleConnsPerHost < 64 {
-		t.Errorf("MaxIdleConnsPerHost %d", tr.MaxIdleConnsPerHost)
-	}
-
-	t.Setenv("AWS_CA_BUNDLE", dir+"/missing.pem")
-	if _, err := newHTTPClient(); err == nil || !strings.Contains(err.Error(), "AWS_CA_BUNDLE") {
-		t.Fatalf("a missing bundle: %v", err)
-	}
-	if err := writeFile(pemFile, "not pem"); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("AWS_CA_BUNDLE", pemFile)
-	if _, err := newHTTPClient(); err == nil {
-		t.Fatal("a bundle with no certificate was accepted")
 	}
 }
 

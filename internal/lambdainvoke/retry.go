@@ -1,4 +1,4 @@
-package lambda
+package lambdainvoke
 
 import (
 	"context"
@@ -7,10 +7,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 )
 
-// retrying wraps an Invoker with max_retries: it retries what the AWS
-// SDK's standard retry rules call retryable (throttling, Lambda service
-// errors, transport errors) and nothing else. A function that ran and
-// failed is a Result, not an error, so it is never retried.
+// retrying is WithRetries' loop. A function that ran and failed is a
+// Result, not an error, so it is never retried.
 type retrying struct {
 	next        Invoker
 	maxAttempts int
@@ -19,9 +17,10 @@ type retrying struct {
 	sleep func(ctx context.Context, d time.Duration) error
 }
 
-// attemptsFor turns max_retries into a number of attempts: 0 → 1, N → N+1,
-// -1 → the SDK's default (its configured max attempts when set, else 3).
-func attemptsFor(maxRetries, sdkMaxAttempts int) int {
+// AttemptsFor turns a number of retries into a number of attempts: 0 → 1,
+// N → N+1, -1 → the SDK's default (sdkMaxAttempts when set, see
+// Client.SDKMaxAttempts, else 3).
+func AttemptsFor(maxRetries, sdkMaxAttempts int) int {
 	switch {
 	case maxRetries >= 0:
 		return maxRetries + 1
@@ -31,9 +30,12 @@ func attemptsFor(maxRetries, sdkMaxAttempts int) int {
 	return retry.DefaultMaxAttempts
 }
 
-// withRetries returns next when one attempt is all there is, else next
-// wrapped by the retry loop.
-func withRetries(next Invoker, attempts int, backoff retry.BackoffDelayer) Invoker {
+// WithRetries returns next when one attempt is all there is, else next
+// wrapped by a retry loop making up to attempts attempts: it retries what
+// the AWS SDK's standard retry rules call retryable (throttling, Lambda
+// service errors, transport errors before any reply), waiting as backoff
+// says (the SDK's when nil), and tells Invocation.Retries of each retry.
+func WithRetries(next Invoker, attempts int, backoff retry.BackoffDelayer) Invoker {
 	if attempts <= 1 {
 		return next
 	}
@@ -67,10 +69,10 @@ func (r *retrying) Invoke(ctx context.Context, in *Invocation) (*Result, error) 
 		if r.sleep(ctx, d) != nil {
 			return nil, err
 		}
-		// Only a retried attempt is recorded here; the last one is the
-		// transport's to record.
-		if in.metrics != nil {
-			in.metrics.retried(ctx, err)
+		// Only a retried attempt is reported here; the last one is the
+		// caller's to record.
+		if in.Retries != nil {
+			in.Retries.Retried(ctx, err)
 		}
 	}
 }

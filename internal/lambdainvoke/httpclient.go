@@ -1,4 +1,4 @@
-package lambda
+package lambdainvoke
 
 import (
 	"crypto/tls"

@@ -1,4 +1,4 @@
-package lambda
+package lambdainvoke
 
 import (
 	"bytes"
@@ -18,7 +18,7 @@ import (
 )
 
 // reply is what a sender brings back from the Invoke API: the status, the
-// headers the invoker reads, and the body, read whole (bounded).
+// headers the Client reads, and the body, read whole (bounded).
 type reply struct {
 	status          int
 	functionError   string
@@ -70,7 +70,7 @@ func newSender(endpoint string) (sender, error) {
 		DialTimeout: func(addr string, timeout time.Duration) (net.Conn, error) {
 			return fasthttp.DialTimeout(addr, min(timeout, dialTimeout))
 		},
-		// Retries are the invoker's (max_retries), never the client's.
+		// Retries are WithRetries', never fasthttp's.
 		RetryIfErr: func(*fasthttp.Request, int, error) (bool, bool) { return false, false },
 	}}, nil
 }
@@ -89,7 +89,7 @@ const maxResultBytes = 64 << 20
 // deadline (a client that left) is noticed before sending, not during.
 type fastSender struct {
 	client *fasthttp.Client
-	// lastURI is the last Invoke URL sent, parsed: a backend with a fixed
+	// lastURI is the last Invoke URL sent, parsed: a caller with a fixed
 	// function name parses it once.
 	lastURI atomic.Pointer[parsedURI]
 }

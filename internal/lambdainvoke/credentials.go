@@ -1,4 +1,4 @@
-package lambda
+package lambdainvoke
 
 import (
 	"context"
@@ -13,8 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-
-	"github.com/lambdagate/lambdagate/config"
 )
 
 // localRegion is the region used to sign requests to a local runtime, and
@@ -24,67 +22,68 @@ const localRegion = "us-east-1"
 // dummyCredentials sign requests to local runtimes, which check nothing.
 var dummyCredentials = credentials.NewStaticCredentialsProvider("lambdagate-local", "lambdagate-local", "")
 
-// errorPaths are the JSON paths of the options buildInvoker may reject.
-type errorPaths struct {
-	base, region, endpoint, profile, role string
-}
-
 // credentialProbeTimeout bounds the look for credentials when a custom
 // endpoint is used without profile or role.
 const credentialProbeTimeout = 3 * time.Second
 
-// buildInvoker resolves region, endpoint and credentials with the AWS SDK
+// New resolves key's region, endpoint and credentials with the AWS SDK
 // (its shared config, credential chain and endpoint rules) and returns a
-// lean signed invoker for them. Problems are config errors at their path.
-func buildInvoker(ctx context.Context, key invokerKey, paths errorPaths, logger *slog.Logger) (*sharedInvoker, error) {
-	endpoint := key.endpoint
+// Client for them. Its errors are *ConfigError values naming the Key field
+// at fault. Credentials are fetched on first use, not here. logger, when
+// not nil, is told when a custom endpoint gets dummy credentials.
+func New(ctx context.Context, key Key, logger *slog.Logger) (*Client, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	key = key.normalized()
+	endpoint := key.Endpoint
 	if endpoint == "" {
-		endpoint = "https://lambda." + key.region + ".amazonaws.com"
+		endpoint = "https://lambda." + key.Region + ".amazonaws.com"
 	}
-	client, err := newSender(endpoint)
+	snd, err := newSender(endpoint)
 	if err != nil {
-		return nil, &config.Error{Path: paths.base, Msg: err.Error()}
+		return nil, &ConfigError{Msg: err.Error()}
 	}
-	if key.local {
-		return &sharedInvoker{signedInvoker: newSignedInvoker(key.endpoint, localRegion, dummyCredentials, client)}, nil
+	if key.Local {
+		return newClient(key.Endpoint, localRegion, dummyCredentials, snd), nil
 	}
 
 	var loadOpts []func(*awsconfig.LoadOptions) error
-	if key.region != "" {
-		loadOpts = append(loadOpts, awsconfig.WithRegion(key.region))
+	if key.Region != "" {
+		loadOpts = append(loadOpts, awsconfig.WithRegion(key.Region))
 	}
-	if key.profile != "" {
-		loadOpts = append(loadOpts, awsconfig.WithSharedConfigProfile(key.profile))
+	if key.Profile != "" {
+		loadOpts = append(loadOpts, awsconfig.WithSharedConfigProfile(key.Profile))
 	}
 	cfg, err := awsconfig.LoadDefaultConfig(ctx, loadOpts...)
 	if err != nil {
-		path := paths.base
-		if key.profile != "" {
-			path = paths.profile
+		field := ""
+		if key.Profile != "" {
+			field = FieldProfile
 		}
-		return nil, &config.Error{Path: path, Msg: fmt.Sprintf("loading the AWS configuration failed: %v (check AWS_PROFILE, ~/.aws/config and AWS_CA_BUNDLE)", err)}
+		return nil, &ConfigError{Field: field, Msg: fmt.Sprintf("loading the AWS configuration failed: %v (check AWS_PROFILE, ~/.aws/config and AWS_CA_BUNDLE)", err)}
 	}
 	if cfg.Region == "" {
-		if key.endpoint == "" {
-			return nil, &config.Error{Path: paths.region, Msg: "no AWS region: set \"region\" here, or AWS_REGION / AWS_DEFAULT_REGION, or a region in the AWS profile"}
+		if key.Endpoint == "" {
+			return nil, &ConfigError{Field: FieldRegion, Msg: "no AWS region: set \"region\" here, or AWS_REGION / AWS_DEFAULT_REGION, or a region in the AWS profile"}
 		}
 		cfg.Region = localRegion
 	}
 
 	creds := cfg.Credentials
-	if key.roleARN != "" {
+	if key.RoleARN != "" {
 		stsClient := sts.NewFromConfig(cfg)
-		creds = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(stsClient, key.roleARN, func(o *stscreds.AssumeRoleOptions) {
-			o.RoleSessionName = key.sessionName
-			if key.externalID != "" {
-				o.ExternalID = aws.String(key.externalID)
+		creds = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(stsClient, key.RoleARN, func(o *stscreds.AssumeRoleOptions) {
+			o.RoleSessionName = key.SessionName
+			if key.ExternalID != "" {
+				o.ExternalID = aws.String(key.ExternalID)
 			}
 		}))
-	} else if key.endpoint != "" && key.profile == "" {
+	} else if key.Endpoint != "" && key.Profile == "" {
 		// A custom endpoint (LocalStack, the emulator) usually checks no
 		// signature: use real credentials when there are some, else dummy
 		// ones, so that such setups need no AWS configuration.
-		creds = probeCredentials(creds, key.endpoint, logger)
+		creds = probeCredentials(creds, key.Endpoint, logger)
 	}
 	if creds == nil {
 		creds = aws.AnonymousCredentials{}
@@ -92,10 +91,10 @@ func buildInvoker(ctx context.Context, key invokerKey, paths errorPaths, logger 
 
 	// The SDK's client options resolve the service endpoint the way the SDK
 	// does (AWS_ENDPOINT_URL_LAMBDA, FIPS and dual-stack settings, the
-	// partition rules); the lean invoker then reuses the result.
+	// partition rules); the Client then reuses the result.
 	lc := awslambda.NewFromConfig(cfg, func(o *awslambda.Options) {
-		if key.endpoint != "" {
-			o.BaseEndpoint = aws.String(key.endpoint)
+		if key.Endpoint != "" {
+			o.BaseEndpoint = aws.String(key.Endpoint)
 		}
 	})
 	opts := lc.Options()
@@ -107,14 +106,15 @@ func buildInvoker(ctx context.Context, key invokerKey, paths errorPaths, logger 
 	}
 	ep, err := opts.EndpointResolverV2.ResolveEndpoint(ctx, params)
 	if err != nil {
-		path := paths.region
-		if key.endpoint != "" {
-			path = paths.endpoint
+		field := FieldRegion
+		if key.Endpoint != "" {
+			field = FieldEndpoint
 		}
-		return nil, &config.Error{Path: path, Msg: fmt.Sprintf("no Lambda endpoint for region %q: %v", opts.Region, err)}
+		return nil, &ConfigError{Field: field, Msg: fmt.Sprintf("no Lambda endpoint for region %q: %v", opts.Region, err)}
 	}
-	inv := newSignedInvoker(ep.URI.String(), opts.Region, creds, client)
-	return &sharedInvoker{signedInvoker: inv, sdkMaxAttempts: cfg.RetryMaxAttempts}, nil
+	c := newClient(ep.URI.String(), opts.Region, creds, snd)
+	c.sdkMaxAttempts = cfg.RetryMaxAttempts
+	return c, nil
 }
 
 // fallbackCredentials uses creds when, at the first invocation, they

@@ -1,4 +1,4 @@
-package lambda
+package lambdainvoke
 
 import (
 	"bytes"
@@ -21,7 +21,6 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/lambdagate/lambdagate/internal/lambdaapi"
-	"github.com/lambdagate/lambdagate/proxy"
 )
 
 // signingName is Lambda's SigV4 service name.
@@ -33,20 +32,24 @@ const maxErrorBody = 64 << 10
 // userAgent identifies the gateway to Lambda.
 const userAgent = "lambdagate"
 
-// signedInvoker is the lean invocation path: one request per attempt,
-// signed with the SDK's SigV4 signer and cached credentials, and sent by a
-// sender (fasthttp's client by default). It skips the SDK's per-call
-// middleware stack, whose cost exceeds the whole HTTP hop (see issue 6 and
-// docs/BENCHMARKS.md).
-type signedInvoker struct {
+// Client invokes functions through one Invoke endpoint with one set of
+// credentials (an Invoker): one request per attempt, signed with the SDK's
+// SigV4 signer and cached credentials, and sent by a sender (fasthttp's
+// client by default). It skips the SDK's per-call middleware stack, whose
+// cost exceeds the whole HTTP hop (see docs/BENCHMARKS.md). Build one with
+// New, or share them with Clients.
+type Client struct {
 	base   string   // the Invoke endpoint, no trailing slash
 	parsed *url.URL // base, parsed once; nil if it does not parse
 	region string
 	creds  aws.CredentialsProvider
 	signer *v4.Signer
 	sender sender
+	// sdkMaxAttempts is the SDK's configured attempts (AWS_MAX_ATTEMPTS,
+	// max_attempts in the profile), 0 when unset.
+	sdkMaxAttempts int
 	// lastPath holds the Invoke paths of the last function invoked: a
-	// backend with a fixed function name builds them once.
+	// caller with a fixed function name builds them once.
 	lastPath atomic.Pointer[invokePath]
 }
 
@@ -57,7 +60,7 @@ type invokePath struct {
 }
 
 // pathFor returns the Invoke path of the function name.
-func (s *signedInvoker) pathFor(name string) *invokePath {
+func (s *Client) pathFor(name string) *invokePath {
 	if p := s.lastPath.Load(); p != nil && p.name == name {
 		return p
 	}
@@ -80,17 +83,18 @@ var (
 	userAgentValue   = []string{userAgent}
 	logTailValue     = []string{lambdaapi.LogTypeTail}
 	invocationValues = map[string][]string{
-		InvocationRequestResponse: {InvocationRequestResponse},
-		InvocationEvent:           {InvocationEvent},
-		InvocationDryRun:          {InvocationDryRun},
+		lambdaapi.InvocationRequestResponse: {lambdaapi.InvocationRequestResponse},
+		lambdaapi.InvocationEvent:           {lambdaapi.InvocationEvent},
+		lambdaapi.InvocationDryRun:          {lambdaapi.InvocationDryRun},
 	}
 )
 
-func newSignedInvoker(endpoint, region string, creds aws.CredentialsProvider, snd sender) *signedInvoker {
+// newClient returns the Client of an Invoke endpoint.
+func newClient(endpoint, region string, creds aws.CredentialsProvider, snd sender) *Client {
 	if _, cached := creds.(*aws.CredentialsCache); !cached {
 		creds = aws.NewCredentialsCache(creds)
 	}
-	return &signedInvoker{
+	return &Client{
 		base:   trimEndpoint(endpoint),
 		parsed: parseBase(trimEndpoint(endpoint)),
 		region: region,
@@ -100,8 +104,16 @@ func newSignedInvoker(endpoint, region string, creds aws.CredentialsProvider, sn
 	}
 }
 
-// Invoke sends one invocation: it never retries (see retrying).
-func (s *signedInvoker) Invoke(ctx context.Context, in *Invocation) (*Result, error) {
+// CloseIdle closes the Client's idle connections.
+func (s *Client) CloseIdle() { s.sender.closeIdle() }
+
+// SDKMaxAttempts is the number of attempts the AWS configuration asks for
+// (AWS_MAX_ATTEMPTS, max_attempts in the profile), 0 when it says none:
+// see AttemptsFor.
+func (s *Client) SDKMaxAttempts() int { return s.sdkMaxAttempts }
+
+// Invoke sends one invocation: it never retries (see WithRetries).
+func (s *Client) Invoke(ctx context.Context, in *Invocation) (*Result, error) {
 	var req *http.Request
 	var uri string
 	if _, fast := s.sender.(*fastSender); fast && s.parsed != nil {
@@ -179,7 +191,7 @@ func (pr *invokeRequest) release() {
 }
 
 // fill makes pr the Invoke request of in, as newRequest would build it.
-func (s *signedInvoker) fill(pr *invokeRequest, in *Invocation) *http.Request {
+func (s *Client) fill(pr *invokeRequest, in *Invocation) *http.Request {
 	p := s.pathFor(in.FunctionName)
 	pr.url = *s.parsed
 	pr.url.Path, pr.url.RawPath = p.path, p.rawPath
@@ -205,7 +217,7 @@ func (s *signedInvoker) fill(pr *invokeRequest, in *Invocation) *http.Request {
 // newRequest builds the Invoke request: POST to the function's Invoke path
 // (lambdaapi.EscapedInvokePath: the name escaped as the SDK escapes it),
 // with ?Qualifier=q when the invocation has a qualifier.
-func (s *signedInvoker) newRequest(ctx context.Context, in *Invocation) (*http.Request, error) {
+func (s *Client) newRequest(ctx context.Context, in *Invocation) (*http.Request, error) {
 	var req *http.Request
 	if s.parsed != nil {
 		// The URL is the endpoint's, parsed once, with the Invoke path set:
@@ -264,18 +276,19 @@ func setInvokeHeaders(h http.Header, in *Invocation) {
 	}
 }
 
-// readBody reads a whole result, bounded.
+// readBody reads a whole result, bounded by maxResultBytes (the gateway's
+// decoding stage reads no more: proxy.MaxBodyBytes).
 func readBody(resp *http.Response) ([]byte, error) {
 	n := resp.ContentLength
-	if n < 0 || n > proxy.MaxBodyBytes {
+	if n < 0 || n > maxResultBytes {
 		n = 512
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, n+1))
-	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, proxy.MaxBodyBytes+1)); err != nil {
+	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, maxResultBytes+1)); err != nil {
 		return nil, fmt.Errorf("reading the function's result: %w", err)
 	}
-	if buf.Len() > proxy.MaxBodyBytes {
-		return nil, fmt.Errorf("the function's result is larger than %d bytes", proxy.MaxBodyBytes)
+	if buf.Len() > maxResultBytes {
+		return nil, fmt.Errorf("the function's result is larger than %d bytes", maxResultBytes)
 	}
 	return buf.Bytes(), nil
 }
