@@ -45,6 +45,9 @@ type Client struct {
 	creds  aws.CredentialsProvider
 	signer *v4.Signer
 	sender sender
+	// pooled says Invoke fills a pooled request for the signer: decided
+	// once, in newClient, from the sender and the endpoint.
+	pooled bool
 	// sdkMaxAttempts is the SDK's configured attempts (AWS_MAX_ATTEMPTS,
 	// max_attempts in the profile), 0 when unset.
 	sdkMaxAttempts int
@@ -89,18 +92,25 @@ var (
 	}
 )
 
-// newClient returns the Client of an Invoke endpoint.
+// newClient returns the Client of an Invoke endpoint. Whether requests are
+// pooled is decided here, once, not per call: fastSender copies what it
+// needs of the request, so the request handed to the signer can be pooled;
+// netSender keeps the request it sends, and an endpoint that does not parse
+// has no URL to copy, so both get a request of their own (newRequest).
 func newClient(endpoint, region string, creds aws.CredentialsProvider, snd sender) *Client {
 	if _, cached := creds.(*aws.CredentialsCache); !cached {
 		creds = aws.NewCredentialsCache(creds)
 	}
+	parsed := parseBase(trimEndpoint(endpoint))
+	_, fast := snd.(*fastSender)
 	return &Client{
 		base:   trimEndpoint(endpoint),
-		parsed: parseBase(trimEndpoint(endpoint)),
+		parsed: parsed,
 		region: region,
 		creds:  creds,
 		signer: v4.NewSigner(),
 		sender: snd,
+		pooled: fast && parsed != nil,
 	}
 }
 
@@ -116,9 +126,7 @@ func (s *Client) SDKMaxAttempts() int { return s.sdkMaxAttempts }
 func (s *Client) Invoke(ctx context.Context, in *Invocation) (*Result, error) {
 	var req *http.Request
 	var uri string
-	if _, fast := s.sender.(*fastSender); fast && s.parsed != nil {
-		// fastSender copies what it needs: the request used for signing
-		// is pooled.
+	if s.pooled {
 		pr := invokeRequests.Get().(*invokeRequest)
 		defer pr.release()
 		req, uri = s.fill(pr, in), pr.uri

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
 	"github.com/lambdagate/lambdagate/internal/invoketest"
 	"github.com/lambdagate/lambdagate/internal/lambdaapi"
 )
@@ -52,6 +54,81 @@ func TestLocal(t *testing.T) {
 		t.Fatalf("res %+v err %v", res, err)
 	}
 	invoketest.CheckSignature(t, f.Last(t), hostOf(f), "us-east-1", "lambdagate-local", "lambdagate-local")
+}
+
+// TestSenders: both senders send the same signed request and read the
+// same result and error answers; the request is pooled only for
+// fasthttp's sender with an endpoint that parses, as decided in
+// newClient.
+func TestSenders(t *testing.T) {
+	t.Parallel()
+	f := invoketest.Start(t, func(w http.ResponseWriter, c call, n int) {
+		if c.Name == "missing" {
+			invoketest.APIError(404, lambdaapi.CodeResourceNotFound, "Function not found")(w, c, n)
+			return
+		}
+		w.Header().Set(lambdaapi.HeaderLogResult, "bG9n")
+		invoketest.JSON(`{"ok":true}`)(w, c, n)
+	})
+	fast, err := newSender(f.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc, err := newHTTPClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := credentials.NewStaticCredentialsProvider(invoketest.AccessKey, invoketest.SecretKey, "")
+	in := func(fn string) *Invocation {
+		return &Invocation{FunctionName: fn, Qualifier: "live", InvocationType: lambdaapi.InvocationEvent, LogTail: true, TraceHeader: "Root=1-x", Payload: []byte(`{"a":1}`)}
+	}
+	var want *Result
+	var wantErr string
+	for _, tc := range []struct {
+		name       string
+		snd        sender
+		wantPooled bool
+	}{
+		{"fasthttp", fast, true},
+		{"net/http", &netSender{client: hc}, false},
+	} {
+		c := newClient(f.URL, "eu-west-1", creds, tc.snd)
+		if c.pooled != tc.wantPooled {
+			t.Errorf("%s: pooled %v", tc.name, c.pooled)
+		}
+		res, err := c.Invoke(ctxT(t), in("fn"))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		call := f.Last(t)
+		if call.Path != "/2015-03-31/functions/fn/invocations" || call.Query != "Qualifier=live" || string(call.Body) != `{"a":1}` ||
+			call.Header.Get(lambdaapi.HeaderInvocationType) != lambdaapi.InvocationEvent || call.Header.Get(lambdaapi.HeaderLogType) != lambdaapi.LogTypeTail ||
+			call.Header.Get(lambdaapi.HeaderTraceID) != "Root=1-x" || call.Header.Get("User-Agent") != userAgent {
+			t.Errorf("%s: sent %+v", tc.name, call)
+		}
+		invoketest.CheckSignature(t, call, hostOf(f), "eu-west-1", invoketest.AccessKey, invoketest.SecretKey)
+		_, err = c.Invoke(ctxT(t), in("missing"))
+		if want == nil {
+			want, wantErr = res, err.Error()
+			if res.StatusCode != 200 || string(res.Payload) != `{"ok":true}` || res.LogResult != "bG9n" || res.ExecutedVersion != "$LATEST" || res.RequestID != "req-1" {
+				t.Errorf("%s: result %+v", tc.name, res)
+			}
+			if wantErr != "lambda API ResourceNotFoundException (HTTP 404): Function not found" {
+				t.Errorf("%s: error %q", tc.name, wantErr)
+			}
+			continue
+		}
+		if res.StatusCode != want.StatusCode || string(res.Payload) != string(want.Payload) || res.LogResult != want.LogResult ||
+			res.ExecutedVersion != want.ExecutedVersion || res.RequestID != want.RequestID || res.FunctionError != want.FunctionError {
+			t.Errorf("%s: result %+v, fasthttp's %+v", tc.name, res, want)
+		}
+		if err.Error() != wantErr {
+			t.Errorf("%s: error %q, fasthttp's %q", tc.name, err, wantErr)
+		}
+	}
+	if c := newClient("127.0.0.1:1", "eu-west-1", creds, fast); c.pooled {
+		t.Error("an endpoint that does not parse as a URL is pooled")
+	}
 }
 
 // FuzzInvokePath: any name Lambda's Invoke accepts (lambdaapi's rules,
