@@ -1,24 +1,21 @@
 // Package lambda is the AWS Lambda transport of lambdagate: a backend whose
 // extra_config holds "backend/lambda" (or KrakenD's legacy namespace
-// "github.com/devopsfaith/krakend-lambda") invokes a Lambda function through
-// the Lambda Invoke API instead of calling host + url_pattern.
+// "github.com/devopsfaith/krakend-lambda") invokes a Lambda function instead
+// of calling host + url_pattern.
 //
-// The package turns a gateway Request into an invocation payload (the
-// seed's "krakend" format, or an Amazon API Gateway v1/v2 event), invokes the
-// function through an Invoker, and turns the result into a Response: a JSON
-// object becomes the data, an array goes under "collection", any other value
-// under "content"; an API Gateway style result ({"statusCode", "headers",
-// "body", ...}) is unwrapped. Failures become proxy.StatusError or
-// proxy.BackendError values whose status follows the table in
-// docs/lambda.md.
-//
-// Everything is decided at start-up by Factory: options are decoded into a
-// typed struct and validated (every problem reported with its JSON path),
-// and one Invoker is built per distinct (region, endpoint, credentials) and
-// shared by the backends that use it. The Invoker signs each request with
-// the AWS SDK's SigV4 signer and cached credentials and sends it over a
-// lean, keep-alive net/http client: it never calls lambda.Client.Invoke on
-// the hot path.
+// At start-up the kind decodes and checks a backend's options (every
+// problem reported with its JSON path) and takes its Invoke client from
+// internal/lambdainvoke: one per distinct region, endpoint and credentials,
+// shared by the gateway's Lambda backends, with max_retries as the client's
+// retry loop. Per request, the transport picks the function (fixed, or
+// from the path within allowed_functions), builds the payload (the krakend
+// format, or an Amazon API Gateway v1/v2 event), invokes, and turns the
+// Result into a Response: a JSON object becomes the data, an array goes
+// under "collection", any other value under "content", and an API Gateway
+// style result ({"statusCode", "headers", "body", ...}) is unwrapped. The
+// function's own failures and the client's errors become proxy.StatusError
+// or proxy.BackendError values whose status follows the table in
+// docs/lambda.md (errors.go).
 //
 // With the gateway's telemetry, each invocation carries the backend span's
 // trace as X-Amzn-Trace-Id, records the lambdagate.lambda.* metrics (label
@@ -27,5 +24,6 @@
 // (telemetry.go); without it none of this costs anything.
 //
 // This package must not know about routing, merging or output encodings,
-// and must never write a credential into a log line, an error or a metric.
+// nor sign or send requests itself, and must never write a credential into
+// a log line, an error or a metric.
 package lambda

@@ -1,9 +1,10 @@
 // Package lambdaapi holds the facts of AWS Lambda's Invoke API that
-// lambdagate speaks from both sides: the gateway's Lambda transport
-// (backend/lambda, a client) and the local runtime (lambdalocal, a server),
-// and the fake Invoke server of tests and benchmarks. Keeping them in one
-// place keeps both sides agreeing on what a function name is, where an
-// invocation goes, what it may carry and how Lambda answers.
+// lambdagate speaks from both sides: the client (internal/lambdainvoke, and
+// the Lambda transport, backend/lambda, that uses it), the local runtime
+// (lambdalocal, a server) and the fake Invoke server of tests and
+// benchmarks. Keeping them in one place keeps both sides agreeing on what a
+// function name is, where an invocation goes, what it may carry and how
+// Lambda answers.
 //
 // It holds the rules for function names, partial and full ARNs,
 // qualifiers and regions (names.go), the Invoke path, to build for a
