@@ -81,9 +81,8 @@ const maxResultBytes = 64 << 20
 
 // fastSender sends invocations with fasthttp's client: the calling
 // goroutine writes the request and reads the reply on a pooled keep-alive
-// connection, with no per-request goroutines. Profiles showed net/http's
-// client (its read and write loops per connection) costing as much CPU as
-// the rest of the gateway; see docs/BENCHMARKS.md.
+// connection, with no per-request goroutines (net/http's client runs a
+// read and a write loop per connection; docs/BENCHMARKS.md has the cost).
 //
 // The request is bounded by ctx's deadline; a context cancelled before its
 // deadline (a client that left) is noticed before sending, not during.
