@@ -162,21 +162,15 @@ var replyRules = proxy.ReplyRules{AnyJSONValue: true, FailStatus: http.StatusBad
 // clientKey is the lambdainvoke.Key of a backend's options: the local
 // runtime's when the kind has one and the options name no endpoint.
 func clientKey(o *Options, localURL string) lambdainvoke.Key {
-	if localURL != "" && o.Endpoint == "" {
-		return lambdainvoke.Key{Endpoint: localURL, Local: true}
-	}
+	return o.key().OrLocal(localURL)
+}
+
+// key is the lambdainvoke.Key the options name.
+func (o *Options) key() lambdainvoke.Key {
 	return lambdainvoke.Key{
 		Region: o.Region, Endpoint: o.Endpoint, Profile: o.Profile,
 		RoleARN: o.AssumeRoleARN, ExternalID: o.ExternalID, SessionName: o.RoleSessionName,
 	}
-}
-
-// settingKeys are the options of the Key fields a lambdainvoke.ConfigError
-// may name.
-var settingKeys = map[string]string{
-	lambdainvoke.FieldRegion:   "region",
-	lambdainvoke.FieldEndpoint: "endpoint",
-	lambdainvoke.FieldProfile:  "profile",
 }
 
 // invokerFor returns the kind's client of key, building it on first use.
@@ -186,7 +180,7 @@ func (k *kind) invokerFor(ctx context.Context, key lambdainvoke.Key, base string
 	var ce *lambdainvoke.ConfigError
 	if errors.As(err, &ce) {
 		path := base
-		if opt, ok := settingKeys[ce.Field]; ok {
+		if opt := lambdainvoke.OptionOf(ce.Field); opt != "" {
 			path = config.Join(base, opt)
 		}
 		return nil, &config.Error{Path: path, Msg: ce.Msg}

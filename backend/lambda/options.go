@@ -5,11 +5,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws/arn"
-
 	"github.com/lambdagate/lambdagate/config"
 	"github.com/lambdagate/lambdagate/internal/lambdaapi"
-	"github.com/lambdagate/lambdagate/internal/lambdainvoke"
 )
 
 // Namespace is the extra_config key of a Lambda backend.
@@ -204,27 +201,7 @@ func (o *Options) resolve(base string, endpointParams []string) (settings, confi
 	if o.MaxRetries < -1 {
 		errs.Add(at("max_retries"), "must be -1 (the AWS SDK's default policy), 0 (one attempt, the default) or a number of retries, got %d", o.MaxRetries)
 	}
-	if o.Endpoint != "" {
-		if err := lambdainvoke.CheckEndpoint(o.Endpoint); err != nil {
-			errs.Add(at("endpoint"), "%v", err)
-		}
-	}
-	if o.Region != "" && !lambdaapi.ValidRegion(o.Region) {
-		errs.Add(at("region"), "%q is not an AWS region name such as us-east-1", o.Region)
-	}
-	if o.AssumeRoleARN != "" {
-		a, err := arn.Parse(o.AssumeRoleARN)
-		if err != nil || a.Service != "iam" || !strings.HasPrefix(a.Resource, "role/") {
-			errs.Add(at("assume_role_arn"), "%q is not an IAM role ARN such as arn:aws:iam::123456789012:role/name", o.AssumeRoleARN)
-		}
-	} else {
-		if o.ExternalID != "" {
-			errs.Add(at("external_id"), "only applies with assume_role_arn: set the role to assume, or remove it")
-		}
-		if o.RoleSessionName != "" {
-			errs.Add(at("role_session_name"), "only applies with assume_role_arn: set the role to assume, or remove it")
-		}
-	}
+	o.key().CheckOptions(func(option, msg string) { errs.Add(at(option), "%s", msg) })
 	return s, errs
 }
 

@@ -117,6 +117,10 @@ func newClient(endpoint, region string, creds aws.CredentialsProvider, snd sende
 // CloseIdle closes the Client's idle connections.
 func (s *Client) CloseIdle() { s.sender.closeIdle() }
 
+// Region is the region the Client signs for: the Key's, the SDK's, or
+// us-east-1 for a local runtime or a custom endpoint without one.
+func (s *Client) Region() string { return s.region }
+
 // SDKMaxAttempts is the number of attempts the AWS configuration asks for
 // (AWS_MAX_ATTEMPTS, max_attempts in the profile), 0 when it says none:
 // see AttemptsFor.
