@@ -1,12 +1,9 @@
 package lambda
 
 import (
-	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -16,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/lambdagate/lambdagate/config"
+	"github.com/lambdagate/lambdagate/internal/apigw"
 	"github.com/lambdagate/lambdagate/internal/jsonscan"
 	"github.com/lambdagate/lambdagate/proxy"
 )
@@ -48,7 +46,7 @@ func newPayloadBuilder(format, backendMethod string, r route) payloadBuilder {
 	switch format {
 	case FormatAPIGatewayV1:
 		return func(req *proxy.Request, traceHeader string) ([]byte, error) {
-			ev := apiGatewayV1Event(req, r, newRequestID(), time.Now())
+			ev := apiGatewayV1Event(req, r, apigw.RequestID(), time.Now())
 			if traceHeader != "" {
 				if ev.Headers == nil {
 					ev.Headers, ev.MultiValueHeaders = map[string]string{}, map[string][]string{}
@@ -60,7 +58,7 @@ func newPayloadBuilder(format, backendMethod string, r route) payloadBuilder {
 		}
 	case FormatAPIGatewayV2:
 		return func(req *proxy.Request, traceHeader string) ([]byte, error) {
-			ev := apiGatewayV2Event(req, r, newRequestID(), time.Now())
+			ev := apiGatewayV2Event(req, r, apigw.RequestID(), time.Now())
 			if traceHeader != "" {
 				if ev.Headers == nil {
 					ev.Headers = map[string]string{}
@@ -126,10 +124,10 @@ func krakendParamsPayload(req *proxy.Request, keys []string) ([]byte, error) {
 
 // API Gateway constants lambdagate presents to functions.
 const (
-	apiID     = "lambdagate"
-	apiStage  = "$default"
+	apiID     = apigw.APIID
+	apiStage  = apigw.Stage
 	apiProto  = "HTTP/1.1"
-	apiTimeV1 = "02/Jan/2006:15:04:05 -0700"
+	apiTimeV1 = apigw.TimeFormat
 )
 
 // apiGatewayV1Event is the event of an API Gateway REST API (payload 1.0)
@@ -154,14 +152,14 @@ func apiGatewayV1Event(req *proxy.Request, r route, requestID string, now time.T
 			Path:             req.Path,
 			Stage:            apiStage,
 			DomainName:       req.Host,
-			DomainPrefix:     domainPrefix(req.Host),
+			DomainPrefix:     apigw.DomainPrefix(req.Host),
 			RequestID:        requestID,
 			Protocol:         apiProto,
 			RequestTime:      now.Format(apiTimeV1),
 			RequestTimeEpoch: now.UnixMilli(),
 			APIID:            apiID,
 			Identity: events.APIGatewayRequestIdentity{
-				SourceIP:  sourceIP(req.RemoteAddr),
+				SourceIP:  apigw.SourceIP(req.RemoteAddr),
 				UserAgent: req.Headers.Get("User-Agent"),
 			},
 		},
@@ -222,14 +220,14 @@ func apiGatewayV2Event(req *proxy.Request, r route, requestID string, now time.T
 			RequestID:    requestID,
 			APIID:        apiID,
 			DomainName:   req.Host,
-			DomainPrefix: domainPrefix(req.Host),
+			DomainPrefix: apigw.DomainPrefix(req.Host),
 			Time:         now.Format(apiTimeV1),
 			TimeEpoch:    now.UnixMilli(),
 			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
 				Method:    req.Method,
 				Path:      req.Path,
 				Protocol:  apiProto,
-				SourceIP:  sourceIP(req.RemoteAddr),
+				SourceIP:  apigw.SourceIP(req.RemoteAddr),
 				UserAgent: req.Headers.Get("User-Agent"),
 			},
 		},
@@ -302,40 +300,4 @@ func eventBody(b []byte) (string, bool) {
 		return string(b), false
 	}
 	return base64.StdEncoding.EncodeToString(b), true
-}
-
-func sourceIP(remoteAddr string) string {
-	if host, _, err := net.SplitHostPort(remoteAddr); err == nil {
-		return host
-	}
-	return remoteAddr
-}
-
-func domainPrefix(host string) string {
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	if i := strings.IndexByte(host, '.'); i > 0 {
-		return host[:i]
-	}
-	return host
-}
-
-// newRequestID returns a random UUID (version 4) for requestContext.
-func newRequestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var out [36]byte
-	hex.Encode(out[0:8], b[0:4])
-	out[8] = '-'
-	hex.Encode(out[9:13], b[4:6])
-	out[13] = '-'
-	hex.Encode(out[14:18], b[6:8])
-	out[18] = '-'
-	hex.Encode(out[19:23], b[8:10])
-	out[23] = '-'
-	hex.Encode(out[24:], b[10:])
-	return string(out[:])
 }

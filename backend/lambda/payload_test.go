@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/lambdagate/lambdagate/internal/apigw"
 	"github.com/lambdagate/lambdagate/internal/invoketest"
 	"github.com/lambdagate/lambdagate/proxy"
 )
@@ -169,14 +170,6 @@ func strconvQuote(s string) string {
 	return string(b)
 }
 
-func TestRequestIDs(t *testing.T) {
-	t.Parallel()
-	a, b := newRequestID(), newRequestID()
-	if a == b || len(a) != 36 || a[14] != '4' {
-		t.Errorf("request ids %q %q", a, b)
-	}
-}
-
 // fuzzRequest builds a request from fuzzed parts.
 func fuzzRequest(method, path, param, qk, qv, hk, hv string, body []byte) *proxy.Request {
 	return &proxy.Request{
@@ -218,7 +211,7 @@ func FuzzAPIGatewayV1Payload(f *testing.F) {
 	f.Add("GET", "", "", "", "", "", "", []byte{0xff, 0xfe})
 	f.Fuzz(func(t *testing.T, method, path, param, qk, qv, hk, hv string, body []byte) {
 		req := fuzzRequest(method, path, param, qk, qv, hk, hv, body)
-		b, err := json.Marshal(apiGatewayV1Event(req, route{pattern: "/x/{id}", params: []string{"id"}}, newRequestID(), time.Now()))
+		b, err := json.Marshal(apiGatewayV1Event(req, route{pattern: "/x/{id}", params: []string{"id"}}, apigw.RequestID(), time.Now()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -235,7 +228,7 @@ func FuzzAPIGatewayV2Payload(f *testing.F) {
 	f.Add("GET", "", "", "", "", "", ";;", []byte{0x80})
 	f.Fuzz(func(t *testing.T, method, path, param, qk, qv, hk, hv string, body []byte) {
 		req := fuzzRequest(method, path, param, qk, qv, hk, hv, body)
-		b, err := json.Marshal(apiGatewayV2Event(req, route{pattern: "/x/{id}", params: []string{"id"}}, newRequestID(), time.Now()))
+		b, err := json.Marshal(apiGatewayV2Event(req, route{pattern: "/x/{id}", params: []string{"id"}}, apigw.RequestID(), time.Now()))
 		if err != nil {
 			t.Fatal(err)
 		}
