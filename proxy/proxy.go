@@ -52,6 +52,11 @@ type Request struct {
 	// Body is the client's request body, read whole (bounded by the
 	// endpoint's body limit) so that every backend can send it.
 	Body []byte
+	// Authorizer is the answer of the endpoint's Lambda authorizer
+	// (lambdagate/authorizer) that let the request through; nil without
+	// one. Shared by the requests served from one cached answer, and by
+	// Clone: read it, never change it.
+	Authorizer *AuthorizerResult
 	// RemoteAddr is the client's address (ip:port) as seen by the server.
 	RemoteAddr string
 	// Host is the Host the client asked for.

@@ -150,6 +150,7 @@ func (h *handler) handle(w http.ResponseWriter, r *http.Request, params []string
 		Host:       r.Host,
 	}
 	h.forwarding(req, r)
+	req.Authorizer = proxy.AuthorizerFrom(r.Context())
 	req.Headers[requestIDHeader] = w.Header()[requestIDHeader]
 
 	ctx, cancel := withDeadline(r.Context(), time.Now().Add(h.timeout))
