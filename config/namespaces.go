@@ -74,6 +74,9 @@ var namespaces = map[string]Namespace{
 	"github.com/devopsfaith/krakend-lambda": {Class: NamespaceWarned, ReadBy: "on backends", Current: "backend/lambda", Does: "legacy name of backend/lambda"},
 	"telemetry/logging":                     {Class: NamespaceWarned, ReadBy: "on the service", Does: "on a backend, KrakenD Enterprise's backend log"},
 	"telemetry/opentelemetry":               {Class: NamespaceWarned, ReadBy: "on the service", Does: "endpoint and backend overrides"},
+	// lambdagate's Lambda authorizers, read on endpoints; on the service
+	// or a backend, whoever wrote it meant requests checked: refused.
+	"lambdagate/authorizer": {Class: NamespaceRefusedAccess, ReadBy: "on endpoints", Does: "a Lambda authorizer, which runs on endpoints"},
 
 	// Legacy names of namespaces lambdagate implements: it reads only the
 	// current names, so these are ignored, refused when their options change

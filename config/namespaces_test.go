@@ -93,7 +93,7 @@ var (
 		"github.com/devopsfaith/krakend-martian":                        "modifier/martian",
 	}
 	// lambdagate's own namespaces, and the alias targets no schema lists.
-	otherNames = []string{"lambdagate/server", "telemetry/influx2"}
+	otherNames = []string{"lambdagate/server", "lambdagate/authorizer", "telemetry/influx2"}
 )
 
 // The class each name must have, decided one by one: a name the table
@@ -119,6 +119,8 @@ var wantClass = map[NamespaceClass][]string{
 		"github_com/devopsfaith/krakend-cors", "github.com/devopsfaith/krakend-cel",
 		"github.com/devopsfaith/krakend-jsonschema", "github.com/devopsfaith/krakend-lua/router",
 		"github.com/devopsfaith/krakend-lua/proxy", "github.com/devopsfaith/krakend-lua/proxy/backend",
+		// Read on endpoints; elsewhere its author meant requests checked.
+		"lambdagate/authorizer",
 	},
 	NamespaceRefusedResponse: {
 		"ai/mcp", "ai/llm", "auth/signer", "auth/aws-sigv4", "auth/client-credentials", "auth/gcp",
@@ -163,6 +165,7 @@ var wantClass = map[NamespaceClass][]string{
 var implemented = []string{
 	"router", "lambdagate/server", "proxy", "backend/http", "backend/lambda",
 	"github.com/devopsfaith/krakend-lambda", "telemetry/logging", "telemetry/opentelemetry",
+	"lambdagate/authorizer",
 }
 
 func allNames() []string {

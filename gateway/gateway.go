@@ -39,8 +39,9 @@ type Options struct {
 	// before lambdagate's own (Lambda, then HTTP), in order. The gateway
 	// builds them, as its own, and closes them when it stops.
 	Kinds []backend.NewKind
-	// LocalLambdaURL points Lambda backends without an explicit endpoint at
-	// the in-process local runtime.
+	// LocalLambdaURL points Lambda backends and Lambda authorizers
+	// (lambdagate/authorizer) without an explicit endpoint at the
+	// in-process local runtime.
 	LocalLambdaURL string
 	// Version is the gateway's version, for its User-Agent.
 	Version string
@@ -108,12 +109,18 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 	}
 	g.kinds = kinds
 	userAgent := "lambdagate/" + opts.Version
+	authz := newAuthorizerLayers(opts.LocalLambdaURL, opts.Logger, ropts, func(msg string) { warns = append(warns, msg) })
+	g.closers = append(g.closers, authz.close)
 
 	for _, e := range cfg.Endpoints {
 		if e.Timeout > g.drain && cfg.MaxShutdownWaitTime == 0 {
 			g.drain = e.Timeout
 		}
 		popts, err := decodeProxyOptions(e)
+		if err != nil {
+			errs.Append(e.JSONPath, err)
+		}
+		authorize, err := authz.layer(e)
 		if err != nil {
 			errs.Append(e.JSONPath, err)
 		}
@@ -159,10 +166,14 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 			errs.Append(e.JSONPath, err)
 			continue
 		}
+		if authorize != nil {
+			h = authorize(h)
+		}
 		rt.Add(router.Route{Method: e.Method, Pattern: e.Path, Handler: tel.Endpoint(e.Method, e.Path, h), MaxBodyBytes: maxBody})
 	}
 	warns = append(warns, unusedNamespaces(cfg, &errs)...)
 	if len(errs) > 0 {
+		authz.close()
 		closeKinds(kinds)
 		return nil, warns, errs
 	}
