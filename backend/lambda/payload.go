@@ -47,6 +47,7 @@ func newPayloadBuilder(format, backendMethod string, r route) payloadBuilder {
 	case FormatAPIGatewayV1:
 		return func(req *proxy.Request, traceHeader string) ([]byte, error) {
 			ev := apiGatewayV1Event(req, r, apigw.RequestID(), time.Now())
+			addLambdaAuthorizerV1(&ev.RequestContext, req.Authorizer)
 			if traceHeader != "" {
 				if ev.Headers == nil {
 					ev.Headers, ev.MultiValueHeaders = map[string]string{}, map[string][]string{}
@@ -59,6 +60,7 @@ func newPayloadBuilder(format, backendMethod string, r route) payloadBuilder {
 	case FormatAPIGatewayV2:
 		return func(req *proxy.Request, traceHeader string) ([]byte, error) {
 			ev := apiGatewayV2Event(req, r, apigw.RequestID(), time.Now())
+			addLambdaAuthorizerV2(&ev.RequestContext, req.Authorizer)
 			if traceHeader != "" {
 				if ev.Headers == nil {
 					ev.Headers = map[string]string{}
