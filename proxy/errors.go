@@ -97,7 +97,6 @@ func (e *StatusError) Unwrap() error { return e.Err }
 // ClientStatus returns Status.
 func (e *StatusError) ClientStatus() int { return e.Status }
 
-
 // MergeError gathers the errors of the backends of one endpoint that failed.
 type MergeError struct {
 	// Errs holds one error per failed backend, in backend order.
