@@ -167,6 +167,7 @@ func (h *handler) handle(w http.ResponseWriter, r *http.Request, params []string
 		Body:       body,
 		RemoteAddr: r.RemoteAddr,
 		Host:       r.Host,
+		Claims:     proxy.ClaimsFrom(r.Context()),
 	}
 	for i, v := range params {
 		req.Params[h.names[i][0]] = v
