@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lambdagate/lambdagate/proxy"
 )
 
 // registered are the registered claims (RFC 7519, 4.1) a validator
@@ -111,21 +113,6 @@ func (r *registered) checkIdentity(issuer string, audience []string) error {
 	return nil
 }
 
-// lookup walks path through nested claims.
-func lookup(claims map[string]any, path []string) (any, bool) {
-	var v any = claims
-	for _, k := range path {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil, false
-		}
-		if v, ok = m[k]; !ok {
-			return nil, false
-		}
-	}
-	return v, true
-}
-
 // claimList reads a claim that lists roles or scopes: an array of
 // strings, or one string of space-separated values. Other values list
 // nothing.
@@ -147,7 +134,7 @@ func claimList(v any) []string {
 
 // holdsAny reports whether the claim at path lists one of want.
 func holdsAny(claims map[string]any, path, want []string) bool {
-	v, _ := lookup(claims, path)
+	v, _ := proxy.LookupPath(claims, path)
 	have := claimList(v)
 	for _, w := range want {
 		if slices.Contains(have, w) {
@@ -159,7 +146,7 @@ func holdsAny(claims map[string]any, path, want []string) bool {
 
 // holdsAll reports whether the claim at path lists every one of want.
 func holdsAll(claims map[string]any, path, want []string) bool {
-	v, ok := lookup(claims, path)
+	v, ok := proxy.LookupPath(claims, path)
 	if !ok {
 		return false
 	}
@@ -221,16 +208,4 @@ func headerValues(v any, preserve bool) []string {
 		return out
 	}
 	return []string{headerValue(v)}
-}
-
-// validHeaderValue reports whether s can be sent as a header value: no
-// control characters but tab (a claim with a line break cannot add a
-// header of its own).
-func validHeaderValue(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < ' ' && c != '\t') || c == 0x7f {
-			return false
-		}
-	}
-	return true
 }

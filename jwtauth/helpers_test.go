@@ -103,6 +103,12 @@ func sign(t testing.TB, key any, alg jose.SignatureAlgorithm, header map[string]
 	return tok
 }
 
+// signA returns an RS256 token of key "a" (rsaA) with claims(extra).
+func signA(t testing.TB, extra map[string]any) string {
+	t.Helper()
+	return sign(t, rsaA, jose.RS256, map[string]any{"kid": "a"}, claims(extra))
+}
+
 // compact builds a token from raw parts, for tokens no signer makes.
 func compact(header, payload any, sig []byte) string {
 	enc := func(v any) string {

@@ -24,12 +24,18 @@ func remoteOpts(s *jwksServer) Options {
 	return Options{Alg: "RS256", JWKURL: s.URL + "/jwks", JWKLocalCA: s.caFile}
 }
 
+// serveKeyA serves a JWK set of key "a" over TLS.
+func serveKeyA(t *testing.T) *jwksServer {
+	t.Helper()
+	testKeys()
+	return newJWKSServer(t, jwks(t, map[string]any{"a": rsaA}))
+}
+
 // Endpoints naming one jwk_url share its key set: it is fetched once, when
 // the first token needs it, and kept.
 func TestRemoteKeysSharedAndCached(t *testing.T) {
 	t.Parallel()
-	testKeys()
-	s := newJWKSServer(t, jwks(t, map[string]any{"a": rsaA}))
+	s := serveKeyA(t)
 	keys := NewKeySets(quietLogger(), "lambdagate/test")
 	defer keys.Close()
 	one := newGuarded(t, remoteOpts(s), Deps{Keys: keys})
@@ -46,7 +52,7 @@ func TestRemoteKeysSharedAndCached(t *testing.T) {
 			if i%2 == 1 {
 				g = two
 			}
-			tok := sign(t, rsaA, jose.RS256, map[string]any{"kid": "a"}, claims(map[string]any{"roles": []string{"r"}, "n": i}))
+			tok := signA(t, map[string]any{"roles": []string{"r"}, "n": i})
 			if w := g.bearer(tok); w.Code != http.StatusOK {
 				t.Errorf("request %d: status %d", i, w.Code)
 			}
@@ -62,12 +68,11 @@ func TestRemoteKeysSharedAndCached(t *testing.T) {
 // rotated in is found once the cooldown has passed.
 func TestUnknownKidsBoundedByCooldown(t *testing.T) {
 	t.Parallel()
-	testKeys()
-	s := newJWKSServer(t, jwks(t, map[string]any{"a": rsaA}))
+	s := serveKeyA(t)
 	o := remoteOpts(s)
 	o.FailedJWKKeyCooldown = "1s"
 	g := newGuarded(t, o, Deps{})
-	if w := g.bearer(sign(t, rsaA, jose.RS256, map[string]any{"kid": "a"}, claims(nil))); w.Code != 200 {
+	if w := g.bearer(signA(t, nil)); w.Code != 200 {
 		t.Fatalf("status %d", w.Code)
 	}
 	var wg sync.WaitGroup
@@ -106,12 +111,11 @@ func TestUnknownKidsBoundedByCooldown(t *testing.T) {
 // background; when that fails, the old keys keep serving.
 func TestStaleKeysServeOnFailedRefresh(t *testing.T) {
 	t.Parallel()
-	testKeys()
-	s := newJWKSServer(t, jwks(t, map[string]any{"a": rsaA}))
+	s := serveKeyA(t)
 	o := remoteOpts(s)
 	o.Cache, o.CacheDuration, o.FailedJWKKeyCooldown = true, ptr(1), "1s"
 	g := newGuarded(t, o, Deps{})
-	tok := func() string { return sign(t, rsaA, jose.RS256, map[string]any{"kid": "a"}, claims(nil)) }
+	tok := func() string { return signA(t, nil) }
 	if w := g.bearer(tok()); w.Code != 200 {
 		t.Fatalf("status %d", w.Code)
 	}
@@ -141,13 +145,12 @@ func ptr[T any](v T) *T { return &v }
 // requests are refused at once, without fetching.
 func TestFetchTimeoutGives401(t *testing.T) {
 	t.Parallel()
-	testKeys()
-	s := newJWKSServer(t, jwks(t, map[string]any{"a": rsaA}))
+	s := serveKeyA(t)
 	s.setDelay(time.Minute)
 	o := remoteOpts(s)
 	o.FailedJWKKeyCooldown = "1m"
 	g := newGuarded(t, o, Deps{Wait: 300 * time.Millisecond})
-	tok := sign(t, rsaA, jose.RS256, map[string]any{"kid": "a"}, claims(nil))
+	tok := signA(t, nil)
 	start := time.Now()
 	if w := g.bearer(tok); w.Code != http.StatusUnauthorized {
 		t.Errorf("status %d, want 401", w.Code)
@@ -176,7 +179,7 @@ func TestFailedFetchCooldown(t *testing.T) {
 	s := newJWKSServer(t, []byte("down"))
 	s.set([]byte("down"), http.StatusInternalServerError)
 	g := newGuarded(t, remoteOpts(s), Deps{})
-	tok := sign(t, rsaA, jose.RS256, map[string]any{"kid": "a"}, claims(nil))
+	tok := signA(t, nil)
 	for i := range 5 {
 		start := time.Now()
 		if w := g.bearer(tok); w.Code != http.StatusUnauthorized {
@@ -193,8 +196,7 @@ func TestFailedFetchCooldown(t *testing.T) {
 
 // Close stops a fetch in flight and leaves no goroutine behind.
 func TestCloseStopsFetches(t *testing.T) {
-	testKeys()
-	s := newJWKSServer(t, jwks(t, map[string]any{"a": rsaA}))
+	s := serveKeyA(t)
 	s.setDelay(time.Minute)
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	keys := NewKeySets(quietLogger(), "lambdagate/test")
@@ -202,7 +204,7 @@ func TestCloseStopsFetches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v.validate(t.Context(), sign(t, rsaA, jose.RS256, map[string]any{"kid": "a"}, claims(nil)), time.Now())
+	v.validate(t.Context(), signA(t, nil), time.Now())
 	done := make(chan struct{})
 	go func() { keys.Close(); close(done) }()
 	select {
@@ -227,7 +229,7 @@ func TestPlainHTTPNeedsDisableJWKSecurity(t *testing.T) {
 		t.Errorf("error = %v", err)
 	}
 	g := newGuarded(t, Options{JWKURL: srv.URL, DisableJWKSecurity: true}, Deps{})
-	if w := g.bearer(sign(t, rsaA, jose.RS256, map[string]any{"kid": "a"}, claims(nil))); w.Code != 200 {
+	if w := g.bearer(signA(t, nil)); w.Code != 200 {
 		t.Errorf("with disable_jwk_security: status %d", w.Code)
 	}
 }
@@ -236,9 +238,8 @@ func TestPlainHTTPNeedsDisableJWKSecurity(t *testing.T) {
 // certificate is not trusted, and a redirect to plain http is not followed.
 func TestTLSVerified(t *testing.T) {
 	t.Parallel()
-	testKeys()
-	s := newJWKSServer(t, jwks(t, map[string]any{"a": rsaA}))
-	tok := sign(t, rsaA, jose.RS256, map[string]any{"kid": "a"}, claims(nil))
+	s := serveKeyA(t)
+	tok := signA(t, nil)
 	if w := newGuarded(t, Options{JWKURL: s.URL}, Deps{}).bearer(tok); w.Code != http.StatusUnauthorized {
 		t.Errorf("untrusted certificate: status %d, want 401", w.Code)
 	}
@@ -257,11 +258,10 @@ func TestTLSVerified(t *testing.T) {
 // jwk_fingerprints pins the server's public key.
 func TestFingerprints(t *testing.T) {
 	t.Parallel()
-	testKeys()
-	s := newJWKSServer(t, jwks(t, map[string]any{"a": rsaA}))
+	s := serveKeyA(t)
 	sum := sha256.Sum256(s.Certificate().RawSubjectPublicKeyInfo)
 	other := sha256.Sum256([]byte("another key"))
-	tok := sign(t, rsaA, jose.RS256, map[string]any{"kid": "a"}, claims(nil))
+	tok := signA(t, nil)
 	for name, tt := range map[string]struct {
 		pins   []string
 		status int
@@ -281,11 +281,10 @@ func TestFingerprints(t *testing.T) {
 // cipher_suites limits the TLS 1.2 suites offered.
 func TestCipherSuites(t *testing.T) {
 	t.Parallel()
-	testKeys()
-	s := newJWKSServer(t, jwks(t, map[string]any{"a": rsaA}))
+	s := serveKeyA(t)
 	o := remoteOpts(s)
 	o.CipherSuites = []int{49199, 49195, 52392} // ECDHE-RSA-AES128-GCM, ECDHE-ECDSA-AES128-GCM, ECDHE-RSA-CHACHA20
-	tok := sign(t, rsaA, jose.RS256, map[string]any{"kid": "a"}, claims(nil))
+	tok := signA(t, nil)
 	if w := newGuarded(t, o, Deps{}).bearer(tok); w.Code != 200 {
 		t.Errorf("status %d", w.Code)
 	}
@@ -294,8 +293,7 @@ func TestCipherSuites(t *testing.T) {
 // Endpoints sharing a jwk_url must reach it the same way.
 func TestSharedURLNeedsSameClient(t *testing.T) {
 	t.Parallel()
-	testKeys()
-	s := newJWKSServer(t, jwks(t, map[string]any{"a": rsaA}))
+	s := serveKeyA(t)
 	keys := NewKeySets(quietLogger(), "t")
 	defer keys.Close()
 	if _, err := New(ptr(remoteOpts(s)), "e0", Deps{Keys: keys}); err != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/lambdagate/lambdagate/config"
 )
@@ -294,12 +295,12 @@ func (o *Options) resolve(path string, warn func(string)) (settings, error) {
 		s.scopesKey = claimPath(o.ScopesKey, true)
 	}
 	if o.AuthHeaderName != "" {
-		if !validToken(o.AuthHeaderName) {
+		if !httpguts.ValidHeaderFieldName(o.AuthHeaderName) {
 			errs.Add(at("auth_header_name"), "%q is not a valid header name", o.AuthHeaderName)
 		}
 		s.header = http.CanonicalHeaderKey(o.AuthHeaderName)
 	}
-	if o.CookieKey != "" && !validToken(o.CookieKey) {
+	if o.CookieKey != "" && !httpguts.ValidHeaderFieldName(o.CookieKey) {
 		errs.Add(at("cookie_key"), "%q is not a valid cookie name", o.CookieKey)
 	}
 	s.propagate = resolvePropagation(o.PropagateClaims, at("propagate_claims"), s.header, &errs)
@@ -398,7 +399,7 @@ func resolvePropagation(pairs [][]string, path, authHeader string, errs *config.
 		}
 		h := http.CanonicalHeaderKey(p[1])
 		switch {
-		case !validToken(p[1]):
+		case !httpguts.ValidHeaderFieldName(p[1]):
 			errs.Add(config.Index(at, 1), "%q is not a valid header name", p[1])
 		case slices.Contains(headersNeverPropagated, h) || h == authHeader:
 			errs.Add(config.Index(at, 1), "%s cannot be set from a claim", h)
@@ -440,19 +441,4 @@ func secureCipherSuite(id int) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// validToken reports whether s is an RFC 9110 token: a header or cookie
-// name.
-func validToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
 }

@@ -21,10 +21,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/lambdagate/lambdagate/config"
 	"github.com/lambdagate/lambdagate/proxy"
@@ -243,16 +245,13 @@ func (v *Validator) authorize(ks *keySet, digest [32]byte, t *verifiedToken, now
 func (v *Validator) propagateClaims(h http.Header, claims map[string]any) {
 	for _, p := range v.propagate {
 		delete(h, p.header)
-		c, ok := lookup(claims, p.claim)
+		c, ok := proxy.LookupPath(claims, p.claim)
 		if !ok {
 			continue
 		}
+		// A claim with a line break cannot add a header of its own.
 		values := headerValues(c, v.preserve)
-		valid := true
-		for _, s := range values {
-			valid = valid && validHeaderValue(s)
-		}
-		if valid {
+		if !slices.ContainsFunc(values, func(s string) bool { return !httpguts.ValidHeaderFieldValue(s) }) {
 			h[p.header] = values
 		}
 	}

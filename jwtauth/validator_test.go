@@ -47,7 +47,7 @@ func hs256(header, payload any, secret []byte) string {
 func TestAttacksRefused(t *testing.T) {
 	t.Parallel()
 	g := localGuard(t, Options{})
-	valid := sign(t, rsaA, jose.RS256, map[string]any{"kid": "a"}, claims(nil))
+	valid := signA(t, nil)
 	if w := g.bearer(valid); w.Code != http.StatusOK {
 		t.Fatalf("the valid token got %d", w.Code)
 	}
@@ -60,7 +60,7 @@ func TestAttacksRefused(t *testing.T) {
 		b, _ := json.Marshal(claims(extra))
 		return parts[0] + "." + base64.RawURLEncoding.EncodeToString(b) + "." + parts[2]
 	}
-	huge := sign(t, rsaA, jose.RS256, map[string]any{"kid": "a"}, claims(map[string]any{"pad": strings.Repeat("x", MaxTokenBytes)}))
+	huge := signA(t, map[string]any{"pad": strings.Repeat("x", MaxTokenBytes)})
 	hour := time.Hour / time.Second
 
 	tests := []struct {
@@ -83,18 +83,18 @@ func TestAttacksRefused(t *testing.T) {
 		{"an unknown kid", bearer(sign(t, rsaEvil, jose.RS256, map[string]any{"kid": "evil"}, claims(nil)))},
 		{"tampered payload (sub)", bearer(tampered(map[string]any{"sub": "admin"}))},
 		{"tampered payload (exp)", bearer(tampered(map[string]any{"exp": time.Now().Unix() + 100*3600}))},
-		{"signature of another token", bearer(parts[0] + "." + parts[1] + "." + strings.Split(sign(t, rsaA, jose.RS256, map[string]any{"kid": "a"}, claims(map[string]any{"sub": "x"})), ".")[2])},
+		{"signature of another token", bearer(parts[0] + "." + parts[1] + "." + strings.Split(signA(t, map[string]any{"sub": "x"}), ".")[2])},
 		{"signature stripped", bearer(parts[0] + "." + parts[1] + ".")},
-		{"expired an hour ago", bearer(sign(t, rsaA, jose.RS256, map[string]any{"kid": "a"}, claims(map[string]any{"exp": time.Now().Unix() - int64(hour)})))},
-		{"expired 5s ago (leeway 1s)", bearer(sign(t, rsaA, jose.RS256, map[string]any{"kid": "a"}, claims(map[string]any{"exp": time.Now().Unix() - 5})))},
-		{"not valid for an hour (nbf)", bearer(sign(t, rsaA, jose.RS256, map[string]any{"kid": "a"}, claims(map[string]any{"nbf": time.Now().Unix() + int64(hour)})))},
-		{"issued in an hour (iat)", bearer(sign(t, rsaA, jose.RS256, map[string]any{"kid": "a"}, claims(map[string]any{"iat": time.Now().Unix() + int64(hour)})))},
-		{"exp as a string", bearer(sign(t, rsaA, jose.RS256, map[string]any{"kid": "a"}, claims(map[string]any{"exp": "9999999999"})))},
-		{"wrong iss", bearer(sign(t, rsaA, jose.RS256, map[string]any{"kid": "a"}, claims(map[string]any{"iss": "https://evil.test"})))},
-		{"no iss", bearer(sign(t, rsaA, jose.RS256, map[string]any{"kid": "a"}, claims(map[string]any{"iss": nil})))},
-		{"wrong aud", bearer(sign(t, rsaA, jose.RS256, map[string]any{"kid": "a"}, claims(map[string]any{"aud": "other"})))},
-		{"no aud", bearer(sign(t, rsaA, jose.RS256, map[string]any{"kid": "a"}, claims(map[string]any{"aud": nil})))},
-		{"aud of the wrong type", bearer(sign(t, rsaA, jose.RS256, map[string]any{"kid": "a"}, claims(map[string]any{"aud": 7})))},
+		{"expired an hour ago", bearer(signA(t, map[string]any{"exp": time.Now().Unix() - int64(hour)}))},
+		{"expired 5s ago (leeway 1s)", bearer(signA(t, map[string]any{"exp": time.Now().Unix() - 5}))},
+		{"not valid for an hour (nbf)", bearer(signA(t, map[string]any{"nbf": time.Now().Unix() + int64(hour)}))},
+		{"issued in an hour (iat)", bearer(signA(t, map[string]any{"iat": time.Now().Unix() + int64(hour)}))},
+		{"exp as a string", bearer(signA(t, map[string]any{"exp": "9999999999"}))},
+		{"wrong iss", bearer(signA(t, map[string]any{"iss": "https://evil.test"}))},
+		{"no iss", bearer(signA(t, map[string]any{"iss": nil}))},
+		{"wrong aud", bearer(signA(t, map[string]any{"aud": "other"}))},
+		{"no aud", bearer(signA(t, map[string]any{"aud": nil}))},
+		{"aud of the wrong type", bearer(signA(t, map[string]any{"aud": 7}))},
 		{"missing kid, two keys in the set", bearer(sign(t, rsaA, jose.RS256, nil, claims(nil)))},
 		{"oversized (validly signed)", bearer(huge)},
 		{"oversized garbage", bearer(strings.Repeat("A", MaxTokenBytes+1))},
@@ -210,7 +210,7 @@ func TestRolesAndScopes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			g := localGuard(t, tt.opts)
-			w := g.bearer(sign(t, rsaA, jose.RS256, map[string]any{"kid": "a"}, claims(tt.extra)))
+			w := g.bearer(signA(t, tt.extra))
 			if w.Code != tt.status {
 				t.Fatalf("status %d, want %d", w.Code, tt.status)
 			}
@@ -285,7 +285,7 @@ func TestPropagateClaims(t *testing.T) {
 func TestTokenPlaces(t *testing.T) {
 	t.Parallel()
 	g := localGuard(t, Options{AuthHeaderName: "X-Auth", CookieKey: "jwt"})
-	tok := sign(t, rsaA, jose.RS256, map[string]any{"kid": "a"}, claims(nil))
+	tok := signA(t, nil)
 	for name, tt := range map[string]struct {
 		header map[string]string
 		status int
@@ -310,7 +310,7 @@ func TestVerifiedTokensRemembered(t *testing.T) {
 	t.Parallel()
 	g := localGuard(t, Options{})
 	ks := g.v.keys.current()
-	tok := sign(t, rsaA, jose.RS256, map[string]any{"kid": "a"}, claims(map[string]any{"exp": time.Now().Unix() + 60}))
+	tok := signA(t, map[string]any{"exp": time.Now().Unix() + 60})
 	if w := g.bearer(tok); w.Code != 200 {
 		t.Fatalf("status %d", w.Code)
 	}
@@ -336,7 +336,7 @@ func TestVerifiedTokensRemembered(t *testing.T) {
 		t.Errorf("RS512 validator took an RS256 token it remembered: %d", status)
 	}
 	// Tokens without exp are remembered for verifiedTTL only.
-	noExp := sign(t, rsaA, jose.RS256, map[string]any{"kid": "a"}, claims(map[string]any{"exp": nil}))
+	noExp := signA(t, map[string]any{"exp": nil})
 	g.bearer(noExp)
 	if ks.verified.get(tokenDigest(noExp), time.Now().Add(verifiedTTL+time.Second)) != nil {
 		t.Error("a token without exp is remembered past verifiedTTL")
@@ -352,7 +352,7 @@ func TestRefusalsLogged(t *testing.T) {
 	o := Options{JWKLocalPath: writeFile(t, "jwks.json", jwks(t, map[string]any{"a": rsaA})), Roles: []string{"admin"}, OperationDebug: true}
 	g := newGuarded(t, o, Deps{Logger: slog.New(slog.NewTextHandler(&buf, nil)), AccessLog: true, Route: "GET /private"})
 	g.get(nil)
-	g.bearer(sign(t, rsaA, jose.RS256, map[string]any{"kid": "a"}, claims(nil)))
+	g.bearer(signA(t, nil))
 	logs := buf.String()
 	for _, want := range []string{
 		`level=INFO msg=request method=GET path=/private route="GET /private" status=401`, `outcome=unauthorized`,
