@@ -74,6 +74,11 @@ var namespaces = map[string]Namespace{
 	"github.com/devopsfaith/krakend-lambda": {Class: NamespaceWarned, ReadBy: "on backends", Current: "backend/lambda", Does: "legacy name of backend/lambda"},
 	"telemetry/logging":                     {Class: NamespaceWarned, ReadBy: "on the service", Does: "on a backend, KrakenD Enterprise's backend log"},
 	"telemetry/opentelemetry":               {Class: NamespaceWarned, ReadBy: "on the service", Does: "endpoint and backend overrides"},
+	// Read on endpoints (and the shared JWK cache on the service); on a
+	// backend, where KrakenD never validates, it is refused: whoever put it
+	// there meant the endpoint protected.
+	"auth/validator": {Class: NamespaceRefusedAccess, ReadBy: "on the service and on endpoints", Does: "JWT validation, which runs on endpoints"},
+	"github.com/devopsfaith/krakend-jose/validator": {Class: NamespaceRefusedAccess, ReadBy: "on endpoints", Current: "auth/validator", Does: "legacy name of auth/validator: JWT validation, which runs on endpoints"},
 
 	// Legacy names of namespaces lambdagate implements: it reads only the
 	// current names, so these are ignored, refused when their options change
@@ -87,7 +92,6 @@ var namespaces = map[string]Namespace{
 	"auth/api-keys":               {Class: NamespaceRefusedAccess, Does: "API-key authentication and roles"},
 	"auth/basic":                  {Class: NamespaceRefusedAccess, Does: "HTTP Basic authentication"},
 	"auth/revoker":                {Class: NamespaceRefusedAccess, Does: "revocation of JWTs"},
-	"auth/validator":              {Class: NamespaceRefusedAccess, Does: "JWT validation: requests without a valid token are refused"},
 	"governance/quota":            {Class: NamespaceRefusedAccess, Does: "request quotas per user or plan"},
 	"modifier/lua-endpoint":       {Class: NamespaceRefusedAccess, Does: "Lua scripts, which can refuse requests and rewrite requests and responses"},
 	"modifier/lua-proxy":          {Class: NamespaceRefusedAccess, Does: "Lua scripts, which can refuse requests and rewrite requests and responses"},
@@ -173,7 +177,6 @@ var namespaces = map[string]Namespace{
 	"github.com/devopsfaith/krakend-ratelimit/juju/router":          {Class: NamespaceRefusedAccess, Current: "qos/ratelimit/router"},
 	"github.com/devopsfaith/krakend-ratelimit/juju/proxy":           {Class: NamespaceRefusedAccess, Current: "qos/ratelimit/proxy"},
 	"github.com/devopsfaith/krakend-circuitbreaker/gobreaker":       {Class: NamespaceRefusedAccess, Current: "qos/circuit-breaker"},
-	"github.com/devopsfaith/krakend-jose/validator":                 {Class: NamespaceRefusedAccess, Current: "auth/validator"},
 	"github_com/devopsfaith/bloomfilter":                            {Class: NamespaceRefusedAccess, Current: "auth/revoker"},
 	"github_com/devopsfaith/krakend-botdetector":                    {Class: NamespaceRefusedAccess, Current: "security/bot-detector"},
 	"github_com/devopsfaith/krakend-httpsecure":                     {Class: NamespaceRefusedAccess, Current: "security/http"},

@@ -108,6 +108,9 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 	}
 	g.kinds = kinds
 	userAgent := "lambdagate/" + opts.Version
+	jwt, err := newJWTLayers(cfg, opts.Logger, userAgent, func(msg string) { warns = append(warns, msg) })
+	errs.Append(cfg.ExtraConfig.Path, err)
+	g.closers = append(g.closers, jwt.close)
 
 	for _, e := range cfg.Endpoints {
 		if e.Timeout > g.drain && cfg.MaxShutdownWaitTime == 0 {
@@ -159,10 +162,15 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 			errs.Append(e.JSONPath, err)
 			continue
 		}
+		if h, err = jwt.wrap(e, !ropts.DisableAccessLog, h); err != nil {
+			errs.Append(e.JSONPath, err)
+			continue
+		}
 		rt.Add(router.Route{Method: e.Method, Pattern: e.Path, Handler: tel.Endpoint(e.Method, e.Path, h), MaxBodyBytes: maxBody})
 	}
 	warns = append(warns, unusedNamespaces(cfg, &errs)...)
 	if len(errs) > 0 {
+		jwt.close()
 		closeKinds(kinds)
 		return nil, warns, errs
 	}

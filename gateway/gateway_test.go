@@ -166,10 +166,10 @@ func TestNewRefusesUnimplementedNamespaces(t *testing.T) {
 		service, endpoint, backend string // extra_config objects
 		path, says                 string
 	}{
-		{"JWT validation on an endpoint", `{}`, `{"auth/validator": {"alg": "RS256", "jwk_url": "http://idp/jwks"}}`, `{}`,
-			`endpoints[0].extra_config["auth/validator"]`, unprotected},
-		{"legacy JWT validation on an endpoint", `{}`, `{"github.com/devopsfaith/krakend-jose/validator": {}}`, `{}`,
-			`endpoints[0].extra_config["github.com/devopsfaith/krakend-jose/validator"]`, unprotected},
+		{"JWT validation on a backend", `{}`, `{}`, `{"auth/validator": {"alg": "RS256", "jwk_url": "https://idp/jwks"}}`,
+			`endpoints[0].backend[0].extra_config["auth/validator"]`, unprotected},
+		{"API keys on an endpoint", `{}`, `{"auth/api-keys": {"roles": ["admin"]}}`, `{}`,
+			`endpoints[0].extra_config["auth/api-keys"]`, unprotected},
 		{"CORS on the service", `{"security/cors": {"allow_origins": ["https://example.com"]}}`, `{}`, `{}`,
 			`extra_config["security/cors"]`, everyOpen},
 		{"legacy CORS on the service", `{"github_com/devopsfaith/krakend-cors": {}}`, `{}`, `{}`,
