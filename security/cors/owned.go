@@ -63,13 +63,21 @@ func (g *guard) settle() {
 	}
 	g.done = true
 	h := g.ResponseWriter.Header()
-	for k := range h {
-		if isCORS(k) {
+	var seen uint8 // bit i: saved[i] is in h
+	for k, vs := range h {
+		if i := g.savedIndex(k); i >= 0 {
+			seen |= 1 << i
+			if s := g.saved[i].values; len(vs) != len(s) || len(s) > 0 && &vs[0] != &s[0] {
+				h[k] = s
+			}
+		} else if isCORS(k) {
 			delete(h, k)
 		}
 	}
-	for _, s := range g.saved[:g.n] {
-		h[s.key] = s.values
+	for i, s := range g.saved[:g.n] {
+		if seen&(1<<i) == 0 {
+			h[s.key] = s.values
+		}
 	}
 	for _, v := range g.vary {
 		if vs := h["Vary"]; !slices.Contains(vs, v) {
@@ -78,11 +86,24 @@ func (g *guard) settle() {
 	}
 }
 
+// savedIndex returns the index in saved of the layer's header k, or -1.
+func (g *guard) savedIndex(k string) int {
+	for i, s := range g.saved[:g.n] {
+		if s.key == k {
+			return i
+		}
+	}
+	return -1
+}
+
 // isCORS reports whether k names a CORS response header (any letter case:
 // handlers may set keys without canonicalizing them).
 func isCORS(k string) bool {
 	const prefix = "Access-Control-"
-	return len(k) > len(prefix) && k[0]|0x20 == 'a' && strings.EqualFold(k[:len(prefix)], prefix)
+	if len(k) <= len(prefix) {
+		return false
+	}
+	return k[:len(prefix)] == prefix || k[0]|0x20 == 'a' && strings.EqualFold(k[:len(prefix)], prefix)
 }
 
 // WriteHeader settles the header, then writes it.
