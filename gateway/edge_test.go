@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/lambdagate/lambdagate/backend"
 	"github.com/lambdagate/lambdagate/internal/kindtest"
+	"github.com/lambdagate/lambdagate/internal/layertest"
 	"github.com/lambdagate/lambdagate/router"
 )
 
@@ -36,13 +36,15 @@ func countingBackend(t *testing.T, headers map[string]string) (string, *atomic.I
 }
 
 // engines serves the gateway cfg builds on each engine: net/http (through
-// httptest.Server) and fasthttp (through Serve, as lambdagate run does). It
-// returns each engine's base URL.
+// httptest.Server) and fasthttp (Listen and Serve on 127.0.0.1, as
+// lambdagate run does). It returns each engine's base URL.
 func engines(t *testing.T, cfg string) map[string]string {
 	t.Helper()
 	urls := map[string]string{}
 	for _, engine := range []string{EngineNetHTTP, EngineFast} {
-		g, _, err := New(parse(t, cfg), Options{Logger: quiet})
+		c := parse(t, cfg)
+		c.ListenIP, c.Port = "127.0.0.1", 0
+		g, _, err := New(c, Options{Logger: quiet})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -52,22 +54,22 @@ func engines(t *testing.T, cfg string) map[string]string {
 			urls[engine] = srv.URL
 			continue
 		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		ln, err := g.Listen()
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- g.Serve(ctx, ln) }()
+		urls[engine] = "http://" + ln.Addr().String()
+		ctx, stop := context.WithCancel(context.Background())
+		served := make(chan error, 1)
+		go func() { served <- g.Serve(ctx, ln) }()
 		t.Cleanup(func() {
-			cancel()
+			stop()
 			select {
-			case <-done:
+			case <-served:
 			case <-time.After(5 * time.Second):
 				t.Error("Serve did not return")
 			}
 		})
-		urls[engine] = "http://" + ln.Addr().String()
 	}
 	return urls
 }
@@ -86,13 +88,46 @@ func call(t *testing.T, method, url string, header map[string]string) (*http.Res
 		}
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := noRedirects.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp, string(b)
+}
+
+// noRedirects is a client that shows redirects rather than following them.
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// edgeCase is one request to a gateway with route layers, and its answer.
+type edgeCase struct {
+	name, method, path string
+	header             map[string]string
+	status             int
+	want               map[string]string // headers; "" means absent
+	backend            bool              // whether the backend is called
+}
+
+// runEdgeCases sends every case to each engine's gateway, counting the
+// backend's calls in hits.
+func runEdgeCases(t *testing.T, urls map[string]string, hits *atomic.Int64, cases []edgeCase) {
+	t.Helper()
+	for engine, url := range urls {
+		for _, tt := range cases {
+			t.Run(engine+"/"+tt.name, func(t *testing.T) {
+				before := hits.Load()
+				resp, body := call(t, tt.method, url+tt.path, tt.header)
+				if resp.StatusCode != tt.status {
+					t.Errorf("status %d, want %d (%s)", resp.StatusCode, tt.status, body)
+				}
+				layertest.Headers(t, resp.Header, tt.want)
+				if called := hits.Load() > before; called != tt.backend {
+					t.Errorf("backend called = %v, want %v", called, tt.backend)
+				}
+			})
+		}
+	}
 }
 
 func preflightTo(method string) map[string]string {
@@ -119,13 +154,7 @@ func TestCORSThroughGateway(t *testing.T) {
 		"Access-Control-Allow-Credentials": "true",
 		"Access-Control-Max-Age":           "3600",
 	}
-	tests := []struct {
-		name, method, path string
-		header             map[string]string
-		status             int
-		want               map[string]string // "" means absent
-		backend            bool
-	}{
+	runEdgeCases(t, urls, hits, []edgeCase{
 		{"preflight on a POST-only route", "OPTIONS", "/orders", preflightTo("POST"), 204,
 			merge(allowed, map[string]string{"Access-Control-Allow-Methods": "POST"}), false},
 		{"preflight with request headers", "OPTIONS", "/orders",
@@ -146,26 +175,7 @@ func TestCORSThroughGateway(t *testing.T) {
 			map[string]string{"Access-Control-Allow-Origin": "", "Access-Control-Allow-Credentials": "", "Access-Control-Expose-Headers": ""}, true},
 		{"an OPTIONS that is not a preflight reaches the router", "OPTIONS", "/users/1", map[string]string{"Origin": site}, 405,
 			map[string]string{"Allow": "GET"}, false},
-	}
-	for engine, url := range urls {
-		for _, tt := range tests {
-			t.Run(engine+"/"+tt.name, func(t *testing.T) {
-				before := hits.Load()
-				resp, body := call(t, tt.method, url+tt.path, tt.header)
-				if resp.StatusCode != tt.status {
-					t.Errorf("status %d, want %d (%s)", resp.StatusCode, tt.status, body)
-				}
-				for k, v := range tt.want {
-					if got := strings.Join(resp.Header.Values(k), ", "); got != v {
-						t.Errorf("%s = %q, want %q", k, got, v)
-					}
-				}
-				if called := hits.Load() > before; called != tt.backend {
-					t.Errorf("backend called = %v, want %v", called, tt.backend)
-				}
-			})
-		}
-	}
+	})
 }
 
 func merge(a, b map[string]string) map[string]string {
@@ -244,13 +254,7 @@ func TestHTTPSecurityThroughGateway(t *testing.T) {
 			"security/cors": {"allow_origins": ["`+site+`"]}},
 		"endpoints": [{"endpoint": "/users/{id}", "backend": [{"url_pattern": "/users/{id}"}]}]}`)
 	https := map[string]string{"Host": "api.example.com", "X-Forwarded-Proto": "https"}
-	tests := []struct {
-		name, method, path string
-		header             map[string]string
-		status             int
-		want               map[string]string
-		backend            bool
-	}{
+	runEdgeCases(t, urls, hits, []edgeCase{
 		{"allowed host over HTTPS", "GET", "/users/1", https, 200,
 			map[string]string{"Strict-Transport-Security": "max-age=300", "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff"}, true},
 		{"host not allowed", "GET", "/users/1", map[string]string{"Host": "evil.example.com", "X-Forwarded-Proto": "https"}, 400,
@@ -263,36 +267,7 @@ func TestHTTPSecurityThroughGateway(t *testing.T) {
 			map[string]string{"Location": "https://api.example.com/users/1?x=1"}, false},
 		{"preflight over HTTPS gets both layers' headers", "OPTIONS", "/users/1", merge(preflightTo("GET"), https), 204,
 			map[string]string{"Access-Control-Allow-Origin": site, "X-Frame-Options": "DENY", "Strict-Transport-Security": "max-age=300"}, false},
-	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	for engine, url := range urls {
-		for _, tt := range tests {
-			t.Run(engine+"/"+tt.name, func(t *testing.T) {
-				before := hits.Load()
-				req, _ := http.NewRequest(tt.method, url+tt.path, nil)
-				for k, v := range tt.header {
-					req.Header.Set(k, v)
-				}
-				req.Host = tt.header["Host"]
-				resp, err := client.Do(req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				resp.Body.Close()
-				if resp.StatusCode != tt.status {
-					t.Errorf("status %d, want %d", resp.StatusCode, tt.status)
-				}
-				for k, v := range tt.want {
-					if got := strings.Join(resp.Header.Values(k), ", "); got != v {
-						t.Errorf("%s = %q, want %q", k, got, v)
-					}
-				}
-				if called := hits.Load() > before; called != tt.backend {
-					t.Errorf("backend called = %v, want %v", called, tt.backend)
-				}
-			})
-		}
-	}
+	})
 }
 
 // The layers sit inside the panic recovery: a panic behind them is still a

@@ -10,23 +10,14 @@ import (
 	"testing"
 
 	"github.com/lambdagate/lambdagate/config"
+	"github.com/lambdagate/lambdagate/internal/layertest"
 )
-
-// extra parses a service whose extra_config is the JSON object ec.
-func extra(t *testing.T, ec string) *config.ExtraConfig {
-	t.Helper()
-	s, _, err := config.Parse([]byte(`{"version": 3, "extra_config": ` + ec + `}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &s.ExtraConfig
-}
 
 // layer builds the CORS layer of the namespace ns (a JSON object) around
 // a handler that counts its calls and answers 200 with the headers set.
 func layer(t *testing.T, ns string, set http.Header) (http.Handler, *int) {
 	t.Helper()
-	mw, _, err := New(extra(t, `{"security/cors": `+ns+`}`), nil)
+	mw, _, err := New(layertest.Extra(t, `{"security/cors": `+ns+`}`), nil)
 	if err != nil || mw == nil {
 		t.Fatalf("New = %v, %v", mw != nil, err)
 	}
@@ -64,107 +55,84 @@ func actual(method, origin string) *http.Request {
 func TestOptions(t *testing.T) {
 	t.Parallel()
 	const site = "https://app.example.com"
-	tests := []struct {
-		name   string
-		ns     string
-		req    *http.Request
-		status int
-		want   map[string]string
-		next   bool // whether the request reached the handler
-	}{
-		{"allow_origins lists an origin", `{"allow_origins": ["https://app.example.com"]}`, actual("GET", site), 200,
-			map[string]string{"Access-Control-Allow-Origin": site, "Vary": "Origin"}, true},
-		{"allow_origins ignores letter case", `{"allow_origins": ["https://APP.example.com"]}`, actual("GET", site), 200,
-			map[string]string{"Access-Control-Allow-Origin": site}, true},
-		{"an origin not listed gets no CORS headers", `{"allow_origins": ["https://other.example.com"]}`, actual("GET", site), 200,
-			map[string]string{"Access-Control-Allow-Origin": "", "Vary": "Origin"}, true},
-		{"a wildcard inside an origin", `{"allow_origins": ["https://*.example.com"]}`, actual("GET", site), 200,
-			map[string]string{"Access-Control-Allow-Origin": site}, true},
-		{"a wildcard does not match another domain", `{"allow_origins": ["https://*.example.com"]}`, actual("GET", "https://example.org"), 200,
-			map[string]string{"Access-Control-Allow-Origin": ""}, true},
-		{"* allows any origin", `{"allow_origins": ["https://a.example.com", "*"]}`, actual("GET", site), 200,
-			map[string]string{"Access-Control-Allow-Origin": "*"}, true},
-		{"no allow_origins allows any origin", `{}`, actual("GET", site), 200,
-			map[string]string{"Access-Control-Allow-Origin": "*"}, true},
-		{"a request without Origin gets no CORS headers", `{}`, actual("GET", ""), 200,
-			map[string]string{"Access-Control-Allow-Origin": "", "Vary": "Origin"}, true},
+	layertest.RunOptions(t, "security/cors", []layertest.OptionCase{
+		layertest.Case("allow_origins lists an origin", `{"allow_origins": ["https://app.example.com"]}`, actual("GET", site), 200,
+			map[string]string{"Access-Control-Allow-Origin": site, "Vary": "Origin"}, true),
+		layertest.Case("allow_origins ignores letter case", `{"allow_origins": ["https://APP.example.com"]}`, actual("GET", site), 200,
+			map[string]string{"Access-Control-Allow-Origin": site}, true),
+		layertest.Case("an origin not listed gets no CORS headers", `{"allow_origins": ["https://other.example.com"]}`, actual("GET", site), 200,
+			map[string]string{"Access-Control-Allow-Origin": "", "Vary": "Origin"}, true),
+		layertest.Case("a wildcard inside an origin", `{"allow_origins": ["https://*.example.com"]}`, actual("GET", site), 200,
+			map[string]string{"Access-Control-Allow-Origin": site}, true),
+		layertest.Case("a wildcard does not match another domain", `{"allow_origins": ["https://*.example.com"]}`, actual("GET", "https://example.org"), 200,
+			map[string]string{"Access-Control-Allow-Origin": ""}, true),
+		layertest.Case("* allows any origin", `{"allow_origins": ["https://a.example.com", "*"]}`, actual("GET", site), 200,
+			map[string]string{"Access-Control-Allow-Origin": "*"}, true),
+		layertest.Case("no allow_origins allows any origin", `{}`, actual("GET", site), 200,
+			map[string]string{"Access-Control-Allow-Origin": "*"}, true),
+		layertest.Case("a request without Origin gets no CORS headers", `{}`, actual("GET", ""), 200,
+			map[string]string{"Access-Control-Allow-Origin": "", "Vary": "Origin"}, true),
 
-		{"a preflight is answered 204, not passed on", `{"allow_origins": ["https://app.example.com"]}`, preflight(site, "POST"), 204,
+		layertest.Case("a preflight is answered 204, not passed on", `{"allow_origins": ["https://app.example.com"]}`, preflight(site, "POST"), 204,
 			map[string]string{"Access-Control-Allow-Origin": site, "Access-Control-Allow-Methods": "POST",
-				"Vary": "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"}, false},
-		{"a preflight from an origin not listed gets no CORS headers", `{"allow_origins": ["https://other.example.com"]}`, preflight(site, "POST"), 204,
-			map[string]string{"Access-Control-Allow-Origin": "", "Access-Control-Allow-Methods": ""}, false},
-		{"options_success_status", `{"options_success_status": 200}`, preflight(site, "GET"), 200,
-			map[string]string{"Access-Control-Allow-Origin": "*"}, false},
+				"Vary": "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"}, false),
+		layertest.Case("a preflight from an origin not listed gets no CORS headers", `{"allow_origins": ["https://other.example.com"]}`, preflight(site, "POST"), 204,
+			map[string]string{"Access-Control-Allow-Origin": "", "Access-Control-Allow-Methods": ""}, false),
+		layertest.Case("options_success_status", `{"options_success_status": 200}`, preflight(site, "GET"), 200,
+			map[string]string{"Access-Control-Allow-Origin": "*"}, false),
 
-		{"allow_methods defaults to GET, HEAD, POST", `{}`, preflight(site, "PUT"), 204,
-			map[string]string{"Access-Control-Allow-Origin": "", "Access-Control-Allow-Methods": ""}, false},
-		{"allow_methods allows PUT", `{"allow_methods": ["PUT"]}`, preflight(site, "PUT"), 204,
-			map[string]string{"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "PUT"}, false},
-		{"allow_methods refuses the others", `{"allow_methods": ["PUT"]}`, preflight(site, "POST"), 204,
-			map[string]string{"Access-Control-Allow-Origin": ""}, false},
-		{"allow_methods applies to actual requests", `{"allow_methods": ["PUT"]}`, actual("GET", site), 200,
-			map[string]string{"Access-Control-Allow-Origin": ""}, true},
+		layertest.Case("allow_methods defaults to GET, HEAD, POST", `{}`, preflight(site, "PUT"), 204,
+			map[string]string{"Access-Control-Allow-Origin": "", "Access-Control-Allow-Methods": ""}, false),
+		layertest.Case("allow_methods allows PUT", `{"allow_methods": ["PUT"]}`, preflight(site, "PUT"), 204,
+			map[string]string{"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "PUT"}, false),
+		layertest.Case("allow_methods refuses the others", `{"allow_methods": ["PUT"]}`, preflight(site, "POST"), 204,
+			map[string]string{"Access-Control-Allow-Origin": ""}, false),
+		layertest.Case("allow_methods applies to actual requests", `{"allow_methods": ["PUT"]}`, actual("GET", site), 200,
+			map[string]string{"Access-Control-Allow-Origin": ""}, true),
 
-		{"any header by default, as in KrakenD", `{}`, preflight(site, "GET", "Access-Control-Request-Headers", "x-custom,authorization"), 204,
-			map[string]string{"Access-Control-Allow-Headers": "x-custom,authorization"}, false},
-		{"allow_headers lists the headers", `{"allow_headers": ["X-Custom"]}`, preflight(site, "GET", "Access-Control-Request-Headers", "x-custom"), 204,
-			map[string]string{"Access-Control-Allow-Headers": "x-custom", "Access-Control-Allow-Origin": "*"}, false},
-		{"allow_headers refuses the others", `{"allow_headers": ["X-Custom"]}`, preflight(site, "GET", "Access-Control-Request-Headers", "authorization"), 204,
-			map[string]string{"Access-Control-Allow-Headers": "", "Access-Control-Allow-Origin": ""}, false},
+		layertest.Case("any header by default, as in KrakenD", `{}`, preflight(site, "GET", "Access-Control-Request-Headers", "x-custom,authorization"), 204,
+			map[string]string{"Access-Control-Allow-Headers": "x-custom,authorization"}, false),
+		layertest.Case("allow_headers lists the headers", `{"allow_headers": ["X-Custom"]}`, preflight(site, "GET", "Access-Control-Request-Headers", "x-custom"), 204,
+			map[string]string{"Access-Control-Allow-Headers": "x-custom", "Access-Control-Allow-Origin": "*"}, false),
+		layertest.Case("allow_headers refuses the others", `{"allow_headers": ["X-Custom"]}`, preflight(site, "GET", "Access-Control-Request-Headers", "authorization"), 204,
+			map[string]string{"Access-Control-Allow-Headers": "", "Access-Control-Allow-Origin": ""}, false),
 
-		{"expose_headers on actual requests", `{"expose_headers": ["x-request-id", "Content-Length"]}`, actual("GET", site), 200,
-			map[string]string{"Access-Control-Expose-Headers": "X-Request-Id, Content-Length"}, true},
-		{"no expose_headers: none", `{}`, actual("GET", site), 200,
-			map[string]string{"Access-Control-Expose-Headers": ""}, true},
+		layertest.Case("expose_headers on actual requests", `{"expose_headers": ["x-request-id", "Content-Length"]}`, actual("GET", site), 200,
+			map[string]string{"Access-Control-Expose-Headers": "X-Request-Id, Content-Length"}, true),
+		layertest.Case("no expose_headers: none", `{}`, actual("GET", site), 200,
+			map[string]string{"Access-Control-Expose-Headers": ""}, true),
 
-		{"allow_credentials", `{"allow_origins": ["https://app.example.com"], "allow_credentials": true}`, actual("GET", site), 200,
-			map[string]string{"Access-Control-Allow-Credentials": "true", "Access-Control-Allow-Origin": site}, true},
-		{"allow_credentials on a preflight", `{"allow_origins": ["https://app.example.com"], "allow_credentials": true}`, preflight(site, "GET"), 204,
-			map[string]string{"Access-Control-Allow-Credentials": "true"}, false},
+		layertest.Case("allow_credentials", `{"allow_origins": ["https://app.example.com"], "allow_credentials": true}`, actual("GET", site), 200,
+			map[string]string{"Access-Control-Allow-Credentials": "true", "Access-Control-Allow-Origin": site}, true),
+		layertest.Case("allow_credentials on a preflight", `{"allow_origins": ["https://app.example.com"], "allow_credentials": true}`, preflight(site, "GET"), 204,
+			map[string]string{"Access-Control-Allow-Credentials": "true"}, false),
 		// rs/cors answers * with credentials (New warns: browsers refuse it).
-		{"allow_credentials with any origin answers *", `{"allow_origins": ["*"], "allow_credentials": true}`, actual("GET", site), 200,
-			map[string]string{"Access-Control-Allow-Credentials": "true", "Access-Control-Allow-Origin": "*"}, true},
-		{"no allow_credentials: no header", `{}`, actual("GET", site), 200,
-			map[string]string{"Access-Control-Allow-Credentials": ""}, true},
+		layertest.Case("allow_credentials with any origin answers *", `{"allow_origins": ["*"], "allow_credentials": true}`, actual("GET", site), 200,
+			map[string]string{"Access-Control-Allow-Credentials": "true", "Access-Control-Allow-Origin": "*"}, true),
+		layertest.Case("no allow_credentials: no header", `{}`, actual("GET", site), 200,
+			map[string]string{"Access-Control-Allow-Credentials": ""}, true),
 
-		{"max_age in whole seconds", `{"max_age": "12h"}`, preflight(site, "GET"), 204,
-			map[string]string{"Access-Control-Max-Age": "43200"}, false},
-		{"max_age under a second: no header", `{"max_age": "500ms"}`, preflight(site, "GET"), 204,
-			map[string]string{"Access-Control-Max-Age": ""}, false},
-		{"no max_age: no header", `{}`, preflight(site, "GET"), 204,
-			map[string]string{"Access-Control-Max-Age": ""}, false},
+		layertest.Case("max_age in whole seconds", `{"max_age": "12h"}`, preflight(site, "GET"), 204,
+			map[string]string{"Access-Control-Max-Age": "43200"}, false),
+		layertest.Case("max_age under a second: no header", `{"max_age": "500ms"}`, preflight(site, "GET"), 204,
+			map[string]string{"Access-Control-Max-Age": ""}, false),
+		layertest.Case("no max_age: no header", `{}`, preflight(site, "GET"), 204,
+			map[string]string{"Access-Control-Max-Age": ""}, false),
 
-		{"allow_private_network", `{"allow_private_network": true}`, preflight(site, "GET", "Access-Control-Request-Private-Network", "true"), 204,
+		layertest.Case("allow_private_network", `{"allow_private_network": true}`, preflight(site, "GET", "Access-Control-Request-Private-Network", "true"), 204,
 			map[string]string{"Access-Control-Allow-Private-Network": "true",
-				"Vary": "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, Access-Control-Request-Private-Network"}, false},
-		{"no allow_private_network: no header", `{}`, preflight(site, "GET", "Access-Control-Request-Private-Network", "true"), 204,
-			map[string]string{"Access-Control-Allow-Private-Network": ""}, false},
+				"Vary": "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, Access-Control-Request-Private-Network"}, false),
+		layertest.Case("no allow_private_network: no header", `{}`, preflight(site, "GET", "Access-Control-Request-Private-Network", "true"), 204,
+			map[string]string{"Access-Control-Allow-Private-Network": ""}, false),
 
-		{"options_passthrough passes the preflight on", `{"options_passthrough": true}`, preflight(site, "GET"), 200,
-			map[string]string{"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET"}, true},
-		{"an OPTIONS without Access-Control-Request-Method is not a preflight", `{}`, actual("OPTIONS", site), 200,
-			map[string]string{"Access-Control-Allow-Origin": "*"}, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			h, calls := layer(t, tt.ns, nil)
-			w := httptest.NewRecorder()
-			h.ServeHTTP(w, tt.req)
-			if w.Code != tt.status {
-				t.Errorf("status %d, want %d", w.Code, tt.status)
-			}
-			if (*calls == 1) != tt.next {
-				t.Errorf("handler called %d times, want called = %v", *calls, tt.next)
-			}
-			for k, v := range tt.want {
-				if got := strings.Join(w.Header()[k], ", "); got != v {
-					t.Errorf("%s = %q, want %q", k, got, v)
-				}
-			}
-		})
-	}
+		layertest.Case("options_passthrough passes the preflight on", `{"options_passthrough": true}`, preflight(site, "GET"), 200,
+			map[string]string{"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET"}, true),
+		layertest.Case("an OPTIONS without Access-Control-Request-Method is not a preflight", `{}`, actual("OPTIONS", site), 200,
+			map[string]string{"Access-Control-Allow-Origin": "*"}, true),
+	}, func(x *config.ExtraConfig) (func(http.Handler) http.Handler, error) {
+		mw, _, err := New(x, nil)
+		return mw, err
+	})
 }
 
 // The layer's Access-Control-* headers are the only ones a response
@@ -218,7 +186,7 @@ func TestOwnsCORSHeaders(t *testing.T) {
 // server writes them.
 func TestOwnsCORSHeadersWhenNothingWritten(t *testing.T) {
 	t.Parallel()
-	mw, _, err := New(extra(t, `{"security/cors": {}}`), nil)
+	mw, _, err := New(layertest.Extra(t, `{"security/cors": {}}`), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,64 +203,39 @@ func TestOwnsCORSHeadersWhenNothingWritten(t *testing.T) {
 func TestNew(t *testing.T) {
 	t.Parallel()
 	const ns = `extra_config["security/cors"]`
-	tests := []struct {
-		name, ec  string
-		absent    bool
-		wantErrs  []string
-		wantWarns []string
-	}{
-		{"absent: no layer", `{}`, true, nil, nil},
-		{"empty: a layer with KrakenD's defaults", `{"security/cors": {}}`, false, nil, nil},
-		{"legacy name", `{"github_com/devopsfaith/krakend-cors": {"allow_origins": ["https://a.example.com"]}}`, false, nil, nil},
-		{"both names", `{"security/cors": {}, "github_com/devopsfaith/krakend-cors": {}}`, true,
-			[]string{`extra_config["github_com/devopsfaith/krakend-cors"]: both "security/cors" and its legacy name are set: keep "security/cors" only`}, nil},
-		{"unknown key", `{"security/cors": {"allow_origin": ["*"]}}`, true,
-			[]string{ns + `.allow_origin: unknown key (check its spelling against the documentation)`}, nil},
-		{"legacy name's errors name its path", `{"github_com/devopsfaith/krakend-cors": {"max_age": 12}}`, true,
-			[]string{`extra_config["github_com/devopsfaith/krakend-cors"].max_age: must be a string, got a JSON number`}, nil},
-		{"wrong type", `{"security/cors": {"allow_credentials": "yes"}}`, true,
-			[]string{ns + `.allow_credentials: must be true or false, got a JSON string`}, nil},
-		{"every bad value at once", `{"security/cors": {
+	layertest.RunNew(t, []layertest.NewCase{
+		{Name: "absent: no layer", Extra: `{}`, Absent: true},
+		{Name: "empty: a layer with KrakenD's defaults", Extra: `{"security/cors": {}}`},
+		{Name: "legacy name", Extra: `{"github_com/devopsfaith/krakend-cors": {"allow_origins": ["https://a.example.com"]}}`},
+		{Name: "both names", Extra: `{"security/cors": {}, "github_com/devopsfaith/krakend-cors": {}}`, Absent: true,
+			Errs: []string{`extra_config["github_com/devopsfaith/krakend-cors"]: both "security/cors" and its legacy name are set: keep "security/cors" only`}},
+		{Name: "unknown key", Extra: `{"security/cors": {"allow_origin": ["*"]}}`, Absent: true,
+			Errs: []string{ns + `.allow_origin: unknown key (check its spelling against the documentation)`}},
+		{Name: "legacy name's errors name its path", Extra: `{"github_com/devopsfaith/krakend-cors": {"max_age": 12}}`, Absent: true,
+			Errs: []string{`extra_config["github_com/devopsfaith/krakend-cors"].max_age: must be a string, got a JSON number`}},
+		{Name: "wrong type", Extra: `{"security/cors": {"allow_credentials": "yes"}}`, Absent: true,
+			Errs: []string{ns + `.allow_credentials: must be true or false, got a JSON string`}},
+		{Name: "every bad value at once", Extra: `{"security/cors": {
 			"allow_origins": ["https://*.*.example.com", ""], "allow_methods": ["GET", "get", "TRACE"],
-			"max_age": "12", "options_success_status": 404}}`, true,
-			[]string{
+			"max_age": "12", "options_success_status": 404}}`, Absent: true,
+			Errs: []string{
 				ns + `.allow_origins[0]: "https://*.*.example.com" has more than one *: write an origin such as "https://example.com" or "https://*.example.com", or "*" for any`,
 				ns + `.allow_origins[1]: is empty: write an origin such as "https://example.com", or "*" for any`,
 				ns + `.allow_methods[1]: "get" is not a method CORS allows here: write one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, in uppercase`,
 				ns + `.allow_methods[2]: "TRACE" is not a method CORS allows here: write one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, in uppercase`,
 				ns + `.max_age: "12" is not a duration: write a number with a unit, such as "12h", "30m" or "3600s"`,
 				ns + `.options_success_status: 404 is not a success status: browsers accept a preflight answered 200 to 299; write 204 (the default) or 200`,
-			}, nil},
-		{"negative max_age", `{"security/cors": {"max_age": "-1h"}}`, true,
-			[]string{ns + `.max_age: "-1h" is negative: write a duration such as "12h", or leave it out`}, nil},
-		{"credentials with any origin warns", `{"security/cors": {"allow_credentials": true}}`, false, nil,
-			[]string{ns + `: allow_credentials with any origin answers "Access-Control-Allow-Origin: *", which browsers refuse for requests with credentials; list the origins in allow_origins`}},
-		{"options_passthrough warns", `{"security/cors": {"options_passthrough": true}}`, false, nil,
-			[]string{ns + `.options_passthrough: preflight requests go on to the router, which answers them only where an endpoint has method OPTIONS (405 elsewhere; lambdagate has no router auto_options)`}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			x := extra(t, tt.ec)
-			mw, warns, err := New(x, nil)
-			if (mw == nil) != tt.absent {
-				t.Errorf("layer built = %v, want %v", mw != nil, !tt.absent)
-			}
-			var got []string
-			if err != nil {
-				got = strings.Split(err.Error(), "\n")
-			}
-			if !reflect.DeepEqual(got, tt.wantErrs) {
-				t.Errorf("errors =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.wantErrs, "\n"))
-			}
-			if !reflect.DeepEqual(warns, tt.wantWarns) {
-				t.Errorf("warnings = %q, want %q", warns, tt.wantWarns)
-			}
-			if unused := x.Unused(); len(unused) != 0 {
-				t.Errorf("namespaces left unused: %q", unused)
-			}
-		})
-	}
+			}},
+		{Name: "negative max_age", Extra: `{"security/cors": {"max_age": "-1h"}}`, Absent: true,
+			Errs: []string{ns + `.max_age: "-1h" is negative: write a duration such as "12h", or leave it out`}},
+		{Name: "credentials with any origin warns", Extra: `{"security/cors": {"allow_credentials": true}}`,
+			Warns: []string{ns + `: allow_credentials with any origin answers "Access-Control-Allow-Origin: *", which browsers refuse for requests with credentials; list the origins in allow_origins`}},
+		{Name: "options_passthrough warns", Extra: `{"security/cors": {"options_passthrough": true}}`,
+			Warns: []string{ns + `.options_passthrough: preflight requests go on to the router, which answers them only where an endpoint has method OPTIONS (405 elsewhere; lambdagate has no router auto_options)`}},
+	}, func(x *config.ExtraConfig) (bool, []string, error) {
+		mw, warns, err := New(x, nil)
+		return mw != nil, warns, err
+	})
 }
 
 // debug writes rs/cors's account of each request to the gateway's log, at
@@ -313,7 +256,7 @@ func TestDebugLogs(t *testing.T) {
 			t.Parallel()
 			var buf bytes.Buffer
 			logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: tt.level}))
-			mw, _, err := New(extra(t, `{"security/cors": `+tt.ns+`}`), logger)
+			mw, _, err := New(layertest.Extra(t, `{"security/cors": `+tt.ns+`}`), logger)
 			if err != nil {
 				t.Fatal(err)
 			}
