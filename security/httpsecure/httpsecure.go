@@ -7,8 +7,9 @@
 // Content-Security-Policy, Referrer-Policy) to every response.
 //
 // The layer wraps the whole router, outside the CORS layer: a refused host
-// or a redirect never reaches a route. Options are decoded and checked
-// once, in New. This package must not know routes or endpoints.
+// or a redirect never reaches a route. Options are decoded and checked, and
+// the response headers computed, once, in New. This package must not know
+// routes or endpoints.
 package httpsecure
 
 import (
@@ -109,27 +110,8 @@ func New(x *config.ExtraConfig) (func(http.Handler) http.Handler, []string, erro
 	if o.HPKPPublicKey != nil {
 		warns = append(warns, fmt.Sprintf("%s: not supported, ignored (as in KrakenD: browsers dropped HTTP Public Key Pinning)", config.Join(path, "hpkp_public_key")))
 	}
-	s := secure.New(opts)
-	s.SetBadHostHandler(http.HandlerFunc(badHost))
-	return func(next http.Handler) http.Handler { return handler(s, next) }, warns, nil
-}
-
-// handler is secure.Handler with fewer allocations: the response headers
-// unrolled/secure computes (one value each) are put in the response's
-// header as they are, where its Handler sets a copy of each.
-func handler(s *secure.Secure, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		headers, r, err := s.ProcessNoModifyRequest(w, r)
-		if err != nil {
-			// The host was refused or the request redirected: answered.
-			return
-		}
-		h := w.Header()
-		for k, vs := range headers {
-			h[k] = vs
-		}
-		next.ServeHTTP(w, r)
-	})
+	l := newLayer(opts)
+	return l.wrap, warns, nil
 }
 
 // resolve checks o and turns it into unrolled/secure's options (path is the

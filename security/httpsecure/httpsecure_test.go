@@ -4,8 +4,11 @@ import (
 	"crypto/tls"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/unrolled/secure"
 
 	"github.com/lambdagate/lambdagate/config"
 	"github.com/lambdagate/lambdagate/internal/layertest"
@@ -137,4 +140,60 @@ func TestNew(t *testing.T) {
 		mw, warns, err := New(x)
 		return mw != nil, warns, err
 	})
+}
+
+// The layer answers as unrolled/secure's own Handler does (with the 400
+// for hosts not served): same status, same headers, same requests let
+// through, for every kind of option and request, though it computes the
+// headers once.
+func TestLayerMatchesUnrolledSecure(t *testing.T) {
+	t.Parallel()
+	options := []string{
+		`{}`,
+		`{"allowed_hosts": ["api.example.com"], "host_proxy_headers": ["X-Forwarded-Host"]}`,
+		`{"allowed_hosts": ["[a-z]+\\.example\\.com"], "allowed_hosts_are_regex": true}`,
+		`{"ssl_redirect": true, "ssl_host": "secure.example.com", "ssl_proxy_headers": {"X-Forwarded-Proto": "https"}}`,
+		`{"sts_seconds": 300, "sts_include_subdomains": true, "frame_deny": true, "custom_frame_options_value": "SAMEORIGIN",
+			"content_type_nosniff": true, "browser_xss_filter": true, "content_security_policy": "default-src 'self'",
+			"referrer_policy": "no-referrer", "ssl_proxy_headers": {"X-Forwarded-Proto": "https"}}`,
+		`{"sts_seconds": 300, "force_sts_header": true, "frame_deny": true}`,
+		`{"allowed_hosts": ["api.example.com"], "ssl_redirect": true, "sts_seconds": 300, "frame_deny": true, "is_development": true}`,
+		`{"allowed_hosts": ["api.example.com"], "ssl_redirect": true, "sts_seconds": 300, "ssl_proxy_headers": {"X-Forwarded-Proto": "https"},
+			"content_type_nosniff": true, "referrer_policy": "same-origin"}`,
+	}
+	requests := []func() *http.Request{
+		func() *http.Request { return request("api.example.com", false) },
+		func() *http.Request { return request("api.example.com", true) },
+		func() *http.Request { return request("api.example.com", false, "X-Forwarded-Proto", "https") },
+		func() *http.Request { return request("evil.example.com", true) },
+		func() *http.Request { return request("10.0.0.1", false, "X-Forwarded-Host", "api.example.com") },
+		func() *http.Request { return request("api.example.com", true, "X-Forwarded-Host", "evil.example.com") },
+	}
+	for i, src := range options {
+		var o Options
+		if err := config.DecodeNamespace("x", []byte(src), &o); err != nil {
+			t.Fatal(err)
+		}
+		opts, err := o.resolve("x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		reference := secure.New(opts)
+		reference.SetBadHostHandler(http.HandlerFunc(badHost))
+		ours := newLayer(opts)
+		for j, req := range requests {
+			serve := func(mw func(http.Handler) http.Handler) (*httptest.ResponseRecorder, bool) {
+				called := false
+				w := httptest.NewRecorder()
+				mw(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { called = true })).ServeHTTP(w, req())
+				return w, called
+			}
+			want, wantCalled := serve(reference.Handler)
+			got, called := serve(ours.wrap)
+			if got.Code != want.Code || called != wantCalled || !reflect.DeepEqual(got.Header(), want.Header()) {
+				t.Errorf("options %d, request %d: got %d, called %v, %v\nunrolled/secure: %d, called %v, %v",
+					i, j, got.Code, called, got.Header(), want.Code, wantCalled, want.Header())
+			}
+		}
+	}
 }
