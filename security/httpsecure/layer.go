@@ -28,13 +28,14 @@ type layer struct {
 	perRequest *secure.Secure
 }
 
+// newLayer builds the layer of the checked options o.
 func newLayer(o secure.Options) *layer {
 	l := &layer{sslProxyHeaders: o.SSLProxyHeaders}
 	if strings.Contains(o.ContentSecurityPolicy, "$NONCE") {
 		l.perRequest = withBadHost(secure.New(o))
 		return l
 	}
-	if len(o.AllowedHosts) > 0 || o.SSLRedirect {
+	if (len(o.AllowedHosts) > 0 || o.SSLRedirect) && !o.IsDevelopment {
 		checks := secure.Options{
 			AllowedHosts:         o.AllowedHosts,
 			AllowedHostsAreRegex: o.AllowedHostsAreRegex,
