@@ -65,7 +65,9 @@ type Namespace struct {
 // names; config's tests check both against each other and the schema.
 var namespaces = map[string]Namespace{
 	// Implemented by lambdagate: read where they belong, ignored elsewhere
-	// (KrakenD ignores them there too), except proxy on a backend.
+	// (KrakenD ignores them there too), except proxy on a backend and the
+	// security layers on an endpoint (KrakenD Enterprise's overrides there),
+	// which would otherwise leave the endpoint unprotected.
 	"router":                                {Class: NamespaceWarned, ReadBy: "on the service", Does: "router options"},
 	"lambdagate/server":                     {Class: NamespaceWarned, ReadBy: "on the service", Does: "lambdagate's server options"},
 	"proxy":                                 {Class: NamespaceRefusedResponse, ReadBy: "on endpoints", Does: "on a backend, shadow backends and flatmap_filter"},
@@ -79,6 +81,10 @@ var namespaces = map[string]Namespace{
 	// there meant the endpoint protected.
 	"auth/validator": {Class: NamespaceRefusedAccess, ReadBy: "on the service and on endpoints", Does: "JWT validation, which runs on endpoints"},
 	"github.com/devopsfaith/krakend-jose/validator": {Class: NamespaceRefusedAccess, ReadBy: "on endpoints", Current: "auth/validator", Does: "legacy name of auth/validator: JWT validation, which runs on endpoints"},
+	"security/cors":                             {Class: NamespaceRefusedAccess, ReadBy: "on the service", Does: "CORS per endpoint, a KrakenD Enterprise feature"},
+	"github_com/devopsfaith/krakend-cors":       {Class: NamespaceRefusedAccess, ReadBy: "on the service", Current: "security/cors", Does: "legacy name of security/cors"},
+	"security/http":                             {Class: NamespaceRefusedAccess, ReadBy: "on the service", Does: "HTTP security per endpoint, a KrakenD Enterprise feature"},
+	"github_com/devopsfaith/krakend-httpsecure": {Class: NamespaceRefusedAccess, ReadBy: "on the service", Current: "security/http", Does: "legacy name of security/http"},
 
 	// Legacy names of namespaces lambdagate implements: it reads only the
 	// current names, so these are ignored, refused when their options change
@@ -109,8 +115,6 @@ var namespaces = map[string]Namespace{
 	"qos/circuit-breaker":         {Class: NamespaceRefusedAccess, Does: "circuit breaker: stops calling a failing backend"},
 	"qos/circuit-breaker/http":    {Class: NamespaceRefusedAccess, Does: "circuit breaker on HTTP statuses: stops calling a failing backend"},
 	"security/bot-detector":       {Class: NamespaceRefusedAccess, Does: "bot detection: requests from bots are refused"},
-	"security/cors":               {Class: NamespaceRefusedAccess, Does: "CORS: which browser origins may call the API"},
-	"security/http":               {Class: NamespaceRefusedAccess, Does: "HTTP security: allowed hosts, HSTS, clickjacking and MIME-sniffing protection"},
 	"security/policies":           {Class: NamespaceRefusedAccess, Does: "policies on requests, responses and JWTs"},
 	"validation/cel":              {Class: NamespaceRefusedAccess, Does: "CEL expressions that refuse requests or responses"},
 	"validation/json-schema":      {Class: NamespaceRefusedAccess, Does: "JSON Schema validation of request bodies"},
@@ -179,8 +183,6 @@ var namespaces = map[string]Namespace{
 	"github.com/devopsfaith/krakend-circuitbreaker/gobreaker":       {Class: NamespaceRefusedAccess, Current: "qos/circuit-breaker"},
 	"github_com/devopsfaith/bloomfilter":                            {Class: NamespaceRefusedAccess, Current: "auth/revoker"},
 	"github_com/devopsfaith/krakend-botdetector":                    {Class: NamespaceRefusedAccess, Current: "security/bot-detector"},
-	"github_com/devopsfaith/krakend-httpsecure":                     {Class: NamespaceRefusedAccess, Current: "security/http"},
-	"github_com/devopsfaith/krakend-cors":                           {Class: NamespaceRefusedAccess, Current: "security/cors"},
 	"github.com/devopsfaith/krakend-cel":                            {Class: NamespaceRefusedAccess, Current: "validation/cel"},
 	"github.com/devopsfaith/krakend-jsonschema":                     {Class: NamespaceRefusedAccess, Current: "validation/json-schema"},
 	"github.com/devopsfaith/krakend-lua/router":                     {Class: NamespaceRefusedAccess, Current: "modifier/lua-endpoint"},

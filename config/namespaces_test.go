@@ -108,7 +108,9 @@ var wantClass = map[NamespaceClass][]string{
 		"qos/ratelimit/service", "qos/ratelimit/service/redis", "qos/ratelimit/router",
 		"qos/ratelimit/router/redis", "qos/ratelimit/tiered", "qos/ratelimit/proxy",
 		"qos/circuit-breaker", "qos/circuit-breaker/http",
-		"security/bot-detector", "security/cors", "security/http", "security/policies",
+		"security/bot-detector", "security/policies",
+		// Read on the service; on an endpoint, KrakenD Enterprise's overrides.
+		"security/cors", "security/http",
 		"validation/cel", "validation/json-schema",
 		"github_com/devopsfaith/krakend/transport/http/server/handler",
 		"github.com/devopsfaith/krakend/transport/http/client/executor",
@@ -166,6 +168,8 @@ var implemented = []string{
 	"router", "lambdagate/server", "proxy", "backend/http", "backend/lambda",
 	"github.com/devopsfaith/krakend-lambda", "telemetry/logging", "telemetry/opentelemetry",
 	"auth/validator", "github.com/devopsfaith/krakend-jose/validator",
+	"security/cors", "github_com/devopsfaith/krakend-cors",
+	"security/http", "github_com/devopsfaith/krakend-httpsecure",
 }
 
 func allNames() []string {
@@ -290,7 +294,7 @@ func TestClassifyUnknownNamespaces(t *testing.T) {
 func TestCheckUnused(t *testing.T) {
 	t.Parallel()
 	s, _, err := Parse([]byte(`{"version": 3, "host": ["h"],
-		"extra_config": {"security/cors": {}, "telemetry/metrics": {}, "unknown/ns": {}, "router": {}},
+		"extra_config": {"security/bot-detector": {}, "telemetry/metrics": {}, "unknown/ns": {}, "router": {}},
 		"endpoints": [{"endpoint": "/a", "extra_config": {"auth/api-keys": {}, "telemetry/opentelemetry": {}, "auth/magic": {}},
 			"backend": [{"url_pattern": "/x", "extra_config": {"qos/ratelimit/proxy": {}, "modifier/martian": {}, "auth/validator": {},
 				"proxy": {"shadow": true}, "github.com/devopsfaith/krakend/http": {}, "github_com/devopsfaith/krakend-gologging": {}}}]}]}`))
@@ -304,7 +308,7 @@ func TestCheckUnused(t *testing.T) {
 	warns = append(warns, e.ExtraConfig.CheckUnused(&errs)...)
 	warns = append(warns, e.Backend[0].ExtraConfig.CheckUnused(&errs)...)
 	wantErrs := []string{
-		`extra_config["security/cors"]: not implemented by lambdagate (CORS: which browser origins may call the API): ignored, the gateway would serve every endpoint unprotected; remove it, or wait until lambdagate implements it`,
+		`extra_config["security/bot-detector"]: not implemented by lambdagate (bot detection: requests from bots are refused): ignored, the gateway would serve every endpoint unprotected; remove it, or wait until lambdagate implements it`,
 		`endpoints[0].extra_config["auth/api-keys"]: not implemented by lambdagate (API-key authentication and roles): ignored, the gateway would serve the endpoint unprotected; remove it, or wait until lambdagate implements it`,
 		`endpoints[0].extra_config["auth/magic"]: not a namespace lambdagate or KrakenD knows, but "auth/" namespaces protect endpoints: ignored, the gateway could serve the endpoint unprotected; remove it, or correct its name`,
 		`endpoints[0].backend[0].extra_config["auth/validator"]: lambdagate reads "auth/validator" on the service and on endpoints only (here: JWT validation, which runs on endpoints): ignored, the gateway would serve the endpoint unprotected; remove it, or wait until lambdagate implements it`,

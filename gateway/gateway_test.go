@@ -170,10 +170,10 @@ func TestNewRefusesUnimplementedNamespaces(t *testing.T) {
 			`endpoints[0].backend[0].extra_config["auth/validator"]`, unprotected},
 		{"API keys on an endpoint", `{}`, `{"auth/api-keys": {"roles": ["admin"]}}`, `{}`,
 			`endpoints[0].extra_config["auth/api-keys"]`, unprotected},
-		{"CORS on the service", `{"security/cors": {"allow_origins": ["https://example.com"]}}`, `{}`, `{}`,
-			`extra_config["security/cors"]`, everyOpen},
-		{"legacy CORS on the service", `{"github_com/devopsfaith/krakend-cors": {}}`, `{}`, `{}`,
-			`extra_config["github_com/devopsfaith/krakend-cors"]`, everyOpen},
+		{"CORS on an endpoint", `{}`, `{"security/cors": {"allow_origins": ["https://example.com"]}}`, `{}`,
+			`endpoints[0].extra_config["security/cors"]`, unprotected},
+		{"legacy HTTP security on an endpoint", `{}`, `{"github_com/devopsfaith/krakend-httpsecure": {"allowed_hosts": ["a"]}}`, `{}`,
+			`endpoints[0].extra_config["github_com/devopsfaith/krakend-httpsecure"]`, unprotected},
 		{"rate limit on a backend", `{}`, `{}`, `{"qos/ratelimit/proxy": {"max_rate": 1, "capacity": 1}}`,
 			`endpoints[0].backend[0].extra_config["qos/ratelimit/proxy"]`, unprotected},
 		{"rate limit on the service", `{"qos/ratelimit/service": {"max_rate": 1}}`, `{}`, `{}`,
@@ -217,11 +217,12 @@ func TestNewRefusesUnimplementedNamespaces(t *testing.T) {
 }
 
 // The namespaces lambdagate implements are read by their owners and never
-// reported, legacy Lambda name included.
+// reported, legacy names included.
 func TestNewImplementedNamespacesNotReported(t *testing.T) {
 	t.Parallel()
 	cfg := parse(t, `{"version": 3, "host": ["http://127.0.0.1:1"],
-		"extra_config": {"router": {"return_error_msg": true}, "lambdagate/server": {"engine": "net/http"}},
+		"extra_config": {"router": {"return_error_msg": true}, "lambdagate/server": {"engine": "net/http"},
+			"github_com/devopsfaith/krakend-cors": {}, "security/http": {"frame_deny": true}},
 		"endpoints": [{"endpoint": "/a", "extra_config": {"proxy": {"sequential": true}},
 			"backend": [
 				{"url_pattern": "/x", "extra_config": {"backend/http": {"return_error_code": true}}},

@@ -4,9 +4,7 @@ package gateway
 
 import (
 	"net/http/httptest"
-	"syscall"
 	"testing"
-	"time"
 )
 
 // BenchmarkPipelineJWT is BenchmarkPipeline's single endpoint without and
@@ -36,11 +34,4 @@ func BenchmarkPipelineJWT(b *testing.B) {
 			b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 		})
 	}
-}
-
-// cpuTime is the CPU time the process has used, user and system.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
