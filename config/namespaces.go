@@ -74,6 +74,7 @@ var namespaces = map[string]Namespace{
 	"github.com/devopsfaith/krakend-lambda": {Class: NamespaceWarned, ReadBy: "on backends", Current: "backend/lambda", Does: "legacy name of backend/lambda"},
 	"telemetry/logging":                     {Class: NamespaceWarned, ReadBy: "on the service", Does: "on a backend, KrakenD Enterprise's backend log"},
 	"telemetry/opentelemetry":               {Class: NamespaceWarned, ReadBy: "on the service", Does: "endpoint and backend overrides"},
+	"qos/circuit-breaker":                   {Class: NamespaceWarned, ReadBy: "on backends", Does: "circuit breaker: stops calling a failing backend"},
 
 	// Legacy names of namespaces lambdagate implements: it reads only the
 	// current names, so these are ignored, refused when their options change
@@ -82,6 +83,9 @@ var namespaces = map[string]Namespace{
 	"github_com/luraproject/lura/router/gin":   {Class: NamespaceRefusedResponse, Current: "router", Does: "legacy name of router"},
 	"github.com/devopsfaith/krakend/http":      {Class: NamespaceRefusedResponse, Current: "backend/http", Does: "legacy name of backend/http"},
 	"github_com/devopsfaith/krakend-gologging": {Class: NamespaceWarned, Current: "telemetry/logging", Does: "legacy name of telemetry/logging"},
+
+	// Refused, as ignoring it would leave the backend unguarded.
+	"github.com/devopsfaith/krakend-circuitbreaker/gobreaker": {Class: NamespaceRefusedAccess, Current: "qos/circuit-breaker", Does: "legacy name of qos/circuit-breaker"},
 
 	// Who gets in, what they may send, how much.
 	"auth/api-keys":               {Class: NamespaceRefusedAccess, Does: "API-key authentication and roles"},
@@ -102,7 +106,6 @@ var namespaces = map[string]Namespace{
 	"qos/ratelimit/router/redis":  {Class: NamespaceRefusedAccess, Does: "rate limit of the endpoint, kept in Redis"},
 	"qos/ratelimit/tiered":        {Class: NamespaceRefusedAccess, Does: "rate limits by tier"},
 	"qos/ratelimit/proxy":         {Class: NamespaceRefusedAccess, Does: "rate limit of the calls to the backend"},
-	"qos/circuit-breaker":         {Class: NamespaceRefusedAccess, Does: "circuit breaker: stops calling a failing backend"},
 	"qos/circuit-breaker/http":    {Class: NamespaceRefusedAccess, Does: "circuit breaker on HTTP statuses: stops calling a failing backend"},
 	"security/bot-detector":       {Class: NamespaceRefusedAccess, Does: "bot detection: requests from bots are refused"},
 	"security/cors":               {Class: NamespaceRefusedAccess, Does: "CORS: which browser origins may call the API"},
@@ -172,7 +175,6 @@ var namespaces = map[string]Namespace{
 	"github.com/devopsfaith/krakend/proxy/plugin":                   {Class: NamespaceRefusedAccess, Current: "plugin/req-resp-modifier"},
 	"github.com/devopsfaith/krakend-ratelimit/juju/router":          {Class: NamespaceRefusedAccess, Current: "qos/ratelimit/router"},
 	"github.com/devopsfaith/krakend-ratelimit/juju/proxy":           {Class: NamespaceRefusedAccess, Current: "qos/ratelimit/proxy"},
-	"github.com/devopsfaith/krakend-circuitbreaker/gobreaker":       {Class: NamespaceRefusedAccess, Current: "qos/circuit-breaker"},
 	"github.com/devopsfaith/krakend-jose/validator":                 {Class: NamespaceRefusedAccess, Current: "auth/validator"},
 	"github_com/devopsfaith/bloomfilter":                            {Class: NamespaceRefusedAccess, Current: "auth/revoker"},
 	"github_com/devopsfaith/krakend-botdetector":                    {Class: NamespaceRefusedAccess, Current: "security/bot-detector"},

@@ -105,7 +105,7 @@ var wantClass = map[NamespaceClass][]string{
 		"plugin/http-server", "plugin/http-client", "plugin/middleware", "plugin/req-resp-modifier",
 		"qos/ratelimit/service", "qos/ratelimit/service/redis", "qos/ratelimit/router",
 		"qos/ratelimit/router/redis", "qos/ratelimit/tiered", "qos/ratelimit/proxy",
-		"qos/circuit-breaker", "qos/circuit-breaker/http",
+		"qos/circuit-breaker/http",
 		"security/bot-detector", "security/cors", "security/http", "security/policies",
 		"validation/cel", "validation/json-schema",
 		"github_com/devopsfaith/krakend/transport/http/server/handler",
@@ -113,6 +113,8 @@ var wantClass = map[NamespaceClass][]string{
 		"github.com/devopsfaith/krakend/proxy/plugin",
 		"github.com/devopsfaith/krakend-ratelimit/juju/router",
 		"github.com/devopsfaith/krakend-ratelimit/juju/proxy",
+		// The legacy name of a namespace lambdagate implements, which it
+		// reads only under its current name: rename it.
 		"github.com/devopsfaith/krakend-circuitbreaker/gobreaker",
 		"github.com/devopsfaith/krakend-jose/validator", "github_com/devopsfaith/bloomfilter",
 		"github_com/devopsfaith/krakend-botdetector", "github_com/devopsfaith/krakend-httpsecure",
@@ -156,6 +158,7 @@ var wantClass = map[NamespaceClass][]string{
 		// Implemented, read where they belong; elsewhere KrakenD ignores them too.
 		"router", "lambdagate/server", "backend/http", "backend/lambda",
 		"github.com/devopsfaith/krakend-lambda", "telemetry/logging", "telemetry/opentelemetry",
+		"qos/circuit-breaker",
 	},
 }
 
@@ -163,6 +166,7 @@ var wantClass = map[NamespaceClass][]string{
 var implemented = []string{
 	"router", "lambdagate/server", "proxy", "backend/http", "backend/lambda",
 	"github.com/devopsfaith/krakend-lambda", "telemetry/logging", "telemetry/opentelemetry",
+	"qos/circuit-breaker",
 }
 
 func allNames() []string {
