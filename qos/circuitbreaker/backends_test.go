@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,17 +19,12 @@ import (
 	"github.com/lambdagate/lambdagate/internal/fakelambda"
 )
 
-func TestMain(m *testing.M) {
-	// The Lambda backends sign with these; no test reaches real AWS or the
-	// instance metadata.
-	for k, v := range map[string]string{
-		"AWS_EC2_METADATA_DISABLED": "true",
-		"AWS_ACCESS_KEY_ID":         "AKIDCIRCUITBREAKER",
-		"AWS_SECRET_ACCESS_KEY":     "circuit-breaker-dummy-secret",
-	} {
-		os.Setenv(k, v)
-	}
-	os.Exit(m.Run())
+// fakeAWSCredentials gives the Lambda backends credentials to sign with
+// (the fake Invoke API checks no signature) and no instance metadata.
+func fakeAWSCredentials(t *testing.T) {
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDCIRCUITBREAKER")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "circuit-breaker-dummy-secret")
 }
 
 var quiet = slog.New(slog.DiscardHandler)
@@ -123,7 +117,7 @@ func TestHTTPBackendFailuresOpenTheCircuit(t *testing.T) {
 		{"500", "/status/500", "json", ``, "1s", true, 500},
 		{"relayed 503 (return_error_code)", "/status/503", "json", `"backend/http": {"return_error_code": true}, `, "1s", true, 503},
 		{"a reply its encoding cannot decode", "/invalid-json", "json", ``, "1s", true, 500},
-		{"the endpoint's timeout", "/hang", "json", ``, "50ms", true, 500},
+		{"the endpoint's timeout", "/hang", "json", ``, "300ms", true, 500},
 		// no-op passes every status through: KrakenD counts none as an
 		// error.
 		{"500 with no-op encoding", "/status/500/no-op", "no-op", ``, "1s", false, 500},
@@ -140,6 +134,9 @@ func TestHTTPBackendFailuresOpenTheCircuit(t *testing.T) {
 			before := be.count(path)
 			if code, body, _ := get(h, "/e"); code != tt.firstHas {
 				t.Fatalf("first call: %d %q, want %d", code, body, tt.firstHas)
+			}
+			if n := be.count(path) - before; n != 1 {
+				t.Fatalf("first call: %d calls reached the backend, want 1", n)
 			}
 			code, body, _ := get(h, "/e")
 			calls := be.count(path) - before
@@ -200,6 +197,7 @@ func TestOpenCircuitInAMergeGivesAPartialResponse(t *testing.T) {
 // that are not JSON, the endpoint's timeout, an unreachable endpoint).
 // After one failure the function is not invoked again.
 func TestLambdaFailuresOpenTheCircuit(t *testing.T) {
+	fakeAWSCredentials(t)
 	fake := fakelambda.Start()
 	t.Cleanup(fake.Close)
 	tests := []struct {
@@ -216,7 +214,7 @@ func TestLambdaFailuresOpenTheCircuit(t *testing.T) {
 		{fakelambda.Unhandled, "1s", true, 502},
 		{fakelambda.InvalidJSON, "1s", true, 502},
 		{fakelambda.ResetBefore, "1s", true, 502},
-		{fakelambda.Hang, "50ms", true, 504},
+		{fakelambda.Hang, "300ms", true, 504},
 	}
 	for _, tt := range tests {
 		t.Run(tt.function, func(t *testing.T) {
@@ -226,6 +224,9 @@ func TestLambdaFailuresOpenTheCircuit(t *testing.T) {
 					"extra_config": {"backend/lambda": {"function_name": "`+tt.function+`", "endpoint": "`+fake.URL+`"}, `+breaker+`}}]}]}`)
 			if code, body, _ := get(h, "/e"); code != tt.status {
 				t.Fatalf("first call: %d %q, want %d", code, body, tt.status)
+			}
+			if n := fake.Attempts(tt.function); n != 1 {
+				t.Fatalf("first call: %d invocations, want 1", n)
 			}
 			code, body, _ := get(h, "/e")
 			want := 1
@@ -246,6 +247,7 @@ func TestLambdaFailuresOpenTheCircuit(t *testing.T) {
 // allowed_functions) fails the backend like any other error, so it counts:
 // one breaker guards every function the backend may invoke.
 func TestRefusalBeforeInvokingCounts(t *testing.T) {
+	fakeAWSCredentials(t)
 	fake := fakelambda.Start()
 	t.Cleanup(fake.Close)
 	h := serveGateway(t, `{"version": 3,

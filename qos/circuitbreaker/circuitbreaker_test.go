@@ -90,6 +90,14 @@ func passes(t *testing.T, p proxy.Proxy, f *fake) bool {
 	return reached
 }
 
+// isOpen reports whether the circuit is open: whether a call that would
+// succeed is refused.
+func isOpen(t *testing.T, p proxy.Proxy, f *fake) bool {
+	t.Helper()
+	f.fail = false
+	return !passes(t, p, f)
+}
+
 func TestAbsentNamespaceBuildsNothing(t *testing.T) {
 	t.Parallel()
 	mw, err := New(backendWith(t, `{}`), quiet, nil)
@@ -206,51 +214,35 @@ func TestOpensWhenConsecutiveFailuresExceedMaxErrors(t *testing.T) {
 	}
 }
 
-func TestSuccessRestartsTheConsecutiveCount(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name     string
-		fails    []bool // each call's answer
-		wantOpen bool
-	}{
-		{"failures in a row", []bool{true, true}, true},
-		{"a success between failures", []bool{true, false, true, false, true}, false},
-	}
-	for _, tt := range tests {
-		p, f := guarded(t, `{"interval": 60, "timeout": 10, "max_errors": 1}`, quiet, nil)
-		for _, fail := range tt.fails {
-			f.fail = fail
-			passes(t, p, f)
-		}
-		f.fail = false
-		if open := !passes(t, p, f); open != tt.wantOpen {
-			t.Errorf("%s: open = %v, want %v", tt.name, open, tt.wantOpen)
-		}
-	}
-}
-
-// interval restarts the count while the circuit is closed: failures
-// further apart than the window never add up.
-func TestIntervalRestartsTheCount(t *testing.T) {
+// Only consecutive failures add up: a success starts the count again, and
+// so does each new interval while the circuit is closed (max_errors 1
+// here: two failures that add up open the circuit).
+func TestWhichFailuresAddUp(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name     string
 		interval int
-		apart    time.Duration
+		calls    string // each call's answer (fail, ok), or a pause between them
 		wantOpen bool
 	}{
-		{"failures in two windows", 10, 11 * time.Second, false},
-		{"failures in one window", 10, 5 * time.Second, true},
-		{"interval 0 never restarts", 0, time.Hour, true},
+		{"failures in a row", 60, "fail fail", true},
+		{"a success between failures", 60, "fail ok fail ok fail", false},
+		{"failures in two windows", 10, "fail 11s fail", false},
+		{"failures in one window", 10, "fail 5s fail", true},
+		{"interval 0 never restarts", 0, "fail 1h fail", true},
 	}
 	for _, tt := range tests {
 		synctest.Test(t, func(t *testing.T) {
 			p, f := guarded(t, `{"interval": `+itoa(tt.interval)+`, "timeout": 10, "max_errors": 1}`, quiet, nil)
-			f.fail = true
-			passes(t, p, f)
-			time.Sleep(tt.apart)
-			passes(t, p, f)
-			if open := !passes(t, p, f); open != tt.wantOpen {
+			for _, c := range strings.Fields(tt.calls) {
+				if d, err := time.ParseDuration(c); err == nil {
+					time.Sleep(d)
+					continue
+				}
+				f.fail = c == "fail"
+				passes(t, p, f)
+			}
+			if open := isOpen(t, p, f); open != tt.wantOpen {
 				t.Errorf("%s: open = %v, want %v", tt.name, open, tt.wantOpen)
 			}
 		})
@@ -357,8 +349,7 @@ func TestAbandonedCallsDoNotCount(t *testing.T) {
 		p, f := guarded(t, `{"interval": 60, "timeout": 10, "max_errors": 0}`, quiet, nil)
 		f.fail = true
 		p(tt.ctx, &proxy.Request{})
-		f.fail = false
-		if open := !passes(t, p, f); open != tt.wantOpen {
+		if open := isOpen(t, p, f); open != tt.wantOpen {
 			t.Errorf("%s: open = %v, want %v", tt.name, open, tt.wantOpen)
 		}
 	}
