@@ -85,6 +85,7 @@ var namespaces = map[string]Namespace{
 	"github_com/devopsfaith/krakend-cors":       {Class: NamespaceRefusedAccess, ReadBy: "on the service", Current: "security/cors", Does: "legacy name of security/cors"},
 	"security/http":                             {Class: NamespaceRefusedAccess, ReadBy: "on the service", Does: "HTTP security per endpoint, a KrakenD Enterprise feature"},
 	"github_com/devopsfaith/krakend-httpsecure": {Class: NamespaceRefusedAccess, ReadBy: "on the service", Current: "security/http", Does: "legacy name of security/http"},
+	"qos/circuit-breaker":                       {Class: NamespaceWarned, ReadBy: "on backends", Does: "circuit breaker: stops calling a failing backend"},
 
 	// Legacy names of namespaces lambdagate implements: it reads only the
 	// current names, so these are ignored, refused when their options change
@@ -93,6 +94,9 @@ var namespaces = map[string]Namespace{
 	"github_com/luraproject/lura/router/gin":   {Class: NamespaceRefusedResponse, Current: "router", Does: "legacy name of router"},
 	"github.com/devopsfaith/krakend/http":      {Class: NamespaceRefusedResponse, Current: "backend/http", Does: "legacy name of backend/http"},
 	"github_com/devopsfaith/krakend-gologging": {Class: NamespaceWarned, Current: "telemetry/logging", Does: "legacy name of telemetry/logging"},
+
+	// Refused, as ignoring it would leave the backend unguarded.
+	"github.com/devopsfaith/krakend-circuitbreaker/gobreaker": {Class: NamespaceRefusedAccess, Current: "qos/circuit-breaker", Does: "legacy name of qos/circuit-breaker"},
 
 	// Who gets in, what they may send, how much.
 	"auth/api-keys":               {Class: NamespaceRefusedAccess, Does: "API-key authentication and roles"},
@@ -112,7 +116,6 @@ var namespaces = map[string]Namespace{
 	"qos/ratelimit/router/redis":  {Class: NamespaceRefusedAccess, Does: "rate limit of the endpoint, kept in Redis"},
 	"qos/ratelimit/tiered":        {Class: NamespaceRefusedAccess, Does: "rate limits by tier"},
 	"qos/ratelimit/proxy":         {Class: NamespaceRefusedAccess, Does: "rate limit of the calls to the backend"},
-	"qos/circuit-breaker":         {Class: NamespaceRefusedAccess, Does: "circuit breaker: stops calling a failing backend"},
 	"qos/circuit-breaker/http":    {Class: NamespaceRefusedAccess, Does: "circuit breaker on HTTP statuses: stops calling a failing backend"},
 	"security/bot-detector":       {Class: NamespaceRefusedAccess, Does: "bot detection: requests from bots are refused"},
 	"security/policies":           {Class: NamespaceRefusedAccess, Does: "policies on requests, responses and JWTs"},
@@ -180,7 +183,6 @@ var namespaces = map[string]Namespace{
 	"github.com/devopsfaith/krakend/proxy/plugin":                   {Class: NamespaceRefusedAccess, Current: "plugin/req-resp-modifier"},
 	"github.com/devopsfaith/krakend-ratelimit/juju/router":          {Class: NamespaceRefusedAccess, Current: "qos/ratelimit/router"},
 	"github.com/devopsfaith/krakend-ratelimit/juju/proxy":           {Class: NamespaceRefusedAccess, Current: "qos/ratelimit/proxy"},
-	"github.com/devopsfaith/krakend-circuitbreaker/gobreaker":       {Class: NamespaceRefusedAccess, Current: "qos/circuit-breaker"},
 	"github_com/devopsfaith/bloomfilter":                            {Class: NamespaceRefusedAccess, Current: "auth/revoker"},
 	"github_com/devopsfaith/krakend-botdetector":                    {Class: NamespaceRefusedAccess, Current: "security/bot-detector"},
 	"github.com/devopsfaith/krakend-cel":                            {Class: NamespaceRefusedAccess, Current: "validation/cel"},

@@ -107,7 +107,7 @@ var wantClass = map[NamespaceClass][]string{
 		"plugin/http-server", "plugin/http-client", "plugin/middleware", "plugin/req-resp-modifier",
 		"qos/ratelimit/service", "qos/ratelimit/service/redis", "qos/ratelimit/router",
 		"qos/ratelimit/router/redis", "qos/ratelimit/tiered", "qos/ratelimit/proxy",
-		"qos/circuit-breaker", "qos/circuit-breaker/http",
+		"qos/circuit-breaker/http",
 		"security/bot-detector", "security/policies",
 		// Read on the service; on an endpoint, KrakenD Enterprise's overrides.
 		"security/cors", "security/http",
@@ -117,6 +117,8 @@ var wantClass = map[NamespaceClass][]string{
 		"github.com/devopsfaith/krakend/proxy/plugin",
 		"github.com/devopsfaith/krakend-ratelimit/juju/router",
 		"github.com/devopsfaith/krakend-ratelimit/juju/proxy",
+		// The legacy name of a namespace lambdagate implements, which it
+		// reads only under its current name: rename it.
 		"github.com/devopsfaith/krakend-circuitbreaker/gobreaker",
 		"github_com/devopsfaith/bloomfilter",
 		"github_com/devopsfaith/krakend-botdetector", "github_com/devopsfaith/krakend-httpsecure",
@@ -160,6 +162,7 @@ var wantClass = map[NamespaceClass][]string{
 		// Implemented, read where they belong; elsewhere KrakenD ignores them too.
 		"router", "lambdagate/server", "backend/http", "backend/lambda",
 		"github.com/devopsfaith/krakend-lambda", "telemetry/logging", "telemetry/opentelemetry",
+		"qos/circuit-breaker",
 	},
 }
 
@@ -170,6 +173,7 @@ var implemented = []string{
 	"auth/validator", "github.com/devopsfaith/krakend-jose/validator",
 	"security/cors", "github_com/devopsfaith/krakend-cors",
 	"security/http", "github_com/devopsfaith/krakend-httpsecure",
+	"qos/circuit-breaker",
 }
 
 func allNames() []string {

@@ -128,6 +128,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 				Endpoint:   e,
 				Backend:    b,
 				Sequential: popts.Sequential,
+				Logger:     opts.Logger,
 			}, kinds, tel)
 			if err != nil {
 				errs.Append(b.JSONPath, err)

@@ -194,6 +194,8 @@ func TestNewRefusesUnimplementedNamespaces(t *testing.T) {
 			`endpoints[0].backend[0].extra_config.proxy`, differently},
 		{"legacy router name", `{"github_com/luraproject/lura/router/gin": {"return_error_msg": true}}`, `{}`, `{}`,
 			`extra_config["github_com/luraproject/lura/router/gin"]`, `rename it "router"`},
+		{"legacy circuit breaker name", `{}`, `{}`, `{"github.com/devopsfaith/krakend-circuitbreaker/gobreaker": {"interval": 60, "timeout": 10, "max_errors": 1}}`,
+			`endpoints[0].backend[0].extra_config["github.com/devopsfaith/krakend-circuitbreaker/gobreaker"]`, `rename it "qos/circuit-breaker"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -225,7 +227,8 @@ func TestNewImplementedNamespacesNotReported(t *testing.T) {
 			"github_com/devopsfaith/krakend-cors": {}, "security/http": {"frame_deny": true}},
 		"endpoints": [{"endpoint": "/a", "extra_config": {"proxy": {"sequential": true}},
 			"backend": [
-				{"url_pattern": "/x", "extra_config": {"backend/http": {"return_error_code": true}}},
+				{"url_pattern": "/x", "extra_config": {"backend/http": {"return_error_code": true},
+					"qos/circuit-breaker": {"interval": 60, "timeout": 10, "max_errors": 1}}},
 				{"url_pattern": "/y", "extra_config": {"github.com/devopsfaith/krakend-lambda": {"function_name": "f", "endpoint": "http://127.0.0.1:1"}}},
 				{"url_pattern": "/z", "extra_config": {"backend/lambda": {"function_name": "g", "endpoint": "http://127.0.0.1:1"}}}]}]}`)
 	g, warns, err := New(cfg, Options{Logger: quiet})
