@@ -3,8 +3,9 @@
 // transport (built by the first Kind that claims it: Lambda, HTTP, ...),
 // the decoding of its reply by the backend's encoding, shaping (target,
 // allow/deny, mapping, group), the error options of the "backend/http"
-// namespace (return_error_code, return_error_details), and its telemetry.
-// Every stage but the transport applies to every kind alike.
+// namespace (return_error_code, return_error_details), its circuit breaker
+// (qos/circuitbreaker), and its telemetry. Every stage but the transport
+// applies to every kind alike.
 //
 // A new kind of backend is a Kind in the list the gateway builds: nothing
 // else changes. This package must not know any kind.
@@ -16,6 +17,7 @@ import (
 
 	"github.com/lambdagate/lambdagate/config"
 	"github.com/lambdagate/lambdagate/proxy"
+	"github.com/lambdagate/lambdagate/qos/circuitbreaker"
 	"github.com/lambdagate/lambdagate/telemetry"
 )
 
@@ -35,9 +37,10 @@ const Namespace = "backend/http"
 
 // Build returns the pipeline of spec's backend: the request filter, the
 // transport of the first kind that claims it, decoding, shaping and error
-// options, instrumented with tel under the kind's name and the backend's
-// target, and naming the backend in its errors (proxy.BackendFailure) for
-// the access log.
+// options, guarded by the backend's circuit breaker (which so counts a
+// reply that fails to decode as a failure), instrumented with tel under
+// the kind's name and the backend's target, and naming the backend in its
+// errors (proxy.BackendFailure) for the access log.
 func Build(spec Spec, kinds []Kind, tel *telemetry.Telemetry) (proxy.Proxy, error) {
 	b := spec.Backend
 	var opts ErrorOptions
@@ -72,6 +75,8 @@ func Build(spec Spec, kinds []Kind, tel *telemetry.Telemetry) (proxy.Proxy, erro
 	if err != nil {
 		errs.Add(config.Join(b.JSONPath, "encoding"), "%v", err)
 	}
+	breaker, err := circuitbreaker.New(b, spec.Logger, tel)
+	errs.Append(b.JSONPath, err)
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -88,6 +93,9 @@ func Build(spec Spec, kinds []Kind, tel *telemetry.Telemetry) (proxy.Proxy, erro
 		Group:   b.Group,
 	})(p)
 	p = withErrorOptions(p, opts)
+	if breaker != nil {
+		p = breaker(p)
+	}
 	target := t.Target
 	if target == "" {
 		target = HostTarget(b)

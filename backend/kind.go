@@ -56,6 +56,9 @@ type Spec struct {
 	// the other (extra_config.proxy.sequential), so that a backend may use
 	// an earlier one's response in its url_pattern.
 	Sequential bool
+	// Logger is the gateway's logger, for the layers of the pipeline that
+	// log (a circuit breaker's changes of state). Nil is slog.Default().
+	Logger *slog.Logger
 }
 
 // Transport is what a kind builds for one backend.

@@ -326,6 +326,26 @@ func (x *ExtraConfig) Decode(namespace string, v any) (bool, error) {
 	return true, DecodeNamespace(Join(x.Path, namespace), raw, v)
 }
 
+// DecodeWithLegacy decodes namespace, or else its legacy name (one of
+// KrakenD's older spellings), into v (see Decode) and marks both used. It
+// returns the name it decoded, "" when neither is present. Both present is
+// an error at the legacy name's path.
+func (x *ExtraConfig) DecodeWithLegacy(namespace, legacy string, v any) (string, error) {
+	if x.Has(legacy) {
+		if x.Has(namespace) {
+			x.Raw(namespace) // reported here, not as unused
+			x.Raw(legacy)
+			return legacy, &Error{Path: Join(x.Path, legacy), Msg: fmt.Sprintf("both %q and its legacy name are set: keep %q only", namespace, namespace)}
+		}
+		namespace = legacy
+	}
+	found, err := x.Decode(namespace, v)
+	if !found {
+		return "", err
+	}
+	return namespace, err
+}
+
 // Unused lists, sorted, the namespaces present that nobody decoded.
 func (x *ExtraConfig) Unused() []string {
 	var out []string

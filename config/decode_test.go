@@ -2,6 +2,7 @@ package config
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -108,6 +109,44 @@ func TestExtraConfigUsage(t *testing.T) {
 	}
 	if got := x.Unused(); len(got) != 0 {
 		t.Errorf("Unused after Raw = %q, want none", got)
+	}
+}
+
+func TestDecodeWithLegacy(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, extra string
+		decoded     string // the name decoded
+		want        string // the value decoded
+		wantErr     string
+	}{
+		{"current name", `{"new/ns": {"name": "current"}}`, "new/ns", "current", ""},
+		{"legacy name", `{"old_ns": {"name": "legacy"}}`, "old_ns", "legacy", ""},
+		{"neither", `{}`, "", "", ""},
+		{"both", `{"new/ns": {"name": "current"}, "old_ns": {"name": "legacy"}}`, "old_ns", "",
+			`extra_config.old_ns: both "new/ns" and its legacy name are set: keep "new/ns" only`},
+		{"legacy name's errors at its path", `{"old_ns": {"nme": "x"}}`, "old_ns", "",
+			`extra_config.old_ns.nme: unknown key (check its spelling against the documentation)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, _, err := Parse([]byte(`{"version": 3, "extra_config": ` + tt.extra + `}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var o nsOptions
+			decoded, err := s.ExtraConfig.DecodeWithLegacy("new/ns", "old_ns", &o)
+			if decoded != tt.decoded || o.Name != tt.want {
+				t.Errorf("decoded %q, name = %q; want %q, %q", decoded, o.Name, tt.decoded, tt.want)
+			}
+			if got := fmt.Sprint(err); tt.wantErr != "" && got != tt.wantErr || tt.wantErr == "" && err != nil {
+				t.Errorf("error = %v, want %q", err, tt.wantErr)
+			}
+			if unused := s.ExtraConfig.Unused(); len(unused) != 0 {
+				t.Errorf("Unused = %q, want both names marked used", unused)
+			}
+		})
 	}
 }
 

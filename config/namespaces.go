@@ -65,7 +65,9 @@ type Namespace struct {
 // names; config's tests check both against each other and the schema.
 var namespaces = map[string]Namespace{
 	// Implemented by lambdagate: read where they belong, ignored elsewhere
-	// (KrakenD ignores them there too), except proxy on a backend.
+	// (KrakenD ignores them there too), except proxy on a backend and the
+	// security layers on an endpoint (KrakenD Enterprise's overrides there),
+	// which would otherwise leave the endpoint unprotected.
 	"router":                                {Class: NamespaceWarned, ReadBy: "on the service", Does: "router options"},
 	"lambdagate/server":                     {Class: NamespaceWarned, ReadBy: "on the service", Does: "lambdagate's server options"},
 	"proxy":                                 {Class: NamespaceRefusedResponse, ReadBy: "on endpoints", Does: "on a backend, shadow backends and flatmap_filter"},
@@ -74,6 +76,16 @@ var namespaces = map[string]Namespace{
 	"github.com/devopsfaith/krakend-lambda": {Class: NamespaceWarned, ReadBy: "on backends", Current: "backend/lambda", Does: "legacy name of backend/lambda"},
 	"telemetry/logging":                     {Class: NamespaceWarned, ReadBy: "on the service", Does: "on a backend, KrakenD Enterprise's backend log"},
 	"telemetry/opentelemetry":               {Class: NamespaceWarned, ReadBy: "on the service", Does: "endpoint and backend overrides"},
+	// Read on endpoints (and the shared JWK cache on the service); on a
+	// backend, where KrakenD never validates, it is refused: whoever put it
+	// there meant the endpoint protected.
+	"auth/validator": {Class: NamespaceRefusedAccess, ReadBy: "on the service and on endpoints", Does: "JWT validation, which runs on endpoints"},
+	"github.com/devopsfaith/krakend-jose/validator": {Class: NamespaceRefusedAccess, ReadBy: "on endpoints", Current: "auth/validator", Does: "legacy name of auth/validator: JWT validation, which runs on endpoints"},
+	"security/cors":                             {Class: NamespaceRefusedAccess, ReadBy: "on the service", Does: "CORS per endpoint, a KrakenD Enterprise feature"},
+	"github_com/devopsfaith/krakend-cors":       {Class: NamespaceRefusedAccess, ReadBy: "on the service", Current: "security/cors", Does: "legacy name of security/cors"},
+	"security/http":                             {Class: NamespaceRefusedAccess, ReadBy: "on the service", Does: "HTTP security per endpoint, a KrakenD Enterprise feature"},
+	"github_com/devopsfaith/krakend-httpsecure": {Class: NamespaceRefusedAccess, ReadBy: "on the service", Current: "security/http", Does: "legacy name of security/http"},
+	"qos/circuit-breaker":                       {Class: NamespaceWarned, ReadBy: "on backends", Does: "circuit breaker: stops calling a failing backend"},
 	// lambdagate's Lambda authorizers, read on endpoints; on the service
 	// or a backend, whoever wrote it meant requests checked: refused.
 	"lambdagate/authorizer": {Class: NamespaceRefusedAccess, ReadBy: "on endpoints", Does: "a Lambda authorizer, which runs on endpoints"},
@@ -86,11 +98,13 @@ var namespaces = map[string]Namespace{
 	"github.com/devopsfaith/krakend/http":      {Class: NamespaceRefusedResponse, Current: "backend/http", Does: "legacy name of backend/http"},
 	"github_com/devopsfaith/krakend-gologging": {Class: NamespaceWarned, Current: "telemetry/logging", Does: "legacy name of telemetry/logging"},
 
+	// Refused, as ignoring it would leave the backend unguarded.
+	"github.com/devopsfaith/krakend-circuitbreaker/gobreaker": {Class: NamespaceRefusedAccess, Current: "qos/circuit-breaker", Does: "legacy name of qos/circuit-breaker"},
+
 	// Who gets in, what they may send, how much.
 	"auth/api-keys":               {Class: NamespaceRefusedAccess, Does: "API-key authentication and roles"},
 	"auth/basic":                  {Class: NamespaceRefusedAccess, Does: "HTTP Basic authentication"},
 	"auth/revoker":                {Class: NamespaceRefusedAccess, Does: "revocation of JWTs"},
-	"auth/validator":              {Class: NamespaceRefusedAccess, Does: "JWT validation: requests without a valid token are refused"},
 	"governance/quota":            {Class: NamespaceRefusedAccess, Does: "request quotas per user or plan"},
 	"modifier/lua-endpoint":       {Class: NamespaceRefusedAccess, Does: "Lua scripts, which can refuse requests and rewrite requests and responses"},
 	"modifier/lua-proxy":          {Class: NamespaceRefusedAccess, Does: "Lua scripts, which can refuse requests and rewrite requests and responses"},
@@ -105,11 +119,8 @@ var namespaces = map[string]Namespace{
 	"qos/ratelimit/router/redis":  {Class: NamespaceRefusedAccess, Does: "rate limit of the endpoint, kept in Redis"},
 	"qos/ratelimit/tiered":        {Class: NamespaceRefusedAccess, Does: "rate limits by tier"},
 	"qos/ratelimit/proxy":         {Class: NamespaceRefusedAccess, Does: "rate limit of the calls to the backend"},
-	"qos/circuit-breaker":         {Class: NamespaceRefusedAccess, Does: "circuit breaker: stops calling a failing backend"},
 	"qos/circuit-breaker/http":    {Class: NamespaceRefusedAccess, Does: "circuit breaker on HTTP statuses: stops calling a failing backend"},
 	"security/bot-detector":       {Class: NamespaceRefusedAccess, Does: "bot detection: requests from bots are refused"},
-	"security/cors":               {Class: NamespaceRefusedAccess, Does: "CORS: which browser origins may call the API"},
-	"security/http":               {Class: NamespaceRefusedAccess, Does: "HTTP security: allowed hosts, HSTS, clickjacking and MIME-sniffing protection"},
 	"security/policies":           {Class: NamespaceRefusedAccess, Does: "policies on requests, responses and JWTs"},
 	"validation/cel":              {Class: NamespaceRefusedAccess, Does: "CEL expressions that refuse requests or responses"},
 	"validation/json-schema":      {Class: NamespaceRefusedAccess, Does: "JSON Schema validation of request bodies"},
@@ -175,12 +186,8 @@ var namespaces = map[string]Namespace{
 	"github.com/devopsfaith/krakend/proxy/plugin":                   {Class: NamespaceRefusedAccess, Current: "plugin/req-resp-modifier"},
 	"github.com/devopsfaith/krakend-ratelimit/juju/router":          {Class: NamespaceRefusedAccess, Current: "qos/ratelimit/router"},
 	"github.com/devopsfaith/krakend-ratelimit/juju/proxy":           {Class: NamespaceRefusedAccess, Current: "qos/ratelimit/proxy"},
-	"github.com/devopsfaith/krakend-circuitbreaker/gobreaker":       {Class: NamespaceRefusedAccess, Current: "qos/circuit-breaker"},
-	"github.com/devopsfaith/krakend-jose/validator":                 {Class: NamespaceRefusedAccess, Current: "auth/validator"},
 	"github_com/devopsfaith/bloomfilter":                            {Class: NamespaceRefusedAccess, Current: "auth/revoker"},
 	"github_com/devopsfaith/krakend-botdetector":                    {Class: NamespaceRefusedAccess, Current: "security/bot-detector"},
-	"github_com/devopsfaith/krakend-httpsecure":                     {Class: NamespaceRefusedAccess, Current: "security/http"},
-	"github_com/devopsfaith/krakend-cors":                           {Class: NamespaceRefusedAccess, Current: "security/cors"},
 	"github.com/devopsfaith/krakend-cel":                            {Class: NamespaceRefusedAccess, Current: "validation/cel"},
 	"github.com/devopsfaith/krakend-jsonschema":                     {Class: NamespaceRefusedAccess, Current: "validation/json-schema"},
 	"github.com/devopsfaith/krakend-lua/router":                     {Class: NamespaceRefusedAccess, Current: "modifier/lua-endpoint"},

@@ -100,21 +100,27 @@ var (
 // classes otherwise, or a schema name missing here, fails the test.
 var wantClass = map[NamespaceClass][]string{
 	NamespaceRefusedAccess: {
-		"auth/api-keys", "auth/basic", "auth/revoker", "auth/validator", "governance/quota",
+		// Read on endpoints (and the service); on a backend, refused.
+		"auth/validator", "github.com/devopsfaith/krakend-jose/validator",
+		"auth/api-keys", "auth/basic", "auth/revoker", "governance/quota",
 		"modifier/lua-endpoint", "modifier/lua-proxy", "modifier/lua-backend",
 		"plugin/http-server", "plugin/http-client", "plugin/middleware", "plugin/req-resp-modifier",
 		"qos/ratelimit/service", "qos/ratelimit/service/redis", "qos/ratelimit/router",
 		"qos/ratelimit/router/redis", "qos/ratelimit/tiered", "qos/ratelimit/proxy",
-		"qos/circuit-breaker", "qos/circuit-breaker/http",
-		"security/bot-detector", "security/cors", "security/http", "security/policies",
+		"qos/circuit-breaker/http",
+		"security/bot-detector", "security/policies",
+		// Read on the service; on an endpoint, KrakenD Enterprise's overrides.
+		"security/cors", "security/http",
 		"validation/cel", "validation/json-schema",
 		"github_com/devopsfaith/krakend/transport/http/server/handler",
 		"github.com/devopsfaith/krakend/transport/http/client/executor",
 		"github.com/devopsfaith/krakend/proxy/plugin",
 		"github.com/devopsfaith/krakend-ratelimit/juju/router",
 		"github.com/devopsfaith/krakend-ratelimit/juju/proxy",
+		// The legacy name of a namespace lambdagate implements, which it
+		// reads only under its current name: rename it.
 		"github.com/devopsfaith/krakend-circuitbreaker/gobreaker",
-		"github.com/devopsfaith/krakend-jose/validator", "github_com/devopsfaith/bloomfilter",
+		"github_com/devopsfaith/bloomfilter",
 		"github_com/devopsfaith/krakend-botdetector", "github_com/devopsfaith/krakend-httpsecure",
 		"github_com/devopsfaith/krakend-cors", "github.com/devopsfaith/krakend-cel",
 		"github.com/devopsfaith/krakend-jsonschema", "github.com/devopsfaith/krakend-lua/router",
@@ -158,6 +164,7 @@ var wantClass = map[NamespaceClass][]string{
 		// Implemented, read where they belong; elsewhere KrakenD ignores them too.
 		"router", "lambdagate/server", "backend/http", "backend/lambda",
 		"github.com/devopsfaith/krakend-lambda", "telemetry/logging", "telemetry/opentelemetry",
+		"qos/circuit-breaker",
 	},
 }
 
@@ -165,6 +172,10 @@ var wantClass = map[NamespaceClass][]string{
 var implemented = []string{
 	"router", "lambdagate/server", "proxy", "backend/http", "backend/lambda",
 	"github.com/devopsfaith/krakend-lambda", "telemetry/logging", "telemetry/opentelemetry",
+	"auth/validator", "github.com/devopsfaith/krakend-jose/validator",
+	"security/cors", "github_com/devopsfaith/krakend-cors",
+	"security/http", "github_com/devopsfaith/krakend-httpsecure",
+	"qos/circuit-breaker",
 	"lambdagate/authorizer",
 }
 
@@ -290,9 +301,9 @@ func TestClassifyUnknownNamespaces(t *testing.T) {
 func TestCheckUnused(t *testing.T) {
 	t.Parallel()
 	s, _, err := Parse([]byte(`{"version": 3, "host": ["h"],
-		"extra_config": {"security/cors": {}, "telemetry/metrics": {}, "unknown/ns": {}, "router": {}},
-		"endpoints": [{"endpoint": "/a", "extra_config": {"auth/validator": {}, "telemetry/opentelemetry": {}, "auth/magic": {}},
-			"backend": [{"url_pattern": "/x", "extra_config": {"qos/ratelimit/proxy": {}, "modifier/martian": {},
+		"extra_config": {"security/bot-detector": {}, "telemetry/metrics": {}, "unknown/ns": {}, "router": {}},
+		"endpoints": [{"endpoint": "/a", "extra_config": {"auth/api-keys": {}, "telemetry/opentelemetry": {}, "auth/magic": {}},
+			"backend": [{"url_pattern": "/x", "extra_config": {"qos/ratelimit/proxy": {}, "modifier/martian": {}, "auth/validator": {},
 				"proxy": {"shadow": true}, "github.com/devopsfaith/krakend/http": {}, "github_com/devopsfaith/krakend-gologging": {}}}]}]}`))
 	if err != nil {
 		t.Fatal(err)
@@ -304,9 +315,10 @@ func TestCheckUnused(t *testing.T) {
 	warns = append(warns, e.ExtraConfig.CheckUnused(&errs)...)
 	warns = append(warns, e.Backend[0].ExtraConfig.CheckUnused(&errs)...)
 	wantErrs := []string{
-		`extra_config["security/cors"]: not implemented by lambdagate (CORS: which browser origins may call the API): ignored, the gateway would serve every endpoint unprotected; remove it, or wait until lambdagate implements it`,
+		`extra_config["security/bot-detector"]: not implemented by lambdagate (bot detection: requests from bots are refused): ignored, the gateway would serve every endpoint unprotected; remove it, or wait until lambdagate implements it`,
+		`endpoints[0].extra_config["auth/api-keys"]: not implemented by lambdagate (API-key authentication and roles): ignored, the gateway would serve the endpoint unprotected; remove it, or wait until lambdagate implements it`,
 		`endpoints[0].extra_config["auth/magic"]: not a namespace lambdagate or KrakenD knows, but "auth/" namespaces protect endpoints: ignored, the gateway could serve the endpoint unprotected; remove it, or correct its name`,
-		`endpoints[0].extra_config["auth/validator"]: not implemented by lambdagate (JWT validation: requests without a valid token are refused): ignored, the gateway would serve the endpoint unprotected; remove it, or wait until lambdagate implements it`,
+		`endpoints[0].backend[0].extra_config["auth/validator"]: lambdagate reads "auth/validator" on the service and on endpoints only (here: JWT validation, which runs on endpoints): ignored, the gateway would serve the endpoint unprotected; remove it, or wait until lambdagate implements it`,
 		`endpoints[0].backend[0].extra_config["github.com/devopsfaith/krakend/http"]: legacy name of "backend/http", which lambdagate reads only under its current name: ignored, the gateway would answer differently from KrakenD; rename it "backend/http"`,
 		`endpoints[0].backend[0].extra_config["modifier/martian"]: not implemented by lambdagate (Martian modifiers of requests and responses): ignored, the gateway would answer differently from KrakenD; remove it, or wait until lambdagate implements it`,
 		`endpoints[0].backend[0].extra_config.proxy: lambdagate reads "proxy" on endpoints only (here: on a backend, shadow backends and flatmap_filter): ignored, the gateway would answer differently from KrakenD; remove it, or wait until lambdagate implements it`,

@@ -28,6 +28,8 @@ import (
 	"github.com/lambdagate/lambdagate/internal/fastserver"
 	"github.com/lambdagate/lambdagate/internal/router"
 	"github.com/lambdagate/lambdagate/proxy"
+	"github.com/lambdagate/lambdagate/security/cors"
+	"github.com/lambdagate/lambdagate/security/httpsecure"
 	"github.com/lambdagate/lambdagate/telemetry"
 )
 
@@ -109,6 +111,9 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 	}
 	g.kinds = kinds
 	userAgent := "lambdagate/" + opts.Version
+	jwt, err := newJWTLayers(cfg, opts.Logger, userAgent, func(msg string) { warns = append(warns, msg) })
+	errs.Append(cfg.ExtraConfig.Path, err)
+	g.closers = append(g.closers, jwt.close)
 	authz := newAuthorizerLayers(opts.LocalLambdaURL, opts.Logger, ropts, func(msg string) { warns = append(warns, msg) })
 	g.closers = append(g.closers, authz.close)
 
@@ -130,6 +135,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 				Endpoint:   e,
 				Backend:    b,
 				Sequential: popts.Sequential,
+				Logger:     opts.Logger,
 			}, kinds, tel)
 			if err != nil {
 				errs.Append(b.JSONPath, err)
@@ -166,18 +172,30 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 			errs.Append(e.JSONPath, err)
 			continue
 		}
+		// The identity layers: a JWT validator, then a Lambda authorizer.
 		if authorize != nil {
 			h = authorize(h)
 		}
+		if h, err = jwt.wrap(e, !ropts.DisableAccessLog, h); err != nil {
+			errs.Append(e.JSONPath, err)
+			continue
+		}
 		rt.Add(router.Route{Method: e.Method, Pattern: e.Path, Handler: tel.Endpoint(e.Method, e.Path, h), MaxBodyBytes: maxBody})
 	}
+	secured, swarns, err := httpsecure.New(&cfg.ExtraConfig)
+	errs.Append(cfg.ExtraConfig.Path, err)
+	corsed, cwarns, err := cors.New(&cfg.ExtraConfig, opts.Logger)
+	errs.Append(cfg.ExtraConfig.Path, err)
+	warns = append(append(warns, swarns...), cwarns...)
 	warns = append(warns, unusedNamespaces(cfg, &errs)...)
 	if len(errs) > 0 {
+		jwt.close()
 		authz.close()
 		closeKinds(kinds)
 		return nil, warns, errs
 	}
-	g.handler = recoverPanics(rt, opts.Logger)
+	// The service's route layers, outermost first: security/http, CORS.
+	g.handler = recoverPanics(wrap(rt, corsed, secured), opts.Logger)
 	g.route = bodyLimits(rt, limits, g.maxBody)
 	return g, warns, nil
 }
@@ -239,7 +257,8 @@ func unusedNamespaces(cfg *config.Service, errs *config.Errors) []string {
 	return warns
 }
 
-// Handler returns the gateway's HTTP handler (router, health, endpoints).
+// Handler returns the gateway's HTTP handler: the service's route layers
+// (security/http, CORS) when configured, the router, health, endpoints.
 func (g *Gateway) Handler() http.Handler { return g.handler }
 
 // health answers the health check.
@@ -251,6 +270,17 @@ func health(w http.ResponseWriter, _ *http.Request, _ []string) {
 		"now":    time.Now().Format(time.RFC3339),
 	})
 	w.Write(b)
+}
+
+// wrap wraps h in layers, the first innermost; a nil layer (a namespace the
+// file does not use) is absent, not a pass-through.
+func wrap(h http.Handler, layers ...func(http.Handler) http.Handler) http.Handler {
+	for _, l := range layers {
+		if l != nil {
+			h = l(h)
+		}
+	}
+	return h
 }
 
 // recoverPanics turns a panic in a request's path into a 500 for that

@@ -166,14 +166,14 @@ func TestNewRefusesUnimplementedNamespaces(t *testing.T) {
 		service, endpoint, backend string // extra_config objects
 		path, says                 string
 	}{
-		{"JWT validation on an endpoint", `{}`, `{"auth/validator": {"alg": "RS256", "jwk_url": "http://idp/jwks"}}`, `{}`,
-			`endpoints[0].extra_config["auth/validator"]`, unprotected},
-		{"legacy JWT validation on an endpoint", `{}`, `{"github.com/devopsfaith/krakend-jose/validator": {}}`, `{}`,
-			`endpoints[0].extra_config["github.com/devopsfaith/krakend-jose/validator"]`, unprotected},
-		{"CORS on the service", `{"security/cors": {"allow_origins": ["https://example.com"]}}`, `{}`, `{}`,
-			`extra_config["security/cors"]`, everyOpen},
-		{"legacy CORS on the service", `{"github_com/devopsfaith/krakend-cors": {}}`, `{}`, `{}`,
-			`extra_config["github_com/devopsfaith/krakend-cors"]`, everyOpen},
+		{"JWT validation on a backend", `{}`, `{}`, `{"auth/validator": {"alg": "RS256", "jwk_url": "https://idp/jwks"}}`,
+			`endpoints[0].backend[0].extra_config["auth/validator"]`, unprotected},
+		{"API keys on an endpoint", `{}`, `{"auth/api-keys": {"roles": ["admin"]}}`, `{}`,
+			`endpoints[0].extra_config["auth/api-keys"]`, unprotected},
+		{"CORS on an endpoint", `{}`, `{"security/cors": {"allow_origins": ["https://example.com"]}}`, `{}`,
+			`endpoints[0].extra_config["security/cors"]`, unprotected},
+		{"legacy HTTP security on an endpoint", `{}`, `{"github_com/devopsfaith/krakend-httpsecure": {"allowed_hosts": ["a"]}}`, `{}`,
+			`endpoints[0].extra_config["github_com/devopsfaith/krakend-httpsecure"]`, unprotected},
 		{"rate limit on a backend", `{}`, `{}`, `{"qos/ratelimit/proxy": {"max_rate": 1, "capacity": 1}}`,
 			`endpoints[0].backend[0].extra_config["qos/ratelimit/proxy"]`, unprotected},
 		{"rate limit on the service", `{"qos/ratelimit/service": {"max_rate": 1}}`, `{}`, `{}`,
@@ -194,6 +194,8 @@ func TestNewRefusesUnimplementedNamespaces(t *testing.T) {
 			`endpoints[0].backend[0].extra_config.proxy`, differently},
 		{"legacy router name", `{"github_com/luraproject/lura/router/gin": {"return_error_msg": true}}`, `{}`, `{}`,
 			`extra_config["github_com/luraproject/lura/router/gin"]`, `rename it "router"`},
+		{"legacy circuit breaker name", `{}`, `{}`, `{"github.com/devopsfaith/krakend-circuitbreaker/gobreaker": {"interval": 60, "timeout": 10, "max_errors": 1}}`,
+			`endpoints[0].backend[0].extra_config["github.com/devopsfaith/krakend-circuitbreaker/gobreaker"]`, `rename it "qos/circuit-breaker"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -217,14 +219,16 @@ func TestNewRefusesUnimplementedNamespaces(t *testing.T) {
 }
 
 // The namespaces lambdagate implements are read by their owners and never
-// reported, legacy Lambda name included.
+// reported, legacy names included.
 func TestNewImplementedNamespacesNotReported(t *testing.T) {
 	t.Parallel()
 	cfg := parse(t, `{"version": 3, "host": ["http://127.0.0.1:1"],
-		"extra_config": {"router": {"return_error_msg": true}, "lambdagate/server": {"engine": "net/http"}},
+		"extra_config": {"router": {"return_error_msg": true}, "lambdagate/server": {"engine": "net/http"},
+			"github_com/devopsfaith/krakend-cors": {}, "security/http": {"frame_deny": true}},
 		"endpoints": [{"endpoint": "/a", "extra_config": {"proxy": {"sequential": true}},
 			"backend": [
-				{"url_pattern": "/x", "extra_config": {"backend/http": {"return_error_code": true}}},
+				{"url_pattern": "/x", "extra_config": {"backend/http": {"return_error_code": true},
+					"qos/circuit-breaker": {"interval": 60, "timeout": 10, "max_errors": 1}}},
 				{"url_pattern": "/y", "extra_config": {"github.com/devopsfaith/krakend-lambda": {"function_name": "f", "endpoint": "http://127.0.0.1:1"}}},
 				{"url_pattern": "/z", "extra_config": {"backend/lambda": {"function_name": "g", "endpoint": "http://127.0.0.1:1"}}}]}]}`)
 	g, warns, err := New(cfg, Options{Logger: quiet})

@@ -61,6 +61,12 @@ type Request struct {
 	RemoteAddr string
 	// Host is the Host the client asked for.
 	Host string
+	// Claims are the claims of the request's JWT, validated by the
+	// endpoint's auth/validator (nil without one): for url_pattern
+	// placeholders and the authorizer context of Lambda events. They are
+	// shared by every request with the same token: read them, never change
+	// them (Clone shares them too).
+	Claims map[string]any
 }
 
 // Clone returns a copy of r whose maps can be changed without touching r.

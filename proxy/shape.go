@@ -138,6 +138,9 @@ func Lookup(data map[string]any, dotPath string) (any, bool) {
 	return lookup(data, strings.Split(dotPath, "."))
 }
 
+// LookupPath returns the value at a path already split into its keys.
+func LookupPath(data map[string]any, path []string) (any, bool) { return lookup(data, path) }
+
 // NewShaper prepares s once and returns the function that applies it, or
 // nil when s changes nothing. The function may change its argument.
 func NewShaper(s Shape) func(map[string]any) map[string]any {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: installs what the tests use
-# (the AWS CLI, python3, the AWS Runtime Interface Emulator), then checks
+# (the AWS CLI, python3, Node.js and npm, the AWS Runtime Interface
+# Emulator, the OpenID Connect server of e2e/oidc_test.go), then checks
 # formatting, vets, runs every test with the race detector, runs a 60 s
 # soak (bench/soak), and runs each
 # fuzz target for a bounded time.
@@ -38,6 +39,7 @@ install_tools() {
   fi
   command -v python3 >/dev/null 2>&1 || missing+=(python3)
   command -v node >/dev/null 2>&1 || missing+=(nodejs)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "== installing ${missing[*]} with apt-get"
     local sudo=""
@@ -50,6 +52,10 @@ install_tools() {
     echo "== installing the AWS Runtime Interface Emulator ($RIE_VERSION)"
     go install "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$RIE_VERSION"  # keep in step with internal/rietest.Version
   fi
+  # The OpenID Connect server the JWT tests run, at the version its
+  # package-lock.json pins (node_modules is not committed).
+  echo "== installing the OpenID Connect test server (e2e/testdata/oidc: npm ci)"
+  npm ci --prefix e2e/testdata/oidc --no-audit --no-fund --loglevel=error
 }
 
 if [ -z "${SKIP_INSTALL:-}" ]; then

@@ -48,7 +48,7 @@ func (r *results) response(res *lambdainvoke.Result, fn string) (*proxy.Response
 		h["Content-Type"] = jsonContentType
 		return replyOf(http.StatusAccepted, h, body), nil
 	case InvocationDryRun:
-		return replyOf(http.StatusNoContent, h, []byte{}), nil
+		return replyOf(http.StatusNoContent, h, nil), nil
 	}
 
 	if r.unwrap {
@@ -91,7 +91,12 @@ func (r *results) unwrapped(gw *gatewayResponse, h http.Header, fn string) (*pro
 	return replyOf(gw.status, h, gw.body), nil
 }
 
+// replyOf is a reply of bytes; an empty body is an empty, non-nil Raw, so
+// that a reply always holds bytes to decode or pass through.
 func replyOf(status int, h http.Header, body []byte) *proxy.Response {
+	if body == nil {
+		body = []byte{}
+	}
 	return &proxy.Response{
 		IsComplete: true,
 		Metadata:   proxy.Metadata{StatusCode: status, Headers: h},

@@ -148,6 +148,7 @@ func (h *handler) handle(w http.ResponseWriter, r *http.Request, params []string
 		Body:       body,
 		RemoteAddr: r.RemoteAddr,
 		Host:       r.Host,
+		Claims:     proxy.ClaimsFrom(r.Context()),
 	}
 	h.forwarding(req, r)
 	req.Authorizer = proxy.AuthorizerFrom(r.Context())
