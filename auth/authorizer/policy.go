@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // invokeAction is the action API Gateway checks an authorizer's policy
@@ -20,10 +21,63 @@ type policy struct {
 
 // resources is one statement's Resource (or NotResource) list.
 type resources struct {
-	patterns []string
+	patterns []pattern
 	// not says the list is a NotResource: the statement covers every
 	// resource but those.
 	not bool
+}
+
+// pattern is a Resource pattern, split once at its *s so that most
+// matches are a prefix, a suffix and a few substring searches.
+type pattern struct {
+	raw string
+	// slow says the pattern holds a ?: it is matched by wildcardMatch.
+	slow bool
+	// star says it holds a *; without one it is compared whole.
+	star bool
+	// prefix and suffix are the literal text before the first * and
+	// after the last; chunks the literal runs between them, in order.
+	prefix, suffix string
+	chunks         []string
+}
+
+func newPattern(raw string) pattern {
+	p := pattern{raw: raw, slow: strings.IndexByte(raw, '?') >= 0, star: strings.IndexByte(raw, '*') >= 0}
+	if p.slow || !p.star {
+		return p
+	}
+	parts := strings.Split(raw, "*")
+	p.prefix, p.suffix = parts[0], parts[len(parts)-1]
+	for _, c := range parts[1 : len(parts)-1] {
+		if c != "" {
+			p.chunks = append(p.chunks, c)
+		}
+	}
+	return p
+}
+
+// match reports whether s matches the pattern, as wildcardMatch(p.raw, s,
+// false) does: with *s only, the prefix and suffix are fixed and each
+// chunk is found leftmost in turn, which is enough for a * to take any
+// run of bytes.
+func (p *pattern) match(s string) bool {
+	switch {
+	case p.slow:
+		return wildcardMatch(p.raw, s, false)
+	case !p.star:
+		return p.raw == s
+	case len(s) < len(p.prefix)+len(p.suffix) || !strings.HasPrefix(s, p.prefix) || !strings.HasSuffix(s, p.suffix):
+		return false
+	}
+	s = s[len(p.prefix) : len(s)-len(p.suffix)]
+	for _, c := range p.chunks {
+		i := strings.Index(s, c)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(c):]
+	}
+	return true
 }
 
 // verdict is what a policy says of a method ARN.
@@ -56,8 +110,8 @@ func (p *policy) evaluate(methodARN string) verdict {
 
 // cover reports whether the statement's resources cover arn.
 func (r *resources) cover(arn string) bool {
-	for _, p := range r.patterns {
-		if wildcardMatch(p, arn, false) {
+	for i := range r.patterns {
+		if r.patterns[i].match(arn) {
 			return !r.not
 		}
 	}
@@ -166,7 +220,10 @@ func (p *policy) add(raw json.RawMessage) error {
 		// The statement is about other actions.
 		return nil
 	}
-	r := resources{patterns: patterns, not: notResource}
+	r := resources{patterns: make([]pattern, len(patterns)), not: notResource}
+	for i, raw := range patterns {
+		r.patterns[i] = newPattern(raw)
+	}
 	if effect == "Deny" {
 		p.deny = append(p.deny, r)
 	} else {

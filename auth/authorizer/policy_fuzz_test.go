@@ -32,6 +32,25 @@ func FuzzPolicy(f *testing.F) {
 	})
 }
 
+// FuzzPattern checks the split matching of Resource patterns against
+// wildcardMatch, and wildcardMatch against the regexp reference.
+func FuzzPattern(f *testing.F) {
+	f.Add("arn:aws:execute-api:*:*:*/*/GET/*", testARN)
+	f.Add("a*a", "a")
+	f.Add("*ab*ab?", "xabyabz")
+	f.Add("**", "")
+	f.Fuzz(func(t *testing.T, pat, s string) {
+		want := wildcardMatch(pat, s, false)
+		p := newPattern(pat)
+		if got := p.match(s); got != want {
+			t.Fatalf("pattern %q on %q: %v, wildcardMatch says %v", pat, s, got, want)
+		}
+		if ref := anyMatch([]string{pat}, s, false); ref != want {
+			t.Fatalf("wildcardMatch(%q, %q) = %v, the reference says %v", pat, s, want, ref)
+		}
+	})
+}
+
 // referenceVerdict evaluates a policy document parsePolicy accepted.
 func referenceVerdict(t *testing.T, doc, arn string) verdict {
 	var d map[string]any

@@ -34,6 +34,10 @@ func TestWildcardMatch(t *testing.T) {
 		{"*/GET/users/42", testARN, false, true},
 		{"*/get/users/42", testARN, false, false}, // ARNs are case-sensitive
 		{"**a**b**", "xxaxxbxx", false, true},
+		{"a*a", "a", false, false}, // prefix and suffix may not overlap
+		{"a*a", "aa", false, true},
+		{"*ab*ab", "xabyab", false, true},
+		{"*ab*ab", "xab", false, false},
 		{"*a*b", "xxaxxbxxc", false, false},
 		{"execute-api:Invoke", "execute-api:Invoke", true, true},
 		{"execute-api:invoke", "execute-api:Invoke", true, true}, // actions are not
@@ -44,6 +48,9 @@ func TestWildcardMatch(t *testing.T) {
 	} {
 		if got := wildcardMatch(c.pattern, c.s, c.fold); got != c.want {
 			t.Errorf("wildcardMatch(%q, %q, %v) = %v, want %v", c.pattern, c.s, c.fold, got, c.want)
+		}
+		if p := newPattern(c.pattern); !c.fold && p.match(c.s) != c.want {
+			t.Errorf("pattern %q matching %q = %v, want %v", c.pattern, c.s, !c.want, c.want)
 		}
 	}
 }
