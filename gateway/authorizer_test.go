@@ -134,3 +134,67 @@ func TestLambdaAuthorizerWarnsOfUnforwardedHeaders(t *testing.T) {
 		t.Errorf("warnings %q, want %q", warns, want)
 	}
 }
+
+// An endpoint without lambdagate/authorizer has no layer: its handler is
+// not wrapped.
+func TestLambdaAuthorizerAbsent(t *testing.T) {
+	t.Parallel()
+	cfg := parse(t, `{"version": 3, "host": ["h"], "endpoints": [{"endpoint": "/a", "backend": [{"url_pattern": "/x"}]}]}`)
+	l := newAuthorizerLayers("", quiet, RouterOptions{}, func(string) {})
+	if layer, err := l.layer(cfg.Endpoints[0]); layer != nil || err != nil {
+		t.Errorf("layer = %v, %v; want none", layer != nil, err)
+	}
+}
+
+// With auth/validator and lambdagate/authorizer on one endpoint, the JWT
+// is checked first (a request without one never invokes the authorizer),
+// and a REST API event carries both the claims and the authorizer's
+// answer in requestContext.authorizer.
+func TestJWTThenLambdaAuthorizer(t *testing.T) {
+	t.Parallel()
+	f := newJWTFixture(t)
+	var authCalls atomic.Int32
+	fake := fakelambda.StartFunc(func(w http.ResponseWriter, c fakelambda.Call, _ int) {
+		if c.Name == "auth" {
+			authCalls.Add(1)
+			w.Write([]byte(`{"principalId": "p-1", "policyDocument": {"Statement": {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "*"}}, "context": {"tenant": "acme"}}`))
+			return
+		}
+		w.Write(c.Body)
+	})
+	t.Cleanup(fake.Close)
+	cfg := parse(t, `{"version": 3, "endpoints": [
+		{"endpoint": "/both", "extra_config": {
+		   "auth/validator": {"alg": "RS256", "jwk_local_path": "`+f.jwks+`"},
+		   "lambdagate/authorizer": {"function_name": "auth", "payload_format_version": "1.0", "identity_source": ["method.request.header.Authorization"]}},
+		 "backend": [{"host": ["ignored"], "url_pattern": "/", "allow": ["requestContext.authorizer"],
+		   "extra_config": {"backend/lambda": {"function_name": "echo", "payload_format": "apigateway_v1", "response_format": "krakend"}}}]}]}`)
+	g, _, err := New(cfg, Options{Logger: quiet, LocalLambdaURL: fake.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.Close)
+	call := func(auth string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodGet, "/both", nil)
+		if auth != "" {
+			r.Header.Set("Authorization", auth)
+		}
+		w := httptest.NewRecorder()
+		g.Handler().ServeHTTP(w, r)
+		return w
+	}
+	if w := call("Bearer not-a-jwt"); w.Code != 401 || authCalls.Load() != 0 {
+		t.Errorf("bad JWT: %d after %d authorizer calls, want 401 without one", w.Code, authCalls.Load())
+	}
+	w := call("Bearer " + f.token(t, nil))
+	var got struct {
+		RequestContext struct {
+			Authorizer map[string]any `json:"authorizer"`
+		} `json:"requestContext"`
+	}
+	json.Unmarshal(w.Body.Bytes(), &got)
+	a := got.RequestContext.Authorizer
+	if w.Code != 200 || a["principalId"] != "p-1" || a["tenant"] != "acme" || a["claims"] == nil {
+		t.Errorf("valid JWT: %d %s: want the claims and the authorizer's answer", w.Code, w.Body)
+	}
+}
