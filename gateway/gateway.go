@@ -85,6 +85,9 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 	ropts, rwarns, err := decodeRouterOptions(&cfg.ExtraConfig)
 	errs.Append(cfg.ExtraConfig.Path, err)
 	warns = append(warns, rwarns...)
+	clientIP, cwarns, err := ropts.clientIP(cfg.ExtraConfig.Path)
+	errs.Append(cfg.ExtraConfig.Path, err)
+	warns = append(warns, cwarns...)
 
 	rt := router.New(ropts.routerOptions())
 	var limits []int64
@@ -160,6 +163,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 			UserAgent:        userAgent,
 			Logger:           opts.Logger,
 			DisableAccessLog: ropts.DisableAccessLog,
+			ClientIP:         clientIP,
 		})
 		if err != nil {
 			errs.Append(e.JSONPath, err)
