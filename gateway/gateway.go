@@ -169,6 +169,10 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 			errs.Append(e.JSONPath, err)
 			continue
 		}
+		if h, err = g.rateLimit(e, h, clientIP, &warns); err != nil {
+			errs.Append(e.JSONPath, err)
+			continue
+		}
 		if h, err = jwt.wrap(e, !ropts.DisableAccessLog, h); err != nil {
 			errs.Append(e.JSONPath, err)
 			continue
@@ -182,8 +186,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 	warns = append(append(warns, swarns...), cwarns...)
 	warns = append(warns, unusedNamespaces(cfg, &errs)...)
 	if len(errs) > 0 {
-		jwt.close()
-		closeKinds(kinds)
+		g.close()
 		return nil, warns, errs
 	}
 	// The service's route layers, outermost first: security/http, CORS.
