@@ -4,8 +4,8 @@
 // the decoding of its reply by the backend's encoding, shaping (target,
 // allow/deny, mapping, group), the error options of the "backend/http"
 // namespace (return_error_code, return_error_details), its circuit breaker
-// (qos/circuitbreaker), and its telemetry. Every stage but the transport
-// applies to every kind alike.
+// (qos/circuitbreaker), its rate limit (qos/ratelimit/proxy), and its
+// telemetry. Every stage but the transport applies to every kind alike.
 //
 // A new kind of backend is a Kind in the list the gateway builds: nothing
 // else changes. This package must not know any kind.
@@ -16,6 +16,7 @@ import (
 	"errors"
 
 	"github.com/lambdagate/lambdagate/config"
+	"github.com/lambdagate/lambdagate/internal/ratelimit"
 	"github.com/lambdagate/lambdagate/proxy"
 	"github.com/lambdagate/lambdagate/qos/circuitbreaker"
 	"github.com/lambdagate/lambdagate/telemetry"
@@ -38,9 +39,11 @@ const Namespace = "backend/http"
 // Build returns the pipeline of spec's backend: the request filter, the
 // transport of the first kind that claims it, decoding, shaping and error
 // options, guarded by the backend's circuit breaker (which so counts a
-// reply that fails to decode as a failure), instrumented with tel under
-// the kind's name and the backend's target, and naming the backend in its
-// errors (proxy.BackendFailure) for the access log.
+// reply that fails to decode as a failure) and, around it, its rate limit
+// (a call the limit refuses is neither sent nor counted by the breaker),
+// instrumented with tel under the kind's name and the backend's target,
+// and naming the backend in its errors (proxy.BackendFailure) for the
+// access log.
 func Build(spec Spec, kinds []Kind, tel *telemetry.Telemetry) (proxy.Proxy, error) {
 	b := spec.Backend
 	var opts ErrorOptions
@@ -77,6 +80,8 @@ func Build(spec Spec, kinds []Kind, tel *telemetry.Telemetry) (proxy.Proxy, erro
 	}
 	breaker, err := circuitbreaker.New(b, spec.Logger, tel)
 	errs.Append(b.JSONPath, err)
+	limit, err := ratelimit.NewBackend(b)
+	errs.Append(b.JSONPath, err)
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -95,6 +100,11 @@ func Build(spec Spec, kinds []Kind, tel *telemetry.Telemetry) (proxy.Proxy, erro
 	p = withErrorOptions(p, opts)
 	if breaker != nil {
 		p = breaker(p)
+	}
+	// The rate limit runs before the breaker, as in KrakenD: a call it
+	// refuses is never sent, and is no failure of the backend's.
+	if limit != nil {
+		p = limit(p)
 	}
 	target := t.Target
 	if target == "" {

@@ -101,6 +101,14 @@ var namespaces = map[string]Namespace{
 	// Refused, as ignoring it would leave the backend unguarded.
 	"github.com/devopsfaith/krakend-circuitbreaker/gobreaker": {Class: NamespaceRefusedAccess, Current: "qos/circuit-breaker", Does: "legacy name of qos/circuit-breaker"},
 
+	// Rate limits, implemented under their current and legacy names: read
+	// on endpoints (router) and on backends (proxy); refused elsewhere, as
+	// ignoring them would leave the endpoint unprotected.
+	"qos/ratelimit/router": {Class: NamespaceRefusedAccess, ReadBy: "on endpoints", Does: "rate limit of an endpoint, which KrakenD reads on endpoints only too"},
+	"qos/ratelimit/proxy":  {Class: NamespaceRefusedAccess, ReadBy: "on backends", Does: "rate limit of a backend, which KrakenD reads on backends only too"},
+	"github.com/devopsfaith/krakend-ratelimit/juju/router": {Class: NamespaceRefusedAccess, ReadBy: "on endpoints", Current: "qos/ratelimit/router", Does: "legacy name of qos/ratelimit/router"},
+	"github.com/devopsfaith/krakend-ratelimit/juju/proxy":  {Class: NamespaceRefusedAccess, ReadBy: "on backends", Current: "qos/ratelimit/proxy", Does: "legacy name of qos/ratelimit/proxy"},
+
 	// Who gets in, what they may send, how much.
 	"auth/api-keys":               {Class: NamespaceRefusedAccess, Does: "API-key authentication and roles"},
 	"auth/basic":                  {Class: NamespaceRefusedAccess, Does: "HTTP Basic authentication"},
@@ -115,10 +123,8 @@ var namespaces = map[string]Namespace{
 	"plugin/req-resp-modifier":    {Class: NamespaceRefusedAccess, Does: "Go plugins that check or modify requests and responses"},
 	"qos/ratelimit/service":       {Class: NamespaceRefusedAccess, Does: "rate limit of the whole service"},
 	"qos/ratelimit/service/redis": {Class: NamespaceRefusedAccess, Does: "rate limit of the whole service, kept in Redis"},
-	"qos/ratelimit/router":        {Class: NamespaceRefusedAccess, Does: "rate limit of the endpoint"},
 	"qos/ratelimit/router/redis":  {Class: NamespaceRefusedAccess, Does: "rate limit of the endpoint, kept in Redis"},
 	"qos/ratelimit/tiered":        {Class: NamespaceRefusedAccess, Does: "rate limits by tier"},
-	"qos/ratelimit/proxy":         {Class: NamespaceRefusedAccess, Does: "rate limit of the calls to the backend"},
 	"qos/circuit-breaker/http":    {Class: NamespaceRefusedAccess, Does: "circuit breaker on HTTP statuses: stops calling a failing backend"},
 	"security/bot-detector":       {Class: NamespaceRefusedAccess, Does: "bot detection: requests from bots are refused"},
 	"security/policies":           {Class: NamespaceRefusedAccess, Does: "policies on requests, responses and JWTs"},
@@ -184,8 +190,6 @@ var namespaces = map[string]Namespace{
 	"github_com/devopsfaith/krakend/transport/http/server/handler":  {Class: NamespaceRefusedAccess, Current: "plugin/http-server"},
 	"github.com/devopsfaith/krakend/transport/http/client/executor": {Class: NamespaceRefusedAccess, Current: "plugin/http-client"},
 	"github.com/devopsfaith/krakend/proxy/plugin":                   {Class: NamespaceRefusedAccess, Current: "plugin/req-resp-modifier"},
-	"github.com/devopsfaith/krakend-ratelimit/juju/router":          {Class: NamespaceRefusedAccess, Current: "qos/ratelimit/router"},
-	"github.com/devopsfaith/krakend-ratelimit/juju/proxy":           {Class: NamespaceRefusedAccess, Current: "qos/ratelimit/proxy"},
 	"github_com/devopsfaith/bloomfilter":                            {Class: NamespaceRefusedAccess, Current: "auth/revoker"},
 	"github_com/devopsfaith/krakend-botdetector":                    {Class: NamespaceRefusedAccess, Current: "security/bot-detector"},
 	"github.com/devopsfaith/krakend-cel":                            {Class: NamespaceRefusedAccess, Current: "validation/cel"},

@@ -176,6 +176,8 @@ var implemented = []string{
 	"security/cors", "github_com/devopsfaith/krakend-cors",
 	"security/http", "github_com/devopsfaith/krakend-httpsecure",
 	"qos/circuit-breaker",
+	"qos/ratelimit/router", "qos/ratelimit/proxy",
+	"github.com/devopsfaith/krakend-ratelimit/juju/router", "github.com/devopsfaith/krakend-ratelimit/juju/proxy",
 	"lambdagate/authorizer",
 }
 
@@ -303,7 +305,7 @@ func TestCheckUnused(t *testing.T) {
 	s, _, err := Parse([]byte(`{"version": 3, "host": ["h"],
 		"extra_config": {"security/bot-detector": {}, "telemetry/metrics": {}, "unknown/ns": {}, "router": {}},
 		"endpoints": [{"endpoint": "/a", "extra_config": {"auth/api-keys": {}, "telemetry/opentelemetry": {}, "auth/magic": {}},
-			"backend": [{"url_pattern": "/x", "extra_config": {"qos/ratelimit/proxy": {}, "modifier/martian": {}, "auth/validator": {},
+			"backend": [{"url_pattern": "/x", "extra_config": {"qos/circuit-breaker/http": {}, "modifier/martian": {}, "auth/validator": {},
 				"proxy": {"shadow": true}, "github.com/devopsfaith/krakend/http": {}, "github_com/devopsfaith/krakend-gologging": {}}}]}]}`))
 	if err != nil {
 		t.Fatal(err)
@@ -322,7 +324,7 @@ func TestCheckUnused(t *testing.T) {
 		`endpoints[0].backend[0].extra_config["github.com/devopsfaith/krakend/http"]: legacy name of "backend/http", which lambdagate reads only under its current name: ignored, the gateway would answer differently from KrakenD; rename it "backend/http"`,
 		`endpoints[0].backend[0].extra_config["modifier/martian"]: not implemented by lambdagate (Martian modifiers of requests and responses): ignored, the gateway would answer differently from KrakenD; remove it, or wait until lambdagate implements it`,
 		`endpoints[0].backend[0].extra_config.proxy: lambdagate reads "proxy" on endpoints only (here: on a backend, shadow backends and flatmap_filter): ignored, the gateway would answer differently from KrakenD; remove it, or wait until lambdagate implements it`,
-		`endpoints[0].backend[0].extra_config["qos/ratelimit/proxy"]: not implemented by lambdagate (rate limit of the calls to the backend): ignored, the gateway would serve the endpoint unprotected; remove it, or wait until lambdagate implements it`,
+		`endpoints[0].backend[0].extra_config["qos/circuit-breaker/http"]: not implemented by lambdagate (circuit breaker on HTTP statuses: stops calling a failing backend): ignored, the gateway would serve the endpoint unprotected; remove it, or wait until lambdagate implements it`,
 	}
 	wantWarns := []string{
 		`extra_config: namespace "telemetry/metrics" is not implemented by lambdagate and is ignored (KrakenD's own metrics collector and stats server)`,

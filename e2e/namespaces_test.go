@@ -8,9 +8,10 @@ import (
 )
 
 // A KrakenD file whose endpoint carries API-key authentication (or CORS
-// per endpoint, or a rate limit) that lambdagate does not implement must
-// not start: served, GET /api/private would answer anyone. check and run
-// both fail and name the JSON path of every such namespace.
+// per endpoint, or a circuit breaker on HTTP statuses) that lambdagate
+// does not implement must not start: served, GET /api/private would answer
+// anyone. check and run both fail and name the JSON path of every such
+// namespace.
 func TestUnimplementedProtectionRefused(t *testing.T) {
 	t.Parallel()
 	be := testBackend(t, "private")
@@ -20,7 +21,7 @@ func TestUnimplementedProtectionRefused(t *testing.T) {
 	    {"endpoint": "/api/private",
 	     "extra_config": {"auth/api-keys": {"roles": ["admin"]},
 	       "security/cors": {"allow_origins": ["https://example.com"]}},
-	     "backend": [{"url_pattern": "/users/1", "extra_config": {"qos/ratelimit/proxy": {"max_rate": 1, "capacity": 1}}}]}]}`
+	     "backend": [{"url_pattern": "/users/1", "extra_config": {"qos/circuit-breaker/http": {"interval": 60, "timeout": 10, "max_errors": 1}}}]}]}`
 	file := filepath.Join(t.TempDir(), "krakend.json")
 	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -28,7 +29,7 @@ func TestUnimplementedProtectionRefused(t *testing.T) {
 	want := []string{
 		`endpoints[0].extra_config["security/cors"]: lambdagate reads "security/cors" on the service only (here: CORS per endpoint, a KrakenD Enterprise feature): ignored, the gateway would serve the endpoint unprotected`,
 		`endpoints[0].extra_config["auth/api-keys"]: not implemented by lambdagate (API-key authentication and roles): ignored, the gateway would serve the endpoint unprotected; remove it, or wait until lambdagate implements it`,
-		`endpoints[0].backend[0].extra_config["qos/ratelimit/proxy"]: not implemented by lambdagate`,
+		`endpoints[0].backend[0].extra_config["qos/circuit-breaker/http"]: not implemented by lambdagate`,
 	}
 	for _, args := range [][]string{{"check", "-c", file}, {"run", "-c", file, "--port", "0"}} {
 		cmd := args[0]

@@ -86,6 +86,9 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 	ropts, rwarns, err := decodeRouterOptions(&cfg.ExtraConfig)
 	errs.Append(cfg.ExtraConfig.Path, err)
 	warns = append(warns, rwarns...)
+	clientIP, cwarns, err := ropts.clientIP(cfg.ExtraConfig.Path)
+	errs.Append(cfg.ExtraConfig.Path, err)
+	warns = append(warns, cwarns...)
 
 	rt := router.New(ropts.routerOptions())
 	var limits []int64
@@ -167,12 +170,18 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 			UserAgent:        userAgent,
 			Logger:           opts.Logger,
 			DisableAccessLog: ropts.DisableAccessLog,
+			ClientIP:         clientIP,
 		})
 		if err != nil {
 			errs.Append(e.JSONPath, err)
 			continue
 		}
-		// The identity layers: a JWT validator, then a Lambda authorizer.
+		if h, err = g.rateLimit(e, h, clientIP, &warns); err != nil {
+			errs.Append(e.JSONPath, err)
+			continue
+		}
+		// The identity layers, outside the rate limit: a JWT validator,
+		// then a Lambda authorizer.
 		if authorize != nil {
 			h = authorize(h)
 		}
@@ -189,9 +198,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 	warns = append(append(warns, swarns...), cwarns...)
 	warns = append(warns, unusedNamespaces(cfg, &errs)...)
 	if len(errs) > 0 {
-		jwt.close()
-		authz.close()
-		closeKinds(kinds)
+		g.close()
 		return nil, warns, errs
 	}
 	// The service's route layers, outermost first: security/http, CORS.

@@ -174,8 +174,12 @@ func TestNewRefusesUnimplementedNamespaces(t *testing.T) {
 			`endpoints[0].extra_config["security/cors"]`, unprotected},
 		{"legacy HTTP security on an endpoint", `{}`, `{"github_com/devopsfaith/krakend-httpsecure": {"allowed_hosts": ["a"]}}`, `{}`,
 			`endpoints[0].extra_config["github_com/devopsfaith/krakend-httpsecure"]`, unprotected},
-		{"rate limit on a backend", `{}`, `{}`, `{"qos/ratelimit/proxy": {"max_rate": 1, "capacity": 1}}`,
-			`endpoints[0].backend[0].extra_config["qos/ratelimit/proxy"]`, unprotected},
+		{"endpoint rate limit on a backend", `{}`, `{}`, `{"qos/ratelimit/router": {"max_rate": 1}}`,
+			`endpoints[0].backend[0].extra_config["qos/ratelimit/router"]`, unprotected},
+		{"backend rate limit on an endpoint", `{}`, `{"github.com/devopsfaith/krakend-ratelimit/juju/proxy": {"max_rate": 1}}`, `{}`,
+			`endpoints[0].extra_config["github.com/devopsfaith/krakend-ratelimit/juju/proxy"]`, unprotected},
+		{"endpoint rate limit on the service", `{"qos/ratelimit/router": {"max_rate": 1}}`, `{}`, `{}`,
+			`extra_config["qos/ratelimit/router"]`, everyOpen},
 		{"rate limit on the service", `{"qos/ratelimit/service": {"max_rate": 1}}`, `{}`, `{}`,
 			`extra_config["qos/ratelimit/service"]`, everyOpen},
 		{"plugin on the service", `{"plugin/http-server": {"name": ["ip-filter"]}}`, `{}`, `{}`,
@@ -225,16 +229,20 @@ func TestNewImplementedNamespacesNotReported(t *testing.T) {
 	cfg := parse(t, `{"version": 3, "host": ["http://127.0.0.1:1"],
 		"extra_config": {"router": {"return_error_msg": true}, "lambdagate/server": {"engine": "net/http"},
 			"github_com/devopsfaith/krakend-cors": {}, "security/http": {"frame_deny": true}},
-		"endpoints": [{"endpoint": "/a", "extra_config": {"proxy": {"sequential": true}},
+		"endpoints": [{"endpoint": "/a", "extra_config": {"proxy": {"sequential": true}, "qos/ratelimit/router": {"max_rate": 10}},
 			"backend": [
 				{"url_pattern": "/x", "extra_config": {"backend/http": {"return_error_code": true},
-					"qos/circuit-breaker": {"interval": 60, "timeout": 10, "max_errors": 1}}},
+					"qos/circuit-breaker": {"interval": 60, "timeout": 10, "max_errors": 1}, "qos/ratelimit/proxy": {"max_rate": 5}}},
 				{"url_pattern": "/y", "extra_config": {"github.com/devopsfaith/krakend-lambda": {"function_name": "f", "endpoint": "http://127.0.0.1:1"}}},
-				{"url_pattern": "/z", "extra_config": {"backend/lambda": {"function_name": "g", "endpoint": "http://127.0.0.1:1"}}}]}]}`)
+				{"url_pattern": "/z", "extra_config": {"backend/lambda": {"function_name": "g", "endpoint": "http://127.0.0.1:1"},
+					"github.com/devopsfaith/krakend-ratelimit/juju/proxy": {"max_rate": 5}}}]},
+			{"endpoint": "/b", "extra_config": {"github.com/devopsfaith/krakend-ratelimit/juju/router": {"client_max_rate": 1, "strategy": "ip"}},
+				"backend": [{"url_pattern": "/x"}]}]}`)
 	g, warns, err := New(cfg, Options{Logger: quiet})
 	if err != nil || g == nil {
 		t.Fatal(err)
 	}
+	defer g.Close()
 	if len(warns) != 0 {
 		t.Errorf("warnings = %q, want none", warns)
 	}

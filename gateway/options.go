@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/lambdagate/lambdagate/config"
+	"github.com/lambdagate/lambdagate/internal/clientip"
 	"github.com/lambdagate/lambdagate/internal/router"
 )
 
@@ -32,14 +33,21 @@ type RouterOptions struct {
 	// endpoint.DefaultMaxBodyBytes, Lambda's 6 MiB); an endpoint's
 	// proxy.max_payload overrides it. Larger bodies get 413.
 	MaxPayload *int64 `json:"max_payload"`
+	// ForwardedByClientIP takes the client's address from RemoteIPHeaders
+	// when the peer is one of TrustedProxies (see internal/clientip): the
+	// address rate limits count and X-Forwarded-For carries.
+	ForwardedByClientIP bool `json:"forwarded_by_client_ip"`
+	// RemoteIPHeaders are the headers read, in order (default
+	// X-Forwarded-For, X-Real-IP).
+	RemoteIPHeaders []string `json:"remote_ip_headers"`
+	// TrustedProxies are the addresses and CIDR ranges whose headers are
+	// believed.
+	TrustedProxies []string `json:"trusted_proxies"`
 
 	// Accepted, not implemented: warned about when set.
 	AutoOptions            json.RawMessage `json:"auto_options"`
 	DisablePathDecoding    json.RawMessage `json:"disable_path_decoding"`
 	ErrorBody              json.RawMessage `json:"error_body"`
-	ForwardedByClientIP    json.RawMessage `json:"forwarded_by_client_ip"`
-	RemoteIPHeaders        json.RawMessage `json:"remote_ip_headers"`
-	TrustedProxies         json.RawMessage `json:"trusted_proxies"`
 	LoggerSkipPaths        json.RawMessage `json:"logger_skip_paths"`
 	MaxMultipartMemory     json.RawMessage `json:"max_multipart_memory"`
 	RemoveExtraSlash       json.RawMessage `json:"remove_extra_slash"`
@@ -60,10 +68,9 @@ func decodeRouterOptions(x *config.ExtraConfig) (RouterOptions, []string, error)
 	path := config.Join(x.Path, RouterNamespace)
 	for name, v := range map[string]json.RawMessage{
 		"auto_options": o.AutoOptions, "disable_path_decoding": o.DisablePathDecoding, "error_body": o.ErrorBody,
-		"forwarded_by_client_ip": o.ForwardedByClientIP, "remote_ip_headers": o.RemoteIPHeaders,
-		"trusted_proxies": o.TrustedProxies, "logger_skip_paths": o.LoggerSkipPaths,
-		"max_multipart_memory": o.MaxMultipartMemory, "remove_extra_slash": o.RemoveExtraSlash,
-		"app_engine": o.AppEngine, "use_h2c": o.UseH2C, "disable_gin_logger_colors": o.DisableGinLoggerColors,
+		"logger_skip_paths": o.LoggerSkipPaths, "max_multipart_memory": o.MaxMultipartMemory,
+		"remove_extra_slash": o.RemoveExtraSlash, "app_engine": o.AppEngine, "use_h2c": o.UseH2C,
+		"disable_gin_logger_colors": o.DisableGinLoggerColors,
 	} {
 		if v != nil {
 			warns = append(warns, fmt.Sprintf("%s: not supported by lambdagate, ignored", config.Join(path, name)))
@@ -85,6 +92,16 @@ func (o RouterOptions) routerOptions() router.Options {
 		DisableRedirectTrailingSlash: o.DisableRedirectTrailingSlash,
 		DisableMethodNotAllowed:      o.DisableHandleMethodNotAllowed,
 	}
+}
+
+// clientIP builds the resolver of the client's address from the options;
+// path is the JSON path of the service's extra_config.
+func (o RouterOptions) clientIP(path string) (*clientip.Resolver, []string, error) {
+	return clientip.New(config.Join(path, RouterNamespace), clientip.Options{
+		ForwardedByClientIP: o.ForwardedByClientIP,
+		Headers:             o.RemoteIPHeaders,
+		TrustedProxies:      o.TrustedProxies,
+	})
 }
 
 func (o RouterOptions) healthPath() string {

@@ -54,6 +54,10 @@ func clientError(ctx context.Context, err error, fn string, fromParam bool) erro
 		}
 		return fmt.Errorf("invoking lambda function %q: %w", fn, ctxErr)
 	}
+	var refused *proxy.StatusError // max_concurrency
+	if errors.As(err, &refused) {
+		return refused
+	}
 	var api *lambdainvoke.APIError
 	if errors.As(err, &api) {
 		status := http.StatusBadGateway

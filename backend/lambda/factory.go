@@ -43,6 +43,8 @@ type factoryHooks struct {
 	// meter, when set, records the Lambda metrics instead of the
 	// gateway telemetry's meter.
 	meter metric.Meter
+	// clock, when set, is the cache's clock (cache_ttl).
+	clock func() time.Time
 }
 
 // NewKind returns the constructor of the Lambda kind. localURL, when set,
@@ -97,11 +99,13 @@ func (k *kind) Build(spec backend.Spec) (backend.Transport, error) {
 	}
 	var params []string
 	route := route{}
+	method := b.Method
 	if spec.Endpoint != nil {
 		params = spec.Endpoint.Params
 		route = newRoute(spec.Endpoint)
+		method = spec.Endpoint.Method
 	}
-	s, errs := o.resolve(base, params)
+	s, errs := o.resolve(base, params, method)
 	if len(errs) > 0 {
 		return backend.Transport{}, errs
 	}
@@ -128,8 +132,9 @@ func (k *kind) Build(spec backend.Spec) (backend.Transport, error) {
 	}
 	var backoff retry.BackoffDelayer
 	var meter metric.Meter
+	var clock func() time.Time
 	if k.hooks != nil {
-		backoff, meter = k.hooks.backoff, k.hooks.meter
+		backoff, meter, clock = k.hooks.backoff, k.hooks.meter, k.hooks.clock
 	}
 	if s.paramName != "" && s.allowed == nil {
 		k.deps.Warn(fmt.Sprintf("%s: the function comes from the path placeholder {%s} with no allowed_functions: a client may call any function the gateway's credentials can invoke; list the allowed names (globs work)", config.Join(base, "function_param_name"), s.paramName))
@@ -143,7 +148,7 @@ func (k *kind) Build(spec backend.Spec) (backend.Transport, error) {
 	t := &transport{
 		settings: s,
 		tel:      tel,
-		invoker:  lambdainvoke.WithRetries(inv, lambdainvoke.AttemptsFor(s.maxRetries, sdkAttempts), backoff),
+		invoker:  s.traffic.wrap(lambdainvoke.WithRetries(inv, lambdainvoke.AttemptsFor(s.maxRetries, sdkAttempts), backoff), clock),
 		payload:  newPayloadBuilder(s.payloadFormat, b.Method, route),
 		results: results{
 			invocationType: s.invocationType,

@@ -49,7 +49,7 @@ func (g gatewayConfig) json() string {
 			"extra_config": {"` + g.namespace + `": ` + g.lambda + g.moreExtra + `}}]}]}`
 }
 
-func mustBuild(t *testing.T, g gatewayConfig) proxy.Proxy {
+func mustBuild(t testing.TB, g gatewayConfig) proxy.Proxy {
 	t.Helper()
 	p, err := build(t, g, nil)
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 
 // build builds g's whole backend pipeline (request filter, transport,
 // decoding, shaping, error options) with a Lambda kind of its own.
-func build(t *testing.T, g gatewayConfig, hooks *factoryHooks) (proxy.Proxy, error) {
+func build(t testing.TB, g gatewayConfig, hooks *factoryHooks) (proxy.Proxy, error) {
 	t.Helper()
 	svc, _, err := config.Parse([]byte(g.json()))
 	if err != nil {

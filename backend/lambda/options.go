@@ -61,6 +61,32 @@ type Options struct {
 	// RoleSessionName names the assumed role's session (default
 	// "lambdagate").
 	RoleSessionName string `json:"role_session_name"`
+	// CacheTTL, a duration ("30s", "5m"), caches the function's successful
+	// results in the gateway's memory for that long, and makes identical
+	// concurrent invocations one (the others share its result). The key is
+	// the function, the qualifier and the payload's bytes, hashed
+	// (SHA-256): requests that build the same payload share a result. Only
+	// RequestResponse invocations with the krakend payload format (API
+	// Gateway events carry a request id and a time, so no two are alike),
+	// on GET endpoints unless CacheAllMethods. Function errors and failed
+	// invocations are never cached. Default: no cache.
+	CacheTTL string `json:"cache_ttl"`
+	// CacheMaxItems bounds the cache: the most results held, the least
+	// recently used evicted first. Default 1024.
+	CacheMaxItems int `json:"cache_max_items"`
+	// CacheMaxSize bounds the cache: the most bytes of results held (a
+	// larger result is not cached). Default 16777216 (16 MiB).
+	CacheMaxSize int64 `json:"cache_max_size"`
+	// CacheAllMethods says the function is safe to cache on an endpoint
+	// whose method is not GET (the same payload always gets the same
+	// answer, and calling it changes nothing). Default false: cache_ttl on
+	// such an endpoint is refused.
+	CacheAllMethods bool `json:"cache_all_methods"`
+	// MaxConcurrency, above zero, caps the invocations of this backend in
+	// flight at once, per gateway: a request beyond the cap gets 429 with
+	// Retry-After: 1 at once, never queued. Cache hits and coalesced
+	// requests take no place. Default 0: no cap.
+	MaxConcurrency int `json:"max_concurrency"`
 }
 
 // Invocation types.
@@ -97,6 +123,7 @@ type settings struct {
 	unwrap         bool // response_format apigateway
 	maxRetries     int
 	maxPayload     int
+	traffic        traffic
 }
 
 // target is the backend's telemetry target: its function_name, or the
@@ -111,7 +138,7 @@ func (s settings) target() string {
 
 // resolve checks the options against the endpoint and returns the settings,
 // or every problem found, each at its JSON path under base.
-func (o *Options) resolve(base string, endpointParams []string) (settings, config.Errors) {
+func (o *Options) resolve(base string, endpointParams []string, endpointMethod string) (settings, config.Errors) {
 	var errs config.Errors
 	at := func(key string) string { return config.Join(base, key) }
 	s := settings{
@@ -202,6 +229,7 @@ func (o *Options) resolve(base string, endpointParams []string) (settings, confi
 		errs.Add(at("max_retries"), "must be -1 (the AWS SDK's default policy), 0 (one attempt, the default) or a number of retries, got %d", o.MaxRetries)
 	}
 	o.key().CheckOptions(func(option, msg string) { errs.Add(at(option), "%s", msg) })
+	s.traffic = o.resolveTraffic(at, s, endpointMethod, &errs)
 	return s, errs
 }
 

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -22,6 +21,7 @@ import (
 	"time"
 
 	"github.com/lambdagate/lambdagate/config"
+	"github.com/lambdagate/lambdagate/internal/clientip"
 	"github.com/lambdagate/lambdagate/internal/render"
 	"github.com/lambdagate/lambdagate/internal/router"
 	"github.com/lambdagate/lambdagate/proxy"
@@ -51,6 +51,9 @@ type Options struct {
 	Logger *slog.Logger
 	// DisableAccessLog stops the per-request access-log line.
 	DisableAccessLog bool
+	// ClientIP resolves the client's address sent as X-Forwarded-For (nil:
+	// the peer's).
+	ClientIP *clientip.Resolver
 }
 
 // New returns the router.Handler of an endpoint.
@@ -285,11 +288,7 @@ func (h *handler) fail(w http.ResponseWriter, err error) int {
 
 // forwarding sets the headers the gateway adds to every backend call.
 func (h *handler) forwarding(req *proxy.Request, r *http.Request) {
-	ip, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		ip = r.RemoteAddr
-	}
-	req.Headers.Set("X-Forwarded-For", ip)
+	req.Headers.Set("X-Forwarded-For", h.opts.ClientIP.ClientIP(r))
 	req.Headers.Set("X-Forwarded-Host", r.Host)
 	if h.forwardsUA && r.Header.Get("User-Agent") != "" {
 		req.Headers["X-Forwarded-Via"] = h.userAgent
