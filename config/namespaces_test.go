@@ -179,6 +179,7 @@ var implemented = []string{
 	"qos/ratelimit/router", "qos/ratelimit/proxy",
 	"github.com/devopsfaith/krakend-ratelimit/juju/router", "github.com/devopsfaith/krakend-ratelimit/juju/proxy",
 	"lambdagate/authorizer",
+	"qos/http-cache", "github.com/devopsfaith/krakend-httpcache",
 }
 
 func allNames() []string {

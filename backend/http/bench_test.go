@@ -1,7 +1,12 @@
 package http
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
 	"testing"
+
+	"github.com/lambdagate/lambdagate/backend"
 
 	"github.com/lambdagate/lambdagate/config"
 	"github.com/lambdagate/lambdagate/proxy"
@@ -21,5 +26,42 @@ func BenchmarkTemplateFill(b *testing.B) {
 		if u := tmpl.fill("http://users.internal", params, nil); len(u) == 0 {
 			b.Fatal("empty URL")
 		}
+	}
+}
+
+// BenchmarkHTTPCache measures one call of an HTTP backend's whole pipeline
+// (a JSON object passed through): to an httptest server on 127.0.0.1, or
+// a hit of qos/http-cache, the call it saves.
+func BenchmarkHTTPCache(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=3600")
+		w.Write([]byte(`{"id":42,"name":"ann","tags":["a","b","c"]}`))
+	}))
+	defer srv.Close()
+	for _, bc := range []struct{ name, extra string }{
+		{"backend_call", `{}`},
+		{"cache_hit", `{"qos/http-cache": {}}`},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			svc, _, err := config.Parse([]byte(`{"version": 3, "endpoints": [{"endpoint": "/e", "backend": [{"host": ["` + srv.URL + `"], "url_pattern": "/r", "extra_config": ` + bc.extra + `}]}]}`))
+			if err != nil {
+				b.Fatal(err)
+			}
+			k, _ := NewKind(backend.Deps{})
+			defer k.Close()
+			e := svc.Endpoints[0]
+			p, err := backend.Build(backend.Spec{Endpoint: e, Backend: e.Backend[0]}, []backend.Kind{k}, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				resp, err := p(ctx, &proxy.Request{Headers: http.Header{}})
+				if err != nil || len(resp.Raw) == 0 {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

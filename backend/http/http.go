@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
@@ -25,6 +26,7 @@ import (
 	"github.com/lambdagate/lambdagate/backend"
 	"github.com/lambdagate/lambdagate/config"
 	"github.com/lambdagate/lambdagate/proxy"
+	"github.com/lambdagate/lambdagate/qos/cache/httpcache"
 	"github.com/lambdagate/lambdagate/telemetry"
 )
 
@@ -32,9 +34,16 @@ import (
 const maxErrorBody = 1 << 20
 
 // kind is the HTTP kind of backend: it owns the client its backends share,
-// tuned from the service's settings.
+// tuned from the service's settings, and the gateway's shared store of
+// qos/http-cache (built by the first backend with shared: true).
 type kind struct {
 	client *http.Client
+	warn   func(string)
+	// now is the caches' clock (nil: time.Now); tests set it.
+	now func() time.Time
+
+	shared   *httpcache.Store
+	sharedBy *httpcache.Settings
 }
 
 // NewKind builds the HTTP kind of a gateway. It claims every backend:
@@ -44,7 +53,11 @@ func NewKind(deps backend.Deps) (backend.Kind, error) {
 	if deps.Service != nil {
 		c = deps.Service.HTTPClient
 	}
-	return &kind{client: newClient(c)}, nil
+	warn := deps.Warn
+	if warn == nil {
+		warn = func(string) {}
+	}
+	return &kind{client: newClient(c), warn: warn}, nil
 }
 
 func (k *kind) Name() string { return "http" }
@@ -65,6 +78,8 @@ func (k *kind) Build(spec backend.Spec) (backend.Transport, error) {
 	if err != nil {
 		errs.Append(config.Join(b.JSONPath, "url_pattern"), err)
 	}
+	settings, err := httpcache.Parse(b)
+	errs.Append(b.JSONPath, err)
 	if len(errs) > 0 {
 		return backend.Transport{}, errs
 	}
@@ -76,7 +91,36 @@ func (k *kind) Build(spec backend.Spec) (backend.Transport, error) {
 		noop:   b.Encoding == proxy.EncodingNoOp,
 		name:   b.JSONPath,
 	}
+	if settings != nil {
+		if b.Method != http.MethodGet && b.Method != http.MethodHead {
+			k.warn(fmt.Sprintf("%s: the backend's method is %s: only GET and HEAD replies are cached, so this cache is never used", settings.Path, b.Method))
+		} else {
+			store, err := k.store(settings)
+			if err != nil {
+				return backend.Transport{}, err
+			}
+			t.cache = httpcache.NewLayer(store, k.now, t.noop)
+			t.cacheKey = t.method + " " + strings.Join(hosts, ",")
+		}
+	}
 	return backend.Transport{Call: t.call}, nil
+}
+
+// store returns the store of a backend's cache: its own, or the gateway's
+// shared one, sized by the first shared backend (KrakenD's rule too); a
+// later one asking for other bounds is an error.
+func (k *kind) store(s *httpcache.Settings) (*httpcache.Store, error) {
+	if !s.Shared {
+		return httpcache.NewStore(s, k.now), nil
+	}
+	if k.shared == nil {
+		k.shared, k.sharedBy = httpcache.NewStore(s, k.now), s
+		return k.shared, nil
+	}
+	if first := k.sharedBy; s.Explicit && (s.MaxItems != first.MaxItems || s.MaxSize != first.MaxSize) {
+		return nil, &config.Error{Path: s.Path, Msg: fmt.Sprintf("the shared cache holds %d items and %d bytes, as %s set first: give every shared backend the same max_items and max_size, or none", first.MaxItems, first.MaxSize, first.Path)}
+	}
+	return k.shared, nil
 }
 
 // sanitizeHosts adds http:// to hosts without a scheme and drops trailing
@@ -112,7 +156,17 @@ type transport struct {
 	// whatever it is.
 	noop bool
 	name string
+	// cache, when qos/http-cache is set, serves calls from the store;
+	// cacheKey prefixes its keys: the method and the configured hosts, so
+	// that round-robin hosts share entries and backends of a shared store
+	// never mix theirs.
+	cache    *httpcache.Layer
+	cacheKey string
 }
+
+// cacheHeaders are the reply headers the cache reads, returned in the
+// metadata of a cached backend that is not no-op (the layer drops them).
+var cacheHeaders = []string{"Cache-Control", "Expires", "Vary", "Date", "Age"}
 
 func (t *transport) host() string {
 	if len(t.hosts) == 1 {
@@ -123,6 +177,14 @@ func (t *transport) host() string {
 }
 
 func (t *transport) call(ctx context.Context, req *proxy.Request) (*proxy.Response, error) {
+	if t.cache == nil {
+		return t.send(ctx, req)
+	}
+	key := t.cacheKey + t.tmpl.fill("", req.Params, req.Query)
+	return t.cache.Call(ctx, key, req.Headers, t.send, req)
+}
+
+func (t *transport) send(ctx context.Context, req *proxy.Request) (*proxy.Response, error) {
 	host := t.host()
 	u := t.tmpl.fill(host, req.Params, req.Query)
 	var body io.Reader
@@ -171,6 +233,14 @@ func (t *transport) call(ctx context.Context, req *proxy.Request) (*proxy.Respon
 		if rc != resp.Body {
 			h.Del("Content-Encoding")
 			h.Del("Content-Length")
+		}
+		out.Metadata.Headers = h
+	} else if t.cache != nil {
+		h := make(http.Header, len(cacheHeaders))
+		for _, k := range cacheHeaders {
+			if vs := resp.Header[k]; len(vs) > 0 {
+				h[k] = vs
+			}
 		}
 		out.Metadata.Headers = h
 	}

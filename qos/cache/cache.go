@@ -92,6 +92,9 @@ func (s *Store[V]) Len() int {
 	return s.lru.Len()
 }
 
+// MaxBytes returns the store's bound in bytes.
+func (s *Store[V]) MaxBytes() int64 { return s.opts.MaxBytes }
+
 // Bytes returns the bytes held.
 func (s *Store[V]) Bytes() int64 {
 	s.mu.Lock()
