@@ -176,6 +176,7 @@ var implemented = []string{
 	"qos/circuit-breaker",
 	"qos/ratelimit/router", "qos/ratelimit/proxy",
 	"github.com/devopsfaith/krakend-ratelimit/juju/router", "github.com/devopsfaith/krakend-ratelimit/juju/proxy",
+	"qos/ratelimit/router/redis", "redis",
 }
 
 func allNames() []string {
