@@ -108,6 +108,8 @@ var namespaces = map[string]Namespace{
 	"qos/ratelimit/proxy":  {Class: NamespaceRefusedAccess, ReadBy: "on backends", Does: "rate limit of a backend, which KrakenD reads on backends only too"},
 	"github.com/devopsfaith/krakend-ratelimit/juju/router": {Class: NamespaceRefusedAccess, ReadBy: "on endpoints", Current: "qos/ratelimit/router", Does: "legacy name of qos/ratelimit/router"},
 	"github.com/devopsfaith/krakend-ratelimit/juju/proxy":  {Class: NamespaceRefusedAccess, ReadBy: "on backends", Current: "qos/ratelimit/proxy", Does: "legacy name of qos/ratelimit/proxy"},
+	"qos/ratelimit/router/redis":                           {Class: NamespaceRefusedAccess, ReadBy: "on endpoints", Does: "rate limit of an endpoint kept in Redis, which KrakenD reads on endpoints only too"},
+	"redis":                                                {Class: NamespaceWarned, ReadBy: "on the service", Does: "Redis connection pools for other namespaces"},
 
 	// Who gets in, what they may send, how much.
 	"auth/api-keys":               {Class: NamespaceRefusedAccess, Does: "API-key authentication and roles"},
@@ -123,7 +125,6 @@ var namespaces = map[string]Namespace{
 	"plugin/req-resp-modifier":    {Class: NamespaceRefusedAccess, Does: "Go plugins that check or modify requests and responses"},
 	"qos/ratelimit/service":       {Class: NamespaceRefusedAccess, Does: "rate limit of the whole service"},
 	"qos/ratelimit/service/redis": {Class: NamespaceRefusedAccess, Does: "rate limit of the whole service, kept in Redis"},
-	"qos/ratelimit/router/redis":  {Class: NamespaceRefusedAccess, Does: "rate limit of the endpoint, kept in Redis"},
 	"qos/ratelimit/tiered":        {Class: NamespaceRefusedAccess, Does: "rate limits by tier"},
 	"qos/circuit-breaker/http":    {Class: NamespaceRefusedAccess, Does: "circuit breaker on HTTP statuses: stops calling a failing backend"},
 	"security/bot-detector":       {Class: NamespaceRefusedAccess, Does: "bot detection: requests from bots are refused"},
@@ -172,7 +173,6 @@ var namespaces = map[string]Namespace{
 	"documentation/openapi":            {Class: NamespaceWarned, Does: "OpenAPI documentation export"},
 	"documentation/postman":            {Class: NamespaceWarned, Does: "Postman collection export"},
 	"governance/processors":            {Class: NamespaceWarned, Does: "quota definitions, enforced only where governance/quota attaches them"},
-	"redis":                            {Class: NamespaceWarned, Does: "Redis connection pools for other namespaces"},
 	"telemetry/gelf":                   {Class: NamespaceWarned, Does: "logs to Graylog (GELF)"},
 	"telemetry/ganalytics":             {Class: NamespaceWarned, Does: "Google Analytics reporting"},
 	"telemetry/influx":                 {Class: NamespaceWarned, Does: "metrics to InfluxDB"},

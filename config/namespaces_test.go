@@ -180,6 +180,7 @@ var implemented = []string{
 	"github.com/devopsfaith/krakend-ratelimit/juju/router", "github.com/devopsfaith/krakend-ratelimit/juju/proxy",
 	"lambdagate/authorizer",
 	"qos/http-cache", "github.com/devopsfaith/krakend-httpcache",
+	"qos/ratelimit/router/redis", "redis",
 }
 
 func allNames() []string {

@@ -26,6 +26,7 @@ import (
 	"github.com/lambdagate/lambdagate/config"
 	"github.com/lambdagate/lambdagate/internal/endpoint"
 	"github.com/lambdagate/lambdagate/internal/fastserver"
+	"github.com/lambdagate/lambdagate/internal/redispool"
 	"github.com/lambdagate/lambdagate/internal/router"
 	"github.com/lambdagate/lambdagate/proxy"
 	"github.com/lambdagate/lambdagate/security/cors"
@@ -60,6 +61,8 @@ type Gateway struct {
 	// when it stops.
 	kinds []backend.Kind
 	tel   *telemetry.Telemetry
+	// redis are the service's redis connection pools (nil: none).
+	redis *redispool.Pools
 	// engine serves plain HTTP/1.1 (ServerOptions.Engine).
 	engine string
 	// maxBody is the largest request body any endpoint accepts.
@@ -119,6 +122,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 	g.closers = append(g.closers, jwt.close)
 	authz := newAuthorizerLayers(opts.LocalLambdaURL, opts.Logger, ropts, func(msg string) { warns = append(warns, msg) })
 	g.closers = append(g.closers, authz.close)
+	g.redisPools(cfg, &errs, &warns)
 
 	for _, e := range cfg.Endpoints {
 		if e.Timeout > g.drain && cfg.MaxShutdownWaitTime == 0 {

@@ -4,14 +4,30 @@ import (
 	"github.com/lambdagate/lambdagate/config"
 	"github.com/lambdagate/lambdagate/internal/clientip"
 	"github.com/lambdagate/lambdagate/internal/ratelimit"
+	"github.com/lambdagate/lambdagate/internal/redispool"
 	"github.com/lambdagate/lambdagate/internal/router"
 )
 
-// rateLimit returns h behind e's qos/ratelimit/router layer, or h itself
-// when e has none. The layer runs last of the route layers, just before
-// the endpoint handler (inside the endpoint's telemetry, which counts its
-// refusals by status); its cleanup goroutines stop when the gateway closes.
+// rateLimit returns h behind e's qos/ratelimit/router layer and its
+// qos/ratelimit/router/redis layer (node-local first), or h itself when e
+// has neither. The layers run last of the route layers, just before the
+// endpoint handler (inside the endpoint's telemetry, which counts their
+// refusals by status); the node-local layer's cleanup goroutines stop when
+// the gateway closes.
 func (g *Gateway) rateLimit(e *config.Endpoint, h router.Handler, clientIP *clientip.Resolver, warns *[]string) (router.Handler, error) {
+	rl, w, err := ratelimit.NewRedisEndpoint(e, ratelimit.RedisDeps{
+		Deps:   ratelimit.Deps{ClientIP: clientIP},
+		Pools:  g.redis,
+		Meter:  g.tel.Meter(),
+		Logger: g.logger,
+	})
+	*warns = append(*warns, w...)
+	if err != nil {
+		return h, err
+	}
+	if rl != nil {
+		h = rl.Wrap(h)
+	}
 	l, w, err := ratelimit.NewEndpoint(e, ratelimit.Deps{ClientIP: clientIP})
 	*warns = append(*warns, w...)
 	if l == nil {
@@ -19,4 +35,16 @@ func (g *Gateway) rateLimit(e *config.Endpoint, h router.Handler, clientIP *clie
 	}
 	g.closers = append(g.closers, l.Close)
 	return l.Wrap(h), nil
+}
+
+// redisPools builds the service's redis connection pools, closed with the
+// gateway.
+func (g *Gateway) redisPools(cfg *config.Service, errs *config.Errors, warns *[]string) {
+	pools, w, err := redispool.New(&cfg.ExtraConfig)
+	*warns = append(*warns, w...)
+	errs.Append(cfg.ExtraConfig.Path, err)
+	if pools != nil {
+		g.redis = pools
+		g.closers = append(g.closers, pools.Close)
+	}
 }

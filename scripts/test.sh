@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: installs what the tests use
-# (the AWS CLI, python3, Node.js and npm, the AWS Runtime Interface
+# (the AWS CLI, python3, Node.js and npm, redis-server, the AWS Runtime Interface
 # Emulator, the OpenID Connect server of e2e/oidc_test.go), then checks
 # formatting, vets, runs every test with the race detector, runs a 60 s
 # soak (bench/soak), and runs each
@@ -40,6 +40,9 @@ install_tools() {
   command -v python3 >/dev/null 2>&1 || missing+=(python3)
   command -v node >/dev/null 2>&1 || missing+=(nodejs)
   command -v npm >/dev/null 2>&1 || missing+=(npm)
+  # The Redis-backed rate limits' tests start their own redis-server
+  # (internal/redistest); with CI set, they fail without it.
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "== installing ${missing[*]} with apt-get"
     local sudo=""
