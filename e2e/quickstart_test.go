@@ -21,6 +21,7 @@ import (
 // it shows.
 type readmeCall struct {
 	method, url, body string
+	header            map[string]string
 	want              string
 }
 
@@ -57,7 +58,7 @@ func readmeCalls(t *testing.T) []readmeCall {
 
 var curlArg = regexp.MustCompile(`'[^']*'|\S+`)
 
-// parseCurl understands the curl flags the README uses: -s, -X, -d.
+// parseCurl understands the curl flags the README uses: -s, -X, -d, -H.
 func parseCurl(t *testing.T, args string) readmeCall {
 	t.Helper()
 	c := readmeCall{method: "GET"}
@@ -75,6 +76,16 @@ func parseCurl(t *testing.T, args string) readmeCall {
 			if c.method == "GET" {
 				c.method = "POST"
 			}
+		case "-H":
+			i++
+			name, value, ok := strings.Cut(strings.Trim(words[i], "'"), ":")
+			if !ok {
+				t.Fatalf("README curl header %q is not name: value", words[i])
+			}
+			if c.header == nil {
+				c.header = map[string]string{}
+			}
+			c.header[name] = strings.TrimSpace(value)
 		default:
 			if strings.HasPrefix(w, "-") {
 				t.Fatalf("README curl flag %q is not understood by this test", w)
@@ -104,7 +115,7 @@ func TestQuickstart(t *testing.T) {
 		if !strings.HasPrefix(url, "http") {
 			url = "http://" + url
 		}
-		r := do(t, c.method, url, c.body, nil)
+		r := do(t, c.method, url, c.body, c.header)
 		got := strings.TrimRight(r.Body, "\n")
 		if strings.HasPrefix(c.want, "{") {
 			if !jsonEqual(t, got, c.want) {
