@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: installs what the tests use
-# (the AWS CLI, python3, Node.js and npm, redis-server, the AWS Runtime Interface
+# (the AWS CLI, python3, Node.js and npm, redis-server, haproxy, the AWS Runtime Interface
 # Emulator, the OpenID Connect server of e2e/oidc_test.go), then checks
 # formatting, vets, runs every test with the race detector, runs a 60 s
 # soak (bench/soak), and runs each
@@ -43,6 +43,9 @@ install_tools() {
   # The Redis-backed rate limits' tests start their own redis-server
   # (internal/redistest); with CI set, they fail without it.
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  # The fleet test (e2e/fleet_test.go) runs Debian's haproxy in front of
+  # three gateways; with CI set, it fails without it.
+  command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "== installing ${missing[*]} with apt-get"
     local sudo=""
