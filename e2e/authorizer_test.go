@@ -246,7 +246,7 @@ func TestLambdaAuthorizers(t *testing.T) {
 		if headersSeen() != nil {
 			t.Error("a refused request reached the backend")
 		}
-		if !strings.Contains(g.Logs(), "malformed answer: the answer has no policyDocument") {
+		if !g.WaitForLog("malformed answer: the answer has no policyDocument", 5*time.Second) {
 			t.Errorf("the malformed answer's reason is not logged")
 		}
 	})
@@ -309,9 +309,8 @@ func TestLambdaAuthorizers(t *testing.T) {
 		if r := do(t, "GET", g.URL+"/timeout", "", auth("x")); r.Status != 500 {
 			t.Errorf("function timeout: %d, want 500", r.Status)
 		}
-		logs := g.Logs()
 		for _, want := range []string{"did not answer within the endpoint's timeout (500ms)", "Sandbox.Timedout"} {
-			if !strings.Contains(logs, want) {
+			if !g.WaitForLog(want, 5*time.Second) {
 				t.Errorf("no log line holds %q", want)
 			}
 		}

@@ -64,6 +64,20 @@ type gatewayProc struct {
 // Logs returns everything the gateway wrote so far.
 func (g *gatewayProc) Logs() string { return g.logs.String() }
 
+// WaitForLog reports whether the gateway's output holds s within d: the
+// output arrives through a pipe, so a line written before a response was
+// sent may be read after the response.
+func (g *gatewayProc) WaitForLog(s string, d time.Duration) bool {
+	for deadline := time.Now().Add(d); ; time.Sleep(20 * time.Millisecond) {
+		if strings.Contains(g.Logs(), s) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+}
+
 // Stop sends SIGTERM and waits for the exit; it returns the exit code.
 func (g *gatewayProc) Stop(t *testing.T) int {
 	t.Helper()
