@@ -367,3 +367,9 @@ func (x *ExtraConfig) Namespaces() []string {
 	sort.Strings(out)
 	return out
 }
+
+// NewExtraConfig returns an extra_config at path holding the namespaces of
+// raw, as parsing one would (for configs built in code, and tests).
+func NewExtraConfig(path string, raw map[string]json.RawMessage) ExtraConfig {
+	return ExtraConfig{Path: path, raw: raw}
+}

@@ -22,7 +22,30 @@ const (
 	// RespPlaceholder is a field of an earlier backend's response, which
 	// sequential endpoints fill: {resp0_user.id}.
 	RespPlaceholder
+	// ClaimPlaceholder is a claim of the request's JWT, validated by the
+	// endpoint's auth/validator: KrakenD's {JWT.sub}, {JWT.org.id}. Its
+	// value is read from proxy.Request.Claims, not from the params (Slot
+	// is -1).
+	ClaimPlaceholder
 )
+
+// ClaimPrefix starts a ClaimPlaceholder's name: {JWT.sub}.
+const ClaimPrefix = "JWT."
+
+// jwtNamespaces are the namespaces that validate an endpoint's JWT (the
+// current name and KrakenD's legacy one).
+var jwtNamespaces = []string{"auth/validator", "github.com/devopsfaith/krakend-jose/validator"}
+
+// ValidatesJWT reports whether e has a JWT validator (auth/validator, or
+// its legacy name) whose claims {JWT.x} placeholders can read.
+func (e *Endpoint) ValidatesJWT() bool {
+	for _, ns := range jwtNamespaces {
+		if e.ExtraConfig.Has(ns) {
+			return true
+		}
+	}
+	return false
+}
 
 // Placeholder is a placeholder resolved against its endpoint.
 type Placeholder struct {
@@ -37,7 +60,8 @@ type Placeholder struct {
 	// Backend is the index of the backend whose response holds a
 	// RespPlaceholder's value.
 	Backend int
-	// Field is the dot path of that value in the backend's data.
+	// Field is the dot path of that value in the backend's data, or of
+	// a ClaimPlaceholder's claim in the token's claims ("sub", "org.id").
 	Field string
 }
 
@@ -75,11 +99,14 @@ func (e *Endpoint) Placeholders() []Placeholder {
 
 // Resolve resolves a placeholder as a url_pattern writes it, without its
 // braces: one of e's path params, by its exact name or KrakenD's
-// title-cased one, else a response field. It reports false for any other
-// name.
+// title-cased one, else a JWT claim (JWT.sub), else a response field. It
+// reports false for any other name.
 func (e *Endpoint) Resolve(name string) (Placeholder, bool) {
 	if i, ok := ParamIndex(e.Params, name); ok {
 		return Placeholder{Kind: ParamPlaceholder, Name: e.Params[i], Slot: i}, true
+	}
+	if p, ok := parseClaim(name); ok {
+		return p, true
 	}
 	p, ok := parseResp(name)
 	if !ok {
@@ -121,6 +148,21 @@ func TitleCase(s string) string {
 		return string(c-'a'+'A') + s[1:]
 	}
 	return s
+}
+
+// parseClaim recognises JWT.claim, with a dot path into nested claims
+// (JWT.org.id) and array indexes (JWT.roles.0); no empty segment.
+func parseClaim(name string) (Placeholder, bool) {
+	field, ok := strings.CutPrefix(name, ClaimPrefix)
+	if !ok || field == "" {
+		return Placeholder{}, false
+	}
+	for _, k := range strings.Split(field, ".") {
+		if k == "" {
+			return Placeholder{}, false
+		}
+	}
+	return Placeholder{Kind: ClaimPlaceholder, Name: name, Slot: -1, Field: field}, true
 }
 
 // parseResp recognises respN_field, or KrakenD's RespN_field; its Slot is

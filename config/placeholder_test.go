@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/json"
 	"reflect"
 	"testing"
 )
@@ -63,6 +64,13 @@ func TestResolve(t *testing.T) {
 		// does not have, have no slot.
 		{"resp9_x", Placeholder{Kind: RespPlaceholder, Name: "resp9_x", Slot: -1, Backend: 9, Field: "x"}, true},
 		{"resp0_other", Placeholder{Kind: RespPlaceholder, Name: "resp0_other", Slot: -1, Backend: 0, Field: "other"}, true},
+		{"JWT.sub", Placeholder{Kind: ClaimPlaceholder, Name: "JWT.sub", Slot: -1, Field: "sub"}, true},
+		{"JWT.org.id", Placeholder{Kind: ClaimPlaceholder, Name: "JWT.org.id", Slot: -1, Field: "org.id"}, true},
+		{"JWT.roles.0", Placeholder{Kind: ClaimPlaceholder, Name: "JWT.roles.0", Slot: -1, Field: "roles.0"}, true},
+		{"JWT.", Placeholder{}, false},
+		{"JWT.a..b", Placeholder{}, false},
+		{"JWT.a.", Placeholder{}, false},
+		{"jwt.sub", Placeholder{}, false},
 		{"ID", Placeholder{}, false},
 		{"foo", Placeholder{}, false},
 	}
@@ -153,5 +161,33 @@ func TestSplitURLPattern(t *testing.T) {
 		if err != nil || !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("SplitURLPattern(%q) = %+v, %v; want %+v", tt.in, got, err, tt.want)
 		}
+	}
+}
+
+func TestValidatesJWT(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		ns   string
+		want bool
+	}{
+		{"auth/validator", true},
+		{"github.com/devopsfaith/krakend-jose/validator", true},
+		{"auth/signer", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		raw := map[string]json.RawMessage{}
+		if tt.ns != "" {
+			raw[tt.ns] = json.RawMessage(`{}`)
+		}
+		e := &Endpoint{ExtraConfig: NewExtraConfig("endpoints[0].extra_config", raw)}
+		if got := e.ValidatesJWT(); got != tt.want {
+			t.Errorf("with %q: ValidatesJWT() = %v, want %v", tt.ns, got, tt.want)
+		}
+	}
+	// A claim placeholder takes no slot: Placeholders lists params only.
+	e := &Endpoint{Params: []string{"id"}, Backend: []*Backend{{URLPattern: "/u/{JWT.sub}/{id}"}}}
+	if got := e.Placeholders(); len(got) != 1 || got[0].Kind != ParamPlaceholder {
+		t.Errorf("Placeholders() = %+v, want only the param", got)
 	}
 }

@@ -197,3 +197,54 @@ func TestJWTValidatorErrors(t *testing.T) {
 		}
 	}
 }
+
+// {JWT.x} placeholders fill a real HTTP backend's URL from a validated,
+// signed token; a claim the token lacks is a 400, and the backend is not
+// called; without auth/validator the url_pattern is a start-up error.
+func TestJWTPlaceholders(t *testing.T) {
+	t.Parallel()
+	f := newJWTFixture(t)
+	var mu sync.Mutex
+	var uris []string
+	host := backendServer(t, map[string]http.HandlerFunc{"/": func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		uris = append(uris, r.RequestURI)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{}`))
+	}})
+	cfg := parse(t, `{"version": 3, "host": ["`+host+`"],
+		"endpoints": [{"endpoint": "/me/{id}",
+		 "extra_config": {"auth/validator": {"alg": "RS256", "jwk_local_path": "`+f.jwks+`"}},
+		 "backend": [{"url_pattern": "/users/{JWT.sub}/{id}?org={JWT.org.id}"}]}]}`)
+	g, _, err := New(cfg, Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	call := func(token string) int {
+		r := httptest.NewRequest(http.MethodGet, "/me/7", nil)
+		r.Header.Set("Authorization", "Bearer "+token)
+		w := httptest.NewRecorder()
+		g.Handler().ServeHTTP(w, r)
+		return w.Code
+	}
+	if c := call(f.token(t, map[string]any{"sub": "ada lovelace/1", "org": map[string]any{"id": "a&b"}})); c != 200 {
+		t.Fatalf("valid token: status %d", c)
+	}
+	if c := call(f.token(t, nil)); c != 400 {
+		t.Errorf("token without org.id: status %d, want 400", c)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{"/users/ada%20lovelace%2F1/7?org=a%26b"}; !slices.Equal(uris, want) {
+		t.Errorf("backend URIs = %q, want %q", uris, want)
+	}
+
+	cfg = parse(t, `{"version": 3, "host": ["`+host+`"],
+		"endpoints": [{"endpoint": "/me", "backend": [{"url_pattern": "/users/{JWT.sub}"}]}]}`)
+	want := `endpoints[0].backend[0].url_pattern: placeholder {JWT.sub} reads a claim of the request's JWT, which needs the endpoint's extra_config auth/validator`
+	if g, _, err := New(cfg, Options{Logger: quiet}); err == nil || g != nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("without auth/validator: New = %v, %v; want %q", g, err, want)
+	}
+}

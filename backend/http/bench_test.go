@@ -23,7 +23,7 @@ func BenchmarkTemplateFill(b *testing.B) {
 	params := proxy.Params{"42", "ann"} // /users/42/ann
 	b.ReportAllocs()
 	for b.Loop() {
-		if u := tmpl.fill("http://users.internal", params, nil); len(u) == 0 {
+		if u, _ := tmpl.fill("http://users.internal", params, nil, nil); len(u) == 0 {
 			b.Fatal("empty URL")
 		}
 	}

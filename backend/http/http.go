@@ -180,13 +180,20 @@ func (t *transport) call(ctx context.Context, req *proxy.Request) (*proxy.Respon
 	if t.cache == nil {
 		return t.send(ctx, req)
 	}
-	key := t.cacheKey + t.tmpl.fill("", req.Params, req.Query)
+	u, err := t.tmpl.fill("", req.Params, req.Query, req.Claims)
+	if err != nil {
+		return nil, err
+	}
+	key := t.cacheKey + u
 	return t.cache.Call(ctx, key, req.Headers, t.send, req)
 }
 
 func (t *transport) send(ctx context.Context, req *proxy.Request) (*proxy.Response, error) {
 	host := t.host()
-	u := t.tmpl.fill(host, req.Params, req.Query)
+	u, err := t.tmpl.fill(host, req.Params, req.Query, req.Claims)
+	if err != nil {
+		return nil, err
+	}
 	var body io.Reader
 	if len(req.Body) > 0 && t.method != http.MethodGet && t.method != http.MethodHead {
 		body = bytes.NewReader(req.Body)

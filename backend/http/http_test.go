@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -173,6 +174,9 @@ func TestTemplateErrors(t *testing.T) {
 		{"resp of a later one", "/u/{Resp3_a.b}", true, 1,
 			"endpoints[0].backend[0].url_pattern: placeholder {Resp3_a.b} reads backend 3, which is not called before this one (backend 1)"},
 		{"unbalanced", "/u/{id", false, 0, `endpoints[0].backend[0].url_pattern: "/u/{id" has a { with no }`},
+		{"claim without auth/validator", "/u/{JWT.sub}", false, 0,
+			"endpoints[0].backend[0].url_pattern: placeholder {JWT.sub} reads a claim of the request's JWT, which needs the endpoint's extra_config auth/validator"},
+		{"empty claim path", "/u/{JWT.a..b}", false, 0, "endpoints[0].backend[0].url_pattern: placeholder {JWT.a..b} is not in the endpoint path /a/{id}"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -517,7 +521,7 @@ func FuzzFill(f *testing.F) {
 		if qk != "" {
 			q = url.Values{qk: {qv}}
 		}
-		u := tmpl.fill(host, params, q)
+		u, _ := tmpl.fill(host, params, q, nil)
 		if !strings.HasPrefix(u, host+"/") {
 			t.Fatalf("URL %q does not start with the host", u)
 		}
@@ -544,4 +548,64 @@ func build(spec backend.Spec) (proxy.Proxy, bool, error) {
 	}
 	t, err := k.Build(spec)
 	return t.Call, k.Claims(spec.Backend), err
+}
+
+func TestClaimFilling(t *testing.T) {
+	t.Parallel()
+	srv, log := newServer(t, nil)
+	claims := map[string]any{
+		"sub":   "user 1/2?x",
+		"n":     float64(1234567890123),
+		"f":     1.5,
+		"admin": true,
+		"org":   map[string]any{"id": "acme&co", "tags": []any{"a", "b"}},
+		"roles": []any{"r0", "r1"},
+	}
+	ext := config.NewExtraConfig("endpoints[0].extra_config", map[string]json.RawMessage{"auth/validator": json.RawMessage(`{}`)})
+	tests := []struct {
+		name    string
+		pattern string
+		claims  map[string]any
+		want    string // the backend's URI; "" when the call fails with 400
+	}{
+		{"string, path-escaped", "/u/{JWT.sub}", claims, "/u/user%201%2F2%3Fx"},
+		{"query-escaped", "/u?s={JWT.sub}&o={JWT.org.id}", claims, "/u?s=user+1%2F2%3Fx&o=acme%26co"},
+		{"nested", "/o/{JWT.org.id}", claims, "/o/acme&co"},
+		{"array index", "/r/{JWT.roles.1}/{JWT.org.tags.0}", claims, "/r/r1/a"},
+		{"number and bool", "/n/{JWT.n}/{JWT.f}/{JWT.admin}", claims, "/n/1234567890123/1.5/true"},
+		{"with a param", "/u/{id}/{JWT.sub}", claims, "/u/7/user%201%2F2%3Fx"},
+		{"missing claim", "/u/{JWT.email}", claims, ""},
+		{"missing nested", "/u/{JWT.org.name}", claims, ""},
+		{"index out of range", "/u/{JWT.roles.2}", claims, ""},
+		{"whole object", "/u/{JWT.org}", claims, ""},
+		{"whole array", "/u/{JWT.roles}", claims, ""},
+		{"no claims", "/u/{JWT.sub}", nil, ""},
+	}
+	sent := 0
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := &config.Endpoint{Path: "/a/{id}", Params: []string{"id"}, ExtraConfig: ext}
+			p := newPipeline(t, e, &config.Backend{URLPattern: tt.pattern, Host: []string{srv.URL}})
+			resp, err := p(context.Background(), &proxy.Request{Params: proxy.Params{"7"}, Claims: tt.claims, Headers: http.Header{}})
+			if tt.want == "" {
+				var se interface{ ClientStatus() int }
+				if !errors.As(err, &se) || se.ClientStatus() != http.StatusBadRequest {
+					t.Fatalf("err = %v, want a 400", err)
+				}
+				if len(log()) != sent {
+					t.Error("the backend was called")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			readBody(t, resp)
+			sent++
+			got := log()
+			if len(got) != sent || got[sent-1].uri != tt.want {
+				t.Errorf("backend URIs = %+v, want the last %q", got, tt.want)
+			}
+		})
+	}
 }

@@ -1,9 +1,12 @@
 package http
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/lambdagate/lambdagate/config"
@@ -19,7 +22,9 @@ type template struct {
 
 type piece struct {
 	literal string
-	slot    int // the Params slot to fill with; -1 for a literal
+	slot    int      // the Params slot to fill with; -1 for a literal or a claim
+	claim   []string // a {JWT.x} claim's path in the token's claims
+	name    string   // the claim placeholder's name, for errors
 }
 
 // parseTemplate prepares a url_pattern. Every placeholder must be one of the
@@ -58,12 +63,18 @@ func parseTemplate(pattern string, e *config.Endpoint, sequential bool, index in
 			errs = append(errs, fmt.Sprintf("placeholder {%s} reads an earlier backend's response, which needs the endpoint's extra_config.proxy.sequential: true", n))
 		case p.Kind == config.RespPlaceholder && p.Backend >= index:
 			errs = append(errs, fmt.Sprintf("placeholder {%s} reads backend %d, which is not called before this one (backend %d)", n, p.Backend, index))
+		case p.Kind == config.ClaimPlaceholder && !e.ValidatesJWT():
+			errs = append(errs, fmt.Sprintf("placeholder {%s} reads a claim of the request's JWT, which needs the endpoint's extra_config auth/validator", n))
 		}
 		// A field no request of the endpoint carries (Slot -1) fills as "".
+		pc := piece{slot: p.Slot}
+		if p.Kind == config.ClaimPlaceholder {
+			pc = piece{slot: -1, claim: strings.Split(p.Field, "."), name: n}
+		}
 		if inQuery {
-			t.query = append(t.query, piece{slot: p.Slot})
+			t.query = append(t.query, pc)
 		} else {
-			t.path = append(t.path, piece{slot: p.Slot})
+			t.path = append(t.path, pc)
 		}
 	}
 	if len(errs) > 0 {
@@ -79,29 +90,97 @@ func appendLiteral(pieces []piece, s string) []piece {
 	return append(pieces, piece{literal: s, slot: -1})
 }
 
+// errMissingClaim is a {JWT.x} placeholder whose claim the request's token
+// lacks (or holds as an object or a whole array): the client's 400, as
+// KrakenD answers a missing dynamic-routing variable.
+type errMissingClaim struct{ name string }
+
+func (e errMissingClaim) Error() string {
+	return fmt.Sprintf("the token has no claim for the url_pattern placeholder {%s}", e.name)
+}
+
+// claimValue returns the text of the claim at path in claims: a string as
+// is, a number in its shortest form, a bool as true/false. Objects and
+// arrays are walked by key and by index (roles.0); one left at the end of
+// the path, like an absent claim, reports false.
+func claimValue(claims map[string]any, path []string) (string, bool) {
+	var v any = claims
+	for _, k := range path {
+		switch c := v.(type) {
+		case map[string]any:
+			x, ok := c[k]
+			if !ok {
+				return "", false
+			}
+			v = x
+		case []any:
+			i, err := strconv.Atoi(k)
+			if err != nil || i < 0 || i >= len(c) {
+				return "", false
+			}
+			v = c[i]
+		default:
+			return "", false
+		}
+	}
+	switch c := v.(type) {
+	case string:
+		return c, true
+	case float64:
+		return strconv.FormatFloat(c, 'f', -1, 64), true
+	case json.Number:
+		return c.String(), true
+	case bool:
+		return strconv.FormatBool(c), true
+	}
+	return "", false
+}
+
+// value returns a placeholder piece's unescaped value.
+func (p piece) value(params proxy.Params, claims map[string]any) (string, error) {
+	if p.claim == nil {
+		return params.Value(p.slot), nil
+	}
+	v, ok := claimValue(claims, p.claim)
+	if !ok {
+		return "", &proxy.StatusError{Status: http.StatusBadRequest, Err: errMissingClaim{p.name}}
+	}
+	return v, nil
+}
+
 // fill builds the backend URL: the host, the filled path, the url_pattern's
-// own query (filled) and the forwarded query strings, sorted by name.
-func (t template) fill(host string, params proxy.Params, q url.Values) string {
+// own query (filled) and the forwarded query strings, sorted by name. Its
+// {JWT.x} placeholders read claims; a claim the token lacks is an error
+// (a *proxy.StatusError, 400).
+func (t template) fill(host string, params proxy.Params, q url.Values, claims map[string]any) (string, error) {
 	var b strings.Builder
 	b.Grow(len(host) + 64)
 	b.WriteString(host)
 	for _, p := range t.path {
-		if p.slot < 0 {
+		if p.slot < 0 && p.claim == nil {
 			b.WriteString(p.literal)
 			continue
 		}
-		b.WriteString(url.PathEscape(params.Value(p.slot)))
+		v, err := p.value(params, claims)
+		if err != nil {
+			return "", err
+		}
+		b.WriteString(url.PathEscape(v))
 	}
 	sep := byte('?')
 	if len(t.query) > 0 {
 		b.WriteByte(sep)
 		sep = '&'
 		for _, p := range t.query {
-			if p.slot < 0 {
+			if p.slot < 0 && p.claim == nil {
 				b.WriteString(p.literal)
 				continue
 			}
-			b.WriteString(url.QueryEscape(params.Value(p.slot)))
+			v, err := p.value(params, claims)
+			if err != nil {
+				return "", err
+			}
+			b.WriteString(url.QueryEscape(v))
 		}
 	}
 	if len(q) > 0 {
@@ -120,5 +199,5 @@ func (t template) fill(host string, params proxy.Params, q url.Values) string {
 			}
 		}
 	}
-	return b.String()
+	return b.String(), nil
 }

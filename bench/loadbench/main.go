@@ -14,6 +14,9 @@ package main
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -30,6 +33,8 @@ import (
 	"syscall"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
+
 	"github.com/lambdagate/lambdagate/internal/fakelambda"
 	"github.com/lambdagate/lambdagate/internal/lambdaapi"
 )
@@ -40,6 +45,12 @@ type scenario struct {
 	directPath, directMethod, directBody string
 	// gateway: the request wrk sends to the gateway.
 	gwPath, gwMethod, gwBody string
+	// auth is the gateway request's Authorization header ("" for none).
+	auth string
+	// baseline names the scenario (run before in the same run) whose
+	// gateway req/s and p50 this one's are compared to: the cost of the
+	// edge layer alone.
+	baseline string
 }
 
 func main() {
@@ -80,7 +91,8 @@ func main() {
 		fatal("-engine: use fasthttp or net/http")
 	}
 	telemetry += `, "lambdagate/server": {"engine": "` + *engine + `"}`
-	cfg := gatewayConfig(fakeURL, httpURL, telemetry)
+	jwks, token := jwtFixture(tmp)
+	cfg := gatewayConfig(fakeURL, httpURL, telemetry, jwks)
 	cfgFile := filepath.Join(tmp, "bench.json")
 	check(os.WriteFile(cfgFile, []byte(cfg), 0o600))
 	gw, gwURL := startGateway(*bin, cfgFile, *profile)
@@ -88,9 +100,12 @@ func main() {
 	time.Sleep(500 * time.Millisecond)
 	idleRSS := rssKB(gw.Process.Pid)
 
-	lua := func(name, method, body string) string {
+	lua := func(name, method, body string, auth ...string) string {
 		f := filepath.Join(tmp, name+".lua")
 		s := fmt.Sprintf("wrk.method = %q\nwrk.headers[\"Content-Type\"] = \"application/json\"\n", method)
+		for _, a := range auth {
+			s += fmt.Sprintf("wrk.headers[\"Authorization\"] = %q\n", a)
+		}
 		if body != "" {
 			s += fmt.Sprintf("wrk.body = %q\n", body)
 		}
@@ -99,22 +114,31 @@ func main() {
 	}
 	body1k := `{"items":[` + strings.TrimSuffix(strings.Repeat(`{"id":12345,"name":"abcdefghij"},`, 31), ",") + `]}`
 	scenarios := []scenario{
-		{"GET → Lambda, 100 B result", lambdaapi.EscapedInvokePath("size-100"), "POST", "{}", "/small", "GET", ""},
-		{"GET → Lambda, 10 KB result", lambdaapi.EscapedInvokePath("size-10240"), "POST", "{}", "/large", "GET", ""},
-		{"POST 1 KB body → Lambda echo", lambdaapi.EscapedInvokePath("echo"), "POST", body1k, "/echo", "POST", body1k},
-		{"merge Lambda + HTTP (allow)", lambdaapi.EscapedInvokePath("size-100"), "POST", "{}", "/merge", "GET", ""},
+		{"GET → Lambda, 100 B result", lambdaapi.EscapedInvokePath("size-100"), "POST", "{}", "/small", "GET", "", "", ""},
+		{"GET → Lambda, 100 B result, JWT (RS256, cached keys)", lambdaapi.EscapedInvokePath("size-100"), "POST", "{}", "/small-jwt", "GET", "",
+			"Bearer " + token, "GET → Lambda, 100 B result"},
+		{"GET → Lambda, 10 KB result", lambdaapi.EscapedInvokePath("size-10240"), "POST", "{}", "/large", "GET", "", "", ""},
+		{"POST 1 KB body → Lambda echo", lambdaapi.EscapedInvokePath("echo"), "POST", body1k, "/echo", "POST", body1k, "", ""},
+		{"merge Lambda + HTTP (allow)", lambdaapi.EscapedInvokePath("size-100"), "POST", "{}", "/merge", "GET", "", "", ""},
 	}
 	fmt.Printf("# loadbench: %d connections, %d wrk threads, %s per run, %d rounds (A=direct, B=gateway), %d CPUs, telemetry %s, engine %s\n\n",
 		*conns, *threads, *duration, *rounds, numCPU(), *otel, *engine)
 	fmt.Println("| scenario | direct req/s | gateway req/s | ratio | direct p50 / p99 | gateway p50 / p99 | gateway CPU / request | gateway peak RSS |")
 	fmt.Println("|---|---|---|---|---|---|---|---|")
 	peakRSS := idleRSS
+	measured := map[string]result{} // gateway medians, by scenario
+	var edges []string              // the edge layers' lines, printed after the table
 	for _, sc := range scenarios {
 		if *only != "" && !strings.Contains(sc.name, *only) {
 			continue
 		}
 		dScript := lua("d", sc.directMethod, sc.directBody)
-		gScript := lua("g", sc.gwMethod, sc.gwBody)
+		var gScript string
+		if sc.auth != "" {
+			gScript = lua("g", sc.gwMethod, sc.gwBody, sc.auth)
+		} else {
+			gScript = lua("g", sc.gwMethod, sc.gwBody)
+		}
 		var ds, gs []result
 		scenarioRSS := idleRSS
 		for i := 0; i < *rounds; i++ {
@@ -134,6 +158,18 @@ func main() {
 			fmtDur(d.p50), fmtDur(d.p99), fmtDur(g.p50), fmtDur(g.p99), float64(g.cpu)/float64(time.Microsecond), float64(scenarioRSS)/1024)
 		if g.non2xx > 0 {
 			fmt.Printf("|   ↳ %d non-2xx gateway replies: the gateway run is not valid | | | | | |\n", g.non2xx)
+		}
+		measured[sc.name] = g
+		if base, ok := measured[sc.baseline]; ok && sc.baseline != "" && base.rps > 0 {
+			edges = append(edges, fmt.Sprintf("| %s | %.0f | %.0f | **%.2f** | %s → %s | %.1f → %.1f µs |", sc.name, base.rps, g.rps, g.rps/base.rps,
+				fmtDur(base.p50), fmtDur(g.p50), float64(base.cpu)/float64(time.Microsecond), float64(g.cpu)/float64(time.Microsecond)))
+		}
+	}
+	if len(edges) > 0 {
+		fmt.Println("\n| edge layer (vs the same scenario without it, this run) | without req/s | with req/s | ratio | gateway p50 | gateway CPU / request |")
+		fmt.Println("|---|---|---|---|---|---|")
+		for _, l := range edges {
+			fmt.Println(l)
 		}
 	}
 	if *only == "" || strings.Contains("latency", *only) {
@@ -158,7 +194,7 @@ func main() {
 // measureReference runs GET → Lambda 100 B directly (A), through lambdagate
 // (B) and through bench/minimalgw (C), A B C A B C, and prints the medians,
 // at 64 connections and at one.
-func measureReference(tmp, fakeURL, gwURL string, lua func(name, method, body string) string, rounds, conns, threads int, d time.Duration, gwPid int) {
+func measureReference(tmp, fakeURL, gwURL string, lua func(name, method, body string, auth ...string) string, rounds, conns, threads int, d time.Duration, gwPid int) {
 	bin := filepath.Join(tmp, "minimalgw")
 	build := exec.Command("go", "build", "-o", bin, "./bench/minimalgw")
 	build.Stderr = os.Stderr
@@ -236,7 +272,28 @@ func telemetryConfig(mode string) (string, error) {
 	return "", fmt.Errorf("-telemetry %q: use off, metrics, traces-1 or traces-0", mode)
 }
 
-func gatewayConfig(fakeURL, httpURL, telemetry string) string {
+// jwtFixture writes a JWK set with a fresh RSA key in dir and returns its
+// path and a token (RS256) it signs, valid for a day.
+func jwtFixture(dir string) (string, string) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	check(err)
+	set := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "bench", Use: "sig", Algorithm: "RS256"}}}
+	b, err := json.Marshal(set)
+	check(err)
+	path := filepath.Join(dir, "jwks.json")
+	check(os.WriteFile(path, b, 0o600))
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key}, (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "bench"))
+	check(err)
+	payload, err := json.Marshal(map[string]any{"iss": "https://idp.bench", "sub": "bench-user", "exp": time.Now().Add(24 * time.Hour).Unix()})
+	check(err)
+	obj, err := signer.Sign(payload)
+	check(err)
+	tok, err := obj.CompactSerialize()
+	check(err)
+	return path, tok
+}
+
+func gatewayConfig(fakeURL, httpURL, telemetry, jwks string) string {
 	lambda := func(fn string) string {
 		return fmt.Sprintf(`{"backend/lambda":{"function_name":%q,"region":"us-east-1","endpoint":%q}}`, fn, fakeURL)
 	}
@@ -244,12 +301,14 @@ func gatewayConfig(fakeURL, httpURL, telemetry string) string {
 "extra_config":{"router":{"disable_access_log":true},"telemetry/logging":{"level":"WARNING"}%s},
 "endpoints":[
  {"endpoint":"/small","backend":[{"host":["ignored"],"url_pattern":"/","extra_config":%s}]},
+ {"endpoint":"/small-jwt","extra_config":{"auth/validator":{"alg":"RS256","jwk_local_path":%q,"issuer":"https://idp.bench"}},
+  "backend":[{"host":["ignored"],"url_pattern":"/","extra_config":%s}]},
  {"endpoint":"/large","backend":[{"host":["ignored"],"url_pattern":"/","extra_config":%s}]},
  {"endpoint":"/echo","method":"POST","backend":[{"host":["ignored"],"url_pattern":"/","extra_config":%s}]},
  {"endpoint":"/merge","backend":[
    {"host":["ignored"],"url_pattern":"/","extra_config":%s,"group":"lambda"},
    {"host":[%q],"url_pattern":"/user","allow":["user.id","user.name"]}]}
-]}`, telemetry, lambda("size-100"), lambda("size-10240"), lambda("echo"), lambda("size-100"), httpURL)
+]}`, telemetry, lambda("size-100"), jwks, lambda("size-100"), lambda("size-10240"), lambda("echo"), lambda("size-100"), httpURL)
 }
 
 func serve(h http.Handler, cs func(net.Conn, http.ConnState)) string {
