@@ -135,20 +135,14 @@ func DecodeService(x *config.ExtraConfig) ([]string, error) {
 // name) from x. It reports whether one was present and returns the JSON
 // path of the namespace, for errors.
 func Decode(x *config.ExtraConfig) (*Options, string, bool, error) {
-	ns := Namespace
-	if x.Has(LegacyNamespace) {
-		if x.Has(Namespace) {
-			x.Raw(LegacyNamespace) // reported here, not as unused
-			path := config.Join(x.Path, LegacyNamespace)
-			return nil, path, true, &config.Error{Path: path, Msg: `both "auth/validator" and its legacy name are set: keep "auth/validator" only`}
-		}
-		ns = LegacyNamespace
+	var o Options
+	ns, err := x.DecodeWithLegacy(Namespace, LegacyNamespace, &o)
+	if ns == "" {
+		return nil, config.Join(x.Path, Namespace), false, err
 	}
 	path := config.Join(x.Path, ns)
-	var o Options
-	present, err := x.Decode(ns, &o)
-	if err != nil || !present {
-		return nil, path, present, err
+	if err != nil {
+		return nil, path, true, err
 	}
 	return &o, path, true, nil
 }

@@ -82,17 +82,10 @@ func (k *kind) Close() { k.clients.CloseIdle() }
 func (k *kind) Build(spec backend.Spec) (backend.Transport, error) {
 	b := spec.Backend
 	x := &b.ExtraConfig
-	ns := Namespace
-	if x.Has(LegacyNamespace) {
-		if x.Has(Namespace) {
-			x.Raw(LegacyNamespace) // reported here, not as unused
-			return backend.Transport{}, config.Errors{{Path: config.Join(x.Path, LegacyNamespace), Msg: "both \"backend/lambda\" and the legacy namespace are set: keep \"backend/lambda\" only"}}
-		}
-		ns = LegacyNamespace
-	}
-	base := config.Join(x.Path, ns)
 	var o Options
-	if _, err := x.Decode(ns, &o); err != nil {
+	ns, err := x.DecodeWithLegacy(Namespace, LegacyNamespace, &o)
+	base := config.Join(x.Path, ns)
+	if err != nil {
 		var errs config.Errors
 		errs.Append(base, err)
 		return backend.Transport{}, errs
