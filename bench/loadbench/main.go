@@ -117,6 +117,8 @@ func main() {
 		{"GET → Lambda, 100 B result", lambdaapi.EscapedInvokePath("size-100"), "POST", "{}", "/small", "GET", "", "", ""},
 		{"GET → Lambda, 100 B result, JWT (RS256, cached keys)", lambdaapi.EscapedInvokePath("size-100"), "POST", "{}", "/small-jwt", "GET", "",
 			"Bearer " + token, "GET → Lambda, 100 B result"},
+		{"GET → Lambda, 100 B result, Lambda authorizer (cached)", lambdaapi.EscapedInvokePath("size-100"), "POST", "{}", "/small-authz", "GET", "",
+			"Bearer bench", "GET → Lambda, 100 B result"},
 		{"GET → Lambda, 10 KB result", lambdaapi.EscapedInvokePath("size-10240"), "POST", "{}", "/large", "GET", "", "", ""},
 		{"POST 1 KB body → Lambda echo", lambdaapi.EscapedInvokePath("echo"), "POST", body1k, "/echo", "POST", body1k, "", ""},
 		{"merge Lambda + HTTP (allow)", lambdaapi.EscapedInvokePath("size-100"), "POST", "{}", "/merge", "GET", "", "", ""},
@@ -303,12 +305,15 @@ func gatewayConfig(fakeURL, httpURL, telemetry, jwks string) string {
  {"endpoint":"/small","backend":[{"host":["ignored"],"url_pattern":"/","extra_config":%s}]},
  {"endpoint":"/small-jwt","extra_config":{"auth/validator":{"alg":"RS256","jwk_local_path":%q,"issuer":"https://idp.bench"}},
   "backend":[{"host":["ignored"],"url_pattern":"/","extra_config":%s}]},
+ {"endpoint":"/small-authz","extra_config":{"lambdagate/authorizer":{"function_name":%q,"payload_format_version":"1.0",
+   "identity_source":["method.request.header.Authorization"],"region":"us-east-1","endpoint":%q}},
+  "backend":[{"host":["ignored"],"url_pattern":"/","extra_config":%s}]},
  {"endpoint":"/large","backend":[{"host":["ignored"],"url_pattern":"/","extra_config":%s}]},
  {"endpoint":"/echo","method":"POST","backend":[{"host":["ignored"],"url_pattern":"/","extra_config":%s}]},
  {"endpoint":"/merge","backend":[
    {"host":["ignored"],"url_pattern":"/","extra_config":%s,"group":"lambda"},
    {"host":[%q],"url_pattern":"/user","allow":["user.id","user.name"]}]}
-]}`, telemetry, lambda("size-100"), jwks, lambda("size-100"), lambda("size-10240"), lambda("echo"), lambda("size-100"), httpURL)
+]}`, telemetry, lambda("size-100"), jwks, lambda("size-100"), fakelambda.AllowAll, fakeURL, lambda("size-100"), lambda("size-10240"), lambda("echo"), lambda("size-100"), httpURL)
 }
 
 func serve(h http.Handler, cs func(net.Conn, http.ConnState)) string {

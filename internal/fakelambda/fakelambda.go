@@ -4,8 +4,9 @@
 // at lambdaapi.EscapedInvokePath), or the last path segment of any other
 // request (/fault/{name}), answered as an HTTP backend would:
 //
-//   - "size-N" answers a JSON object of about N bytes, and Echo the
-//     payload it was sent;
+//   - "size-N" answers a JSON object of about N bytes, Echo the payload
+//     it was sent, and AllowAll an authorizer's IAM policy allowing every
+//     method ARN;
 //   - each fault (Throttle, Error500, ResetBefore, Slow, Hang, Huge, ...:
 //     see All) misbehaves as its name says;
 //   - any other name answers the server's default result.
@@ -44,6 +45,13 @@ import (
 // Echo is the function (or path segment) that answers the payload it was
 // sent ({} for none).
 const Echo = "echo"
+
+// AllowAll is the function that answers as a Lambda authorizer allowing
+// everything: an IAM policy with Allow on every resource.
+const AllowAll = "allow-all"
+
+// allowAllPolicy is AllowAll's answer.
+var allowAllPolicy = []byte(`{"principalId":"fake","policyDocument":{"Version":"2012-10-17","Statement":[{"Action":"execute-api:Invoke","Effect":"Allow","Resource":"*"}]},"context":{"user":"fake"}}`)
 
 // sizePrefix starts the names that answer a JSON object of the size that
 // follows: size-100.
@@ -255,6 +263,10 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, name string, lam
 	}
 	if body == nil {
 		_, _ = io.Copy(io.Discard, r.Body)
+	}
+	if name == AllowAll {
+		writeOK(w, lambda, allowAllPolicy)
+		return
 	}
 	writeOK(w, lambda, s.resultFor(name))
 }
