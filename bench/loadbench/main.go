@@ -119,6 +119,10 @@ func main() {
 			"Bearer " + token, "GET → Lambda, 100 B result"},
 		{"GET → Lambda, 100 B result, Lambda authorizer (cached)", lambdaapi.EscapedInvokePath("size-100"), "POST", "{}", "/small-authz", "GET", "",
 			"Bearer bench", "GET → Lambda, 100 B result"},
+		{"GET → Lambda, 100 B result, rate limit (endpoint and client by ip, never reached)", lambdaapi.EscapedInvokePath("size-100"), "POST", "{}", "/small-limited", "GET", "",
+			"", "GET → Lambda, 100 B result"},
+		{"GET → Lambda, 100 B result, cache_ttl (hits)", lambdaapi.EscapedInvokePath("size-100"), "POST", "{}", "/small-cached", "GET", "",
+			"", "GET → Lambda, 100 B result"},
 		{"GET → Lambda, 10 KB result", lambdaapi.EscapedInvokePath("size-10240"), "POST", "{}", "/large", "GET", "", "", ""},
 		{"POST 1 KB body → Lambda echo", lambdaapi.EscapedInvokePath("echo"), "POST", body1k, "/echo", "POST", body1k, "", ""},
 		{"merge Lambda + HTTP (allow)", lambdaapi.EscapedInvokePath("size-100"), "POST", "{}", "/merge", "GET", "", "", ""},
@@ -299,6 +303,9 @@ func gatewayConfig(fakeURL, httpURL, telemetry, jwks string) string {
 	lambda := func(fn string) string {
 		return fmt.Sprintf(`{"backend/lambda":{"function_name":%q,"region":"us-east-1","endpoint":%q}}`, fn, fakeURL)
 	}
+	cached := func(fn string) string {
+		return fmt.Sprintf(`{"backend/lambda":{"function_name":%q,"region":"us-east-1","endpoint":%q,"cache_ttl":"1h"}}`, fn, fakeURL)
+	}
 	return fmt.Sprintf(`{"version":3,"listen_ip":"127.0.0.1","port":0,"timeout":"10s",
 "extra_config":{"router":{"disable_access_log":true},"telemetry/logging":{"level":"WARNING"}%s},
 "endpoints":[
@@ -308,12 +315,15 @@ func gatewayConfig(fakeURL, httpURL, telemetry, jwks string) string {
  {"endpoint":"/small-authz","extra_config":{"lambdagate/authorizer":{"function_name":%q,"payload_format_version":"1.0",
    "identity_source":["method.request.header.Authorization"],"region":"us-east-1","endpoint":%q}},
   "backend":[{"host":["ignored"],"url_pattern":"/","extra_config":%s}]},
+ {"endpoint":"/small-limited","extra_config":{"qos/ratelimit/router":{"max_rate":100000000,"client_max_rate":100000000,"strategy":"ip"}},
+  "backend":[{"host":["ignored"],"url_pattern":"/","extra_config":%s}]},
+ {"endpoint":"/small-cached","backend":[{"host":["ignored"],"url_pattern":"/","extra_config":%s}]},
  {"endpoint":"/large","backend":[{"host":["ignored"],"url_pattern":"/","extra_config":%s}]},
  {"endpoint":"/echo","method":"POST","backend":[{"host":["ignored"],"url_pattern":"/","extra_config":%s}]},
  {"endpoint":"/merge","backend":[
    {"host":["ignored"],"url_pattern":"/","extra_config":%s,"group":"lambda"},
    {"host":[%q],"url_pattern":"/user","allow":["user.id","user.name"]}]}
-]}`, telemetry, lambda("size-100"), jwks, lambda("size-100"), fakelambda.AllowAll, fakeURL, lambda("size-100"), lambda("size-10240"), lambda("echo"), lambda("size-100"), httpURL)
+]}`, telemetry, lambda("size-100"), jwks, lambda("size-100"), fakelambda.AllowAll, fakeURL, lambda("size-100"), lambda("size-100"), cached("size-100"), lambda("size-10240"), lambda("echo"), lambda("size-100"), httpURL)
 }
 
 func serve(h http.Handler, cs func(net.Conn, http.ConnState)) string {
