@@ -109,6 +109,7 @@ var namespaces = map[string]Namespace{
 	"github.com/devopsfaith/krakend-ratelimit/juju/router": {Class: NamespaceRefusedAccess, ReadBy: "on endpoints", Current: "qos/ratelimit/router", Does: "legacy name of qos/ratelimit/router"},
 	"github.com/devopsfaith/krakend-ratelimit/juju/proxy":  {Class: NamespaceRefusedAccess, ReadBy: "on backends", Current: "qos/ratelimit/proxy", Does: "legacy name of qos/ratelimit/proxy"},
 	"qos/ratelimit/router/redis":                           {Class: NamespaceRefusedAccess, ReadBy: "on endpoints", Does: "rate limit of an endpoint kept in Redis, which KrakenD reads on endpoints only too"},
+	"qos/ratelimit/service":                                {Class: NamespaceRefusedAccess, ReadBy: "on the service", Does: "rate limit of the whole service, which KrakenD reads on the service only too"},
 	"redis":                                                {Class: NamespaceWarned, ReadBy: "on the service", Does: "Redis connection pools for other namespaces"},
 
 	// Who gets in, what they may send, how much.
@@ -123,7 +124,6 @@ var namespaces = map[string]Namespace{
 	"plugin/http-client":          {Class: NamespaceRefusedAccess, Does: "Go plugins replacing a backend's HTTP client"},
 	"plugin/middleware":           {Class: NamespaceRefusedAccess, Does: "Go middleware plugins"},
 	"plugin/req-resp-modifier":    {Class: NamespaceRefusedAccess, Does: "Go plugins that check or modify requests and responses"},
-	"qos/ratelimit/service":       {Class: NamespaceRefusedAccess, Does: "rate limit of the whole service"},
 	"qos/ratelimit/service/redis": {Class: NamespaceRefusedAccess, Does: "rate limit of the whole service, kept in Redis"},
 	"qos/ratelimit/tiered":        {Class: NamespaceRefusedAccess, Does: "rate limits by tier"},
 	"qos/circuit-breaker/http":    {Class: NamespaceRefusedAccess, Does: "circuit breaker on HTTP statuses: stops calling a failing backend"},

@@ -200,13 +200,15 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 	corsed, cwarns, err := cors.New(&cfg.ExtraConfig, opts.Logger)
 	errs.Append(cfg.ExtraConfig.Path, err)
 	warns = append(append(warns, swarns...), cwarns...)
+	limited := g.serviceRateLimit(cfg, clientIP, &errs, &warns)
 	warns = append(warns, unusedNamespaces(cfg, &errs)...)
 	if len(errs) > 0 {
 		g.close()
 		return nil, warns, errs
 	}
-	// The service's route layers, outermost first: security/http, CORS.
-	g.handler = recoverPanics(wrap(rt, corsed, secured), opts.Logger)
+	// The service's route layers, outermost first: security/http, CORS,
+	// the service's rate limit.
+	g.handler = recoverPanics(wrap(rt, limited, corsed, secured), opts.Logger)
 	g.route = bodyLimits(rt, limits, g.maxBody)
 	return g, warns, nil
 }

@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"net/http"
+
 	"github.com/lambdagate/lambdagate/config"
 	"github.com/lambdagate/lambdagate/internal/clientip"
 	"github.com/lambdagate/lambdagate/internal/ratelimit"
@@ -47,4 +49,21 @@ func (g *Gateway) redisPools(cfg *config.Service, errs *config.Errors, warns *[]
 		g.redis = pools
 		g.closers = append(g.closers, pools.Close)
 	}
+}
+
+// serviceRateLimit returns the service's qos/ratelimit/service layer, nil
+// when the file sets none. It runs in front of routing, inside
+// security/http and CORS (a preflight CORS answers takes no token): every
+// request the gateway routes, to any endpoint or to none, takes a token
+// from the service's bucket and its client's. Its cleanup goroutines stop
+// when the gateway closes.
+func (g *Gateway) serviceRateLimit(cfg *config.Service, clientIP *clientip.Resolver, errs *config.Errors, warns *[]string) func(http.Handler) http.Handler {
+	l, w, err := ratelimit.NewService(&cfg.ExtraConfig, ratelimit.Deps{ClientIP: clientIP})
+	*warns = append(*warns, w...)
+	errs.Append(cfg.ExtraConfig.Path, err)
+	if l == nil {
+		return nil
+	}
+	g.closers = append(g.closers, l.Close)
+	return l.Wrap
 }

@@ -113,8 +113,14 @@ func NewEndpoint(e *config.Endpoint, deps Deps) (*Endpoint, []string, error) {
 	if name == "" || err != nil {
 		return nil, nil, err
 	}
+	return newLimit(e, o, config.Join(e.ExtraConfig.Path, name), deps)
+}
+
+// newLimit builds the layer of the options o, read at path: an endpoint's
+// (e) or, with e nil, the service's.
+func newLimit(e *config.Endpoint, o RouterOptions, path string, deps Deps) (*Endpoint, []string, error) {
 	var errs config.Errors
-	opts := limitOptions{path: config.Join(e.ExtraConfig.Path, name), errs: &errs}
+	opts := limitOptions{path: path, errs: &errs}
 	opts.renamed("maxRate", o.V1MaxRate, "max_rate")
 	opts.renamed("clientMaxRate", o.V1ClientMaxRate, "client_max_rate")
 	var warns []string
@@ -214,6 +220,10 @@ func clientKey(e *config.Endpoint, o RouterOptions, ips *clientip.Resolver, opts
 			return ""
 		}, ""
 	case "param":
+		if e == nil {
+			opts.errs.Add(config.Join(opts.path, "strategy"), "the param strategy names the client by an endpoint's path param, and the service has none: use \"ip\" or \"header\"")
+			return nil, ""
+		}
 		i, ok := config.ParamIndex(e.Params, o.Key)
 		if !ok {
 			opts.errs.Add(config.Join(opts.path, "key"), "%q is not a placeholder of the endpoint %s: the param strategy needs one of its path params (%s)", o.Key, e.Path, strings.Join(e.Params, ", "))
