@@ -181,7 +181,7 @@ var implemented = []string{
 	"lambdagate/authorizer",
 	"qos/http-cache", "github.com/devopsfaith/krakend-httpcache",
 	"qos/ratelimit/router/redis", "redis",
-	"qos/ratelimit/service",
+	"qos/ratelimit/service", "qos/ratelimit/service/redis",
 }
 
 func allNames() []string {

@@ -28,6 +28,7 @@ func (g *Gateway) rateLimit(e *config.Endpoint, h router.Handler, clientIP *clie
 		return h, err
 	}
 	if rl != nil {
+		g.closers = append(g.closers, rl.Close)
 		h = rl.Wrap(h)
 	}
 	l, w, err := ratelimit.NewEndpoint(e, ratelimit.Deps{ClientIP: clientIP})
@@ -51,19 +52,38 @@ func (g *Gateway) redisPools(cfg *config.Service, errs *config.Errors, warns *[]
 	}
 }
 
-// serviceRateLimit returns the service's qos/ratelimit/service layer, nil
-// when the file sets none. It runs in front of routing, inside
-// security/http and CORS (a preflight CORS answers takes no token): every
-// request the gateway routes, to any endpoint or to none, takes a token
-// from the service's bucket and its client's. Its cleanup goroutines stop
-// when the gateway closes.
+// serviceRateLimit returns the service's qos/ratelimit/service and
+// qos/ratelimit/service/redis layers (node-local first), nil when the file
+// sets neither. They run in front of routing, inside security/http and
+// CORS (a preflight CORS answers takes no token): every request the
+// gateway routes, to any endpoint or to none, takes a token from the
+// service's buckets and its client's. Their cleanup goroutines stop when
+// the gateway closes.
 func (g *Gateway) serviceRateLimit(cfg *config.Service, clientIP *clientip.Resolver, errs *config.Errors, warns *[]string) func(http.Handler) http.Handler {
 	l, w, err := ratelimit.NewService(&cfg.ExtraConfig, ratelimit.Deps{ClientIP: clientIP})
 	*warns = append(*warns, w...)
 	errs.Append(cfg.ExtraConfig.Path, err)
-	if l == nil {
-		return nil
+	rl, w, err := ratelimit.NewRedisService(&cfg.ExtraConfig, ratelimit.RedisDeps{
+		Deps:   ratelimit.Deps{ClientIP: clientIP},
+		Pools:  g.redis,
+		Meter:  g.tel.Meter(),
+		Logger: g.logger,
+	})
+	*warns = append(*warns, w...)
+	errs.Append(cfg.ExtraConfig.Path, err)
+	if l != nil {
+		g.closers = append(g.closers, l.Close)
 	}
-	g.closers = append(g.closers, l.Close)
-	return l.Wrap
+	if rl != nil {
+		g.closers = append(g.closers, rl.Close)
+	}
+	switch {
+	case l != nil && rl != nil:
+		return func(h http.Handler) http.Handler { return l.Wrap(rl.Wrap(h)) }
+	case l != nil:
+		return l.Wrap
+	case rl != nil:
+		return rl.Wrap
+	}
+	return nil
 }

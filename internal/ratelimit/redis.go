@@ -22,8 +22,14 @@ import (
 // gateway sharing the Redis server.
 const RouterRedisNamespace = "qos/ratelimit/router/redis"
 
-// RedisOptions is the "qos/ratelimit/router/redis" namespace, KrakenD
-// Enterprise's names.
+// ServiceRedisNamespace is KrakenD Enterprise's service limit kept in
+// Redis: the options of RouterRedisNamespace, counted over every request
+// the gateway routes, once for every gateway sharing the Redis server.
+const ServiceRedisNamespace = "qos/ratelimit/service/redis"
+
+// RedisOptions is the "qos/ratelimit/router/redis" and
+// "qos/ratelimit/service/redis" namespaces, KrakenD Enterprise's names,
+// and lambdagate's on_failure_local.
 type RedisOptions struct {
 	// ConnectionName names the pool of the service's "redis" namespace.
 	ConnectionName string `json:"connection_name"`
@@ -32,6 +38,9 @@ type RedisOptions struct {
 	// OnFailureAllow lets requests through when Redis does not answer
 	// within the check's timeout (default false: 503).
 	OnFailureAllow bool `json:"on_failure_allow"`
+	// OnFailureLocal is lambdagate's: when Redis fails, the same limits
+	// are counted in this gateway's memory instead.
+	OnFailureLocal bool `json:"on_failure_local"`
 
 	MaxRate        float64 `json:"max_rate"`
 	Capacity       int     `json:"capacity"`
@@ -99,14 +108,19 @@ end
 return {0, 0}
 `)
 
-// RedisEndpoint is an endpoint's Redis-backed rate-limit layer.
+// RedisEndpoint is a Redis-backed rate-limit layer: an endpoint's, or the
+// service's inside RedisService.
 type RedisEndpoint struct {
 	client     *redis.Client
 	connection string
+	namespace  string
 	allow      bool
-	timeout    time.Duration
-	logger     *slog.Logger
-	failing    atomic.Bool
+	// local counts the same limits in memory while Redis fails
+	// (on_failure_local); nil without it.
+	local   *Endpoint
+	timeout time.Duration
+	logger  *slog.Logger
+	failing atomic.Bool
 
 	// prefix starts the endpoint's keys; endpointKey is its bucket's.
 	prefix, endpointKey string
@@ -133,8 +147,16 @@ func NewRedisEndpoint(e *config.Endpoint, deps RedisDeps) (*RedisEndpoint, []str
 	if !ok || err != nil {
 		return nil, nil, err
 	}
+	return newRedisLimit(e, o, RouterRedisNamespace, config.Join(e.ExtraConfig.Path, RouterRedisNamespace),
+		"lambdagate:ratelimit:"+e.Method+" "+e.Path+":", deps)
+}
+
+// newRedisLimit builds the Redis-backed layer of the options o of the
+// namespace ns, read at path: an endpoint's (e) or, with e nil, the
+// service's. Its keys start with prefix, which names the layer's scope.
+func newRedisLimit(e *config.Endpoint, o RedisOptions, ns, path, prefix string, deps RedisDeps) (*RedisEndpoint, []string, error) {
 	var errs config.Errors
-	opts := limitOptions{path: config.Join(e.ExtraConfig.Path, RouterRedisNamespace), errs: &errs}
+	opts := limitOptions{path: path, errs: &errs}
 	var warns []string
 	name := o.ConnectionName
 	switch {
@@ -145,10 +167,14 @@ func NewRedisEndpoint(e *config.Endpoint, deps RedisDeps) (*RedisEndpoint, []str
 		errs.Add(config.Join(opts.path, "connection_pool"), "names %q while connection_name names %q: keep connection_name only", o.ConnectionPool, name)
 	}
 	var client *redis.Client
+	var ok bool
 	if name == "" {
 		errs.Add(config.Join(opts.path, "connection_name"), "names no pool: write the name of one of the service's redis.connection_pools")
 	} else if client, ok = deps.Pools.Get(name); !ok {
 		errs.Add(config.Join(opts.path, "connection_name"), "%q is not one of the service's redis.connection_pools %q", name, deps.Pools.Names())
+	}
+	if o.OnFailureAllow && o.OnFailureLocal {
+		errs.Add(config.Join(opts.path, "on_failure_local"), "and on_failure_allow both say what to do when Redis fails: keep one (on_failure_allow lets requests through unlimited, on_failure_local limits them in this gateway's memory)")
 	}
 	every := opts.duration("every", o.Every, time.Second)
 	if every < minPeriod {
@@ -156,8 +182,8 @@ func NewRedisEndpoint(e *config.Endpoint, deps RedisDeps) (*RedisEndpoint, []str
 		every = minPeriod
 	}
 	l := &RedisEndpoint{
-		client: client, connection: name, allow: o.OnFailureAllow, timeout: deps.Timeout, logger: deps.Logger,
-		prefix: "lambdagate:ratelimit:" + e.Method + " " + e.Path + ":",
+		client: client, connection: name, namespace: ns, allow: o.OnFailureAllow, timeout: deps.Timeout, logger: deps.Logger,
+		prefix: prefix,
 	}
 	l.endpointKey = l.prefix + "endpoint"
 	if l.timeout <= 0 {
@@ -184,8 +210,26 @@ func NewRedisEndpoint(e *config.Endpoint, deps RedisDeps) (*RedisEndpoint, []str
 	if !l.hasEndpoint && !clients {
 		return nil, warns, nil
 	}
+	if o.OnFailureLocal {
+		// The same rates, already checked above: its warnings would repeat.
+		local, _, err := newLimit(e, RouterOptions{
+			MaxRate: o.MaxRate, Capacity: o.Capacity, ClientMaxRate: o.ClientMaxRate, ClientCapacity: o.ClientCapacity,
+			Strategy: o.Strategy, Key: o.Key, Every: o.Every,
+		}, path, deps.Deps)
+		if err != nil {
+			return nil, warns, err
+		}
+		l.local = local
+	}
 	l.instrument(deps.Meter)
 	return l, warns, nil
+}
+
+// Close stops the node-local fallback's cleanup goroutines.
+func (l *RedisEndpoint) Close() {
+	if l != nil {
+		l.local.Close()
+	}
 }
 
 // micros is r as the script's interval and tolerance, in microseconds.
@@ -199,21 +243,29 @@ func (l *RedisEndpoint) instrument(m metric.Meter) {
 		m = metricnoop.NewMeterProvider().Meter("lambdagate")
 	}
 	conn := attribute.String("connection", l.connection)
-	l.checks, _ = m.Int64Counter(MetricRedisChecks, metric.WithDescription("Checks of the Redis-backed rate limits (qos/ratelimit/router/redis)."))
+	ns := attribute.String("namespace", l.namespace)
+	l.checks, _ = m.Int64Counter(MetricRedisChecks, metric.WithDescription("Checks of the Redis-backed rate limits (qos/ratelimit/router/redis, qos/ratelimit/service/redis)."))
 	l.rejections, _ = m.Int64Counter(MetricRedisRejections, metric.WithDescription("Requests the Redis-backed rate limits refused because a limit was reached, by status."))
 	l.errs, _ = m.Int64Counter(MetricRedisErrors, metric.WithDescription("Checks Redis did not answer in time or failed; on_failure says whether the request went through."))
-	l.attrs = metric.WithAttributeSet(attribute.NewSet(conn))
-	l.attrs429 = metric.WithAttributeSet(attribute.NewSet(conn, attribute.Int("status", http.StatusTooManyRequests)))
-	l.attrs503 = metric.WithAttributeSet(attribute.NewSet(conn, attribute.Int("status", http.StatusServiceUnavailable)))
+	l.attrs = metric.WithAttributeSet(attribute.NewSet(conn, ns))
+	l.attrs429 = metric.WithAttributeSet(attribute.NewSet(conn, ns, attribute.Int("status", http.StatusTooManyRequests)))
+	l.attrs503 = metric.WithAttributeSet(attribute.NewSet(conn, ns, attribute.Int("status", http.StatusServiceUnavailable)))
 	policy := "refuse"
-	if l.allow {
+	switch {
+	case l.allow:
 		policy = "allow"
+	case l.local != nil:
+		policy = "local"
 	}
-	l.attrsErr = metric.WithAttributeSet(attribute.NewSet(conn, attribute.String("on_failure", policy)))
+	l.attrsErr = metric.WithAttributeSet(attribute.NewSet(conn, ns, attribute.String("on_failure", policy)))
 }
 
 // Wrap returns next behind the layer.
 func (l *RedisEndpoint) Wrap(next router.Handler) router.Handler {
+	var local router.Handler
+	if l.local != nil {
+		local = l.local.Wrap(next)
+	}
 	return func(w http.ResponseWriter, r *http.Request, params []string) {
 		var keys []string
 		if l.key != nil {
@@ -232,6 +284,10 @@ func (l *RedisEndpoint) Wrap(next router.Handler) router.Handler {
 		refused, wait, err := l.check(r.Context(), keys)
 		switch {
 		case err != nil:
+			if local != nil {
+				local(w, r, params)
+				return
+			}
 			if !l.allow {
 				refuse(w, http.StatusServiceUnavailable, nil)
 				return
@@ -266,12 +322,12 @@ func (l *RedisEndpoint) check(ctx context.Context, keys []string) (refused int, 
 	if err != nil {
 		l.errs.Add(ctx, 1, l.attrsErr)
 		if l.failing.CompareAndSwap(false, true) && l.logger != nil {
-			l.logger.Warn("redis rate limit: checks are failing", "connection", l.connection, "on_failure_allow", l.allow, "error", err.Error())
+			l.logger.Warn("redis rate limit: checks are failing", "namespace", l.namespace, "connection", l.connection, "on_failure_allow", l.allow, "on_failure_local", l.local != nil, "error", err.Error())
 		}
 		return 0, 0, err
 	}
 	if l.failing.CompareAndSwap(true, false) && l.logger != nil {
-		l.logger.Info("redis rate limit: checks answer again", "connection", l.connection)
+		l.logger.Info("redis rate limit: checks answer again", "namespace", l.namespace, "connection", l.connection)
 	}
 	return int(res[0]), res[1] * int64(time.Microsecond), nil
 }
