@@ -41,7 +41,9 @@ type Options struct {
 	MaxItems int `json:"max_items"`
 	// MaxSize bounds the store by bytes; set with MaxItems, or neither.
 	MaxSize int64 `json:"max_size"`
-	// ConnectionName is KrakenD Enterprise's Redis-shared cache: refused.
+	// ConnectionName is in no KrakenD schema of the namespace (its keys
+	// are shared, max_items and max_size, no others): refused with a
+	// message saying so, rather than as an unknown key.
 	ConnectionName *string `json:"connection_name"`
 }
 
@@ -71,7 +73,7 @@ func Parse(b *config.Backend) (*Settings, error) {
 	var errs config.Errors
 	at := func(key string) string { return config.Join(path, key) }
 	if o.ConnectionName != nil {
-		errs.Add(at("connection_name"), "a cache shared through Redis (KrakenD Enterprise's connection_name) is not yet implemented: remove it to cache in this gateway's memory")
+		errs.Add(at("connection_name"), "a cache shared through Redis is not implemented (KrakenD's schema for qos/http-cache has no connection_name either: its keys are shared, max_items and max_size): remove it to cache in this gateway's memory")
 	}
 	s := &Settings{Shared: o.Shared, MaxItems: DefaultMaxItems, MaxSize: DefaultMaxSize, Path: path}
 	switch {
