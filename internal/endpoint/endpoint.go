@@ -73,6 +73,7 @@ func New(opts Options) (router.Handler, error) {
 		query:      newQueryFilter(e.InputQueryStrings),
 		timeout:    e.Timeout,
 		noop:       e.OutputEncoding == render.NoOp,
+		negotiate:  e.OutputEncoding == render.Negotiate,
 		single:     opts.Backends == 1,
 		logger:     opts.Logger,
 		route:      e.Method + " " + e.Path,
@@ -92,6 +93,7 @@ type handler struct {
 	query        func(*url.URL) url.Values
 	timeout      time.Duration
 	noop         bool
+	negotiate    bool // the output encoding is chosen by the Accept header
 	single       bool
 	cacheControl []string // the Cache-Control header's value, nil for none
 	logger       *slog.Logger
@@ -196,6 +198,8 @@ func (h *handler) handle(w http.ResponseWriter, r *http.Request, params []string
 			resp.Body.Close()
 		}
 		w.WriteHeader(status)
+	} else if h.negotiate {
+		render.NegotiateFunc(r.Header.Get("Accept"))(w, status, resp)
 	} else {
 		h.write(w, status, resp)
 	}

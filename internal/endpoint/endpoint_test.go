@@ -368,8 +368,8 @@ func TestAccessLog(t *testing.T) {
 
 func TestNewUnknownEncoding(t *testing.T) {
 	t.Parallel()
-	_, err := New(Options{Endpoint: &config.Endpoint{OutputEncoding: "xml"}})
+	_, err := New(Options{Endpoint: &config.Endpoint{OutputEncoding: "fast-json"}})
 	if err == nil {
-		t.Error("New accepted output_encoding xml")
+		t.Error("New accepted output_encoding fast-json")
 	}
 }
