@@ -80,7 +80,10 @@ func New(opts Options) (router.Handler, error) {
 		userAgent:  []string{opts.UserAgent},
 		forwardsUA: e.InputHeaders != nil && (slices.Contains(e.InputHeaders, "*") || slices.ContainsFunc(e.InputHeaders, func(h string) bool { return strings.EqualFold(h, "User-Agent") })),
 	}
-	if e.CacheTTL > 0 {
+	// A no-op endpoint gets no Cache-Control of the gateway's, whatever
+	// its cache_ttl (KrakenD sets it on decoded data only): the backend's
+	// own Cache-Control, if any, passes with its other headers.
+	if e.CacheTTL > 0 && !h.noop {
 		h.cacheControl = []string{"public, max-age=" + strconv.Itoa(int(e.CacheTTL/time.Second))}
 	}
 	return h.serve, nil
