@@ -92,7 +92,7 @@ func Parse(data []byte) (*Service, []string, error) {
 	root.duration("cache_ttl", &s.CacheTTL)
 	root.strings("host", &s.Host)
 	root.str("output_encoding", &s.OutputEncoding)
-	checkOutputEncoding("output_encoding", s.OutputEncoding, &errs)
+	s.OutputEncoding = checkOutputEncoding("output_encoding", s.OutputEncoding, &warns)
 	root.duration("read_timeout", &s.ReadTimeout)
 	root.duration("write_timeout", &s.WriteTimeout)
 	root.duration("idle_timeout", &s.IdleTimeout)
@@ -161,15 +161,20 @@ var validMethods = map[string]bool{
 }
 
 // Output encodings an endpoint may use.
-var outputEncodings = map[string]bool{"json": true, "json-collection": true, "string": true, "no-op": true}
+var outputEncodings = map[string]bool{"json": true, "json-collection": true, "xml": true, "yaml": true, "negotiate": true, "string": true, "no-op": true}
 
-func checkOutputEncoding(path, enc string, errs *Errors) {
+// checkOutputEncoding returns the output encoding enc stands for: itself
+// when known, else json, as KrakenD renders an output encoding it does not
+// know, with a warning naming it.
+func checkOutputEncoding(path, enc string, warns *[]string) string {
 	if enc != "" && !outputEncodings[enc] {
-		errs.Add(path, "%q is not supported: use json, json-collection, string or no-op", enc)
+		*warns = append(*warns, fmt.Sprintf("%s: %q is not an output encoding lambdagate knows; the endpoint writes json, as KrakenD does (use json, json-collection, xml, yaml, negotiate, string or no-op)", path, enc))
+		return "json"
 	}
+	return enc
 }
 
-var backendEncodings = map[string]bool{"json": true, "safejson": true, "string": true, "no-op": true}
+var backendEncodings = map[string]bool{"json": true, "safejson": true, "xml": true, "rss": true, "string": true, "no-op": true}
 
 var placeholderName = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
 
@@ -206,7 +211,7 @@ func parseEndpoint(path string, raw json.RawMessage, s *Service, errs *Errors, w
 	o.strings("input_headers", &e.InputHeaders)
 	o.strings("input_query_strings", &e.InputQueryStrings)
 	o.str("output_encoding", &e.OutputEncoding)
-	checkOutputEncoding(Join(path, "output_encoding"), e.OutputEncoding, errs)
+	e.OutputEncoding = checkOutputEncoding(Join(path, "output_encoding"), e.OutputEncoding, warns)
 	if e.OutputEncoding == "" {
 		e.OutputEncoding = "json"
 	}
@@ -301,7 +306,10 @@ func parseBackend(path string, idx int, raw json.RawMessage, s *Service, e *Endp
 	}
 	o.str("encoding", &b.Encoding)
 	if !backendEncodings[b.Encoding] {
-		errs.Add(Join(path, "encoding"), "%q is not supported: use json, safejson, string or no-op", b.Encoding)
+		// KrakenD decodes an encoding it does not know ("form", "no_op")
+		// as JSON: so does lambdagate, saying so.
+		*warns = append(*warns, fmt.Sprintf("%s: %q is not an encoding lambdagate knows; the backend's replies are decoded as json, as KrakenD does (use json, safejson, xml, rss, string or no-op)", Join(path, "encoding"), b.Encoding))
+		b.Encoding = "json"
 	}
 	if e.OutputEncoding == "no-op" {
 		b.Encoding = "no-op"

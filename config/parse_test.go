@@ -3,6 +3,7 @@ package config
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -258,8 +259,6 @@ func TestParseErrors(t *testing.T) {
 		{"zero timeout", `{"version": 3, "timeout": "0s"}`, []string{"timeout: must be above zero"}},
 		{"bad max_header_bytes", `{"version": 3, "max_header_bytes": 0}`, []string{"max_header_bytes: must be above zero"}},
 		{"host not list", `{"version": 3, "host": "h"}`, []string{"host: must be an array of strings, got a string"}},
-		{"bad output encoding", `{"version": 3, "output_encoding": "xml"}`,
-			[]string{`output_encoding: "xml" is not supported: use json, json-collection, string or no-op`}},
 		{"endpoints not array", `{"version": 3, "endpoints": {}}`, []string{"endpoints: must be an array, got an object"}},
 		{"endpoint not object", `{"version": 3, "endpoints": [1]}`, []string{"endpoints[0]: must be a JSON object, got a number"}},
 		{"endpoint path missing", ep(`"backend": [` + ok + `]`),
@@ -294,8 +293,6 @@ func TestParseErrors(t *testing.T) {
 			[]string{`endpoints[0].backend[0].url_pattern: "/x/id}" has a } with no {`}},
 		{"url_pattern empty placeholder", ep(`"endpoint": "/a", "backend": [{"url_pattern": "/x/{}", "host": ["h"]}]`),
 			[]string{`endpoints[0].backend[0].url_pattern: "/x/{}": placeholder {} is not a name`}},
-		{"backend encoding", ep(`"endpoint": "/a", "backend": [{"url_pattern": "/x", "encoding": "xml"}]`),
-			[]string{`endpoints[0].backend[0].encoding: "xml" is not supported: use json, safejson, string or no-op`}},
 		{"backend sd", ep(`"endpoint": "/a", "backend": [{"url_pattern": "/x", "sd": "dns"}]`),
 			[]string{`endpoints[0].backend[0].sd: "dns" is not supported: only "static" hosts`}},
 		{"backend mapping type", ep(`"endpoint": "/a", "backend": [{"url_pattern": "/x", "mapping": {"a": 1}}]`),
@@ -357,14 +354,14 @@ func TestParseReportsEveryError(t *testing.T) {
 		"typo": 1,
 		"endpoints": [
 			{"endpoint": "/ok", "backend": [{"url_pattern": "/x", "host": ["h"]}]},
-			{"endpoint": "/b", "method": "NOPE", "backend": [{"url_pattern": "/x", "host": ["h"], "encoding": "xml"}]},
+			{"endpoint": "/b", "method": "NOPE", "backend": [{"url_pattern": "/x", "host": ["h"], "sd": "dns"}]},
 			{"endpoint": "/c", "backend": [{"host": ["h"]}, {"url_pattern": "/y", "extra": true}]}
 		]
 	}`)
 	want := []string{
 		`timeout: "fast" is not a duration: write a number with a unit, such as "1500ms", "2s" or "1m"`,
 		`endpoints[1].method: "NOPE" is not an HTTP method lambdagate serves (GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS)`,
-		`endpoints[1].backend[0].encoding: "xml" is not supported: use json, safejson, string or no-op`,
+		`endpoints[1].backend[0].sd: "dns" is not supported: only "static" hosts`,
 		`endpoints[2].backend[0].url_pattern: is missing: give the backend path, such as "/users/{id}"`,
 		`endpoints[2].backend[1].extra: ` + unknownKey,
 		`typo: ` + unknownKey,
@@ -426,6 +423,54 @@ func TestParseWarnings(t *testing.T) {
 	}
 	if !reflect.DeepEqual(warns, want) {
 		t.Errorf("warnings =\n%s\nwant\n%s", strings.Join(warns, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestParseEncodings checks the encodings KrakenD files use: the known ones
+// kept, an unknown one read as json (KrakenD's rule) with a warning that
+// names it and its path.
+func TestParseEncodings(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		output     string // the endpoint's output_encoding in the file
+		encoding   string // its backend's encoding in the file
+		wantOutput string
+		wantEnc    string
+		wantWarn   string
+	}{
+		{"xml backend", "", "xml", "json", "xml", ""},
+		{"rss backend", "", "rss", "json", "rss", ""},
+		{"xml output", "xml", "json", "xml", "json", ""},
+		{"yaml output", "yaml", "json", "yaml", "json", ""},
+		{"negotiate output", "negotiate", "json", "negotiate", "json", ""},
+		{"form backend", "", "form", "json", "json",
+			`endpoints[0].backend[0].encoding: "form" is not an encoding lambdagate knows; the backend's replies are decoded as json, as KrakenD does (use json, safejson, xml, rss, string or no-op)`},
+		{"no_op backend", "", "no_op", "json", "json",
+			`endpoints[0].backend[0].encoding: "no_op" is not an encoding lambdagate knows; the backend's replies are decoded as json, as KrakenD does (use json, safejson, xml, rss, string or no-op)`},
+		{"fast-json output", "fast-json", "json", "json", "json",
+			`endpoints[0].output_encoding: "fast-json" is not an output encoding lambdagate knows; the endpoint writes json, as KrakenD does (use json, json-collection, xml, yaml, negotiate, string or no-op)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			out := ""
+			if tt.output != "" {
+				out = fmt.Sprintf(`"output_encoding": %q, `, tt.output)
+			}
+			s, warns := mustParse(t, fmt.Sprintf(`{"version": 3, "endpoints": [{"endpoint": "/a", %s"backend": [{"url_pattern": "/x", "host": ["h"], "encoding": %q}]}]}`, out, tt.encoding))
+			e := s.Endpoints[0]
+			if e.OutputEncoding != tt.wantOutput || e.Backend[0].Encoding != tt.wantEnc {
+				t.Errorf("output_encoding %q, encoding %q; want %q, %q", e.OutputEncoding, e.Backend[0].Encoding, tt.wantOutput, tt.wantEnc)
+			}
+			var want []string
+			if tt.wantWarn != "" {
+				want = []string{tt.wantWarn}
+			}
+			if !reflect.DeepEqual(warns, want) {
+				t.Errorf("warnings = %q, want %q", warns, want)
+			}
+		})
 	}
 }
 

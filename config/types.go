@@ -107,8 +107,8 @@ type Backend struct {
 	Host []string
 	// Method is the HTTP method (default: the endpoint's).
 	Method string
-	// Encoding is how the body is decoded: json (default), safejson,
-	// string or no-op.
+	// Encoding is how the body is decoded: json (default), safejson, xml,
+	// rss, string or no-op (an unknown one is json, with a warning).
 	Encoding string
 	// Group puts the backend's data under this key.
 	Group string

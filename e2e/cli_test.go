@@ -28,7 +28,7 @@ func TestCheckListsEveryError(t *testing.T) {
 		`endpoints[1].method: "FETCH" is not an HTTP method`,
 		"endpoints[1].backend: needs at least one backend",
 		"endpoints[2].output_encoding: no-op passes one backend's reply through untouched, but this endpoint has 2 backends",
-		`endpoints[3].backend[0].encoding: "xml" is not supported`,
+		`warning: endpoints[3].backend[0].encoding: "form" is not an encoding lambdagate knows; the backend's replies are decoded as json`,
 		`endpoints[4].endpoint: GET /a/{other} is already served by endpoints[0]`,
 	} {
 		if !strings.Contains(stderr, want) {

@@ -600,7 +600,7 @@ func TestNewOnPartialConfig(t *testing.T) {
 		`{"version": 3, "endpoints": [{"backend": [{"url_pattern": "/x", "host": ["h"]}]}]}`,
 		`{"version": 3, "endpoints": [{"endpoint": "a/{", "method": "FETCH", "timeout": "0s", "backend": [{"url_pattern": "/x/{", "host": ["h"]}]}]}`,
 		`{"version": 3, "endpoints": [{"endpoint": "/a", "backend": [{"host": ["h"], "encoding": "xml", "sd": "dns"}]}]}`,
-		`{"version": 3, "endpoints": [{"endpoint": "/a", "output_encoding": "xml", "backend": [{"url_pattern": "/x", "host": ["h"]}]}]}`,
+		`{"version": 3, "endpoints": [{"endpoint": "/a", "output_encoding": "xml", "backend": [{"url_pattern": "/x", "host": ["h"], "sd": "dns"}]}]}`,
 		`{"version": 3, "endpoints": [{"endpoint": "/a"}, {"endpoint": "/a", "backend": [1, {"url_pattern": "/x"}]}]}`,
 		`{"version": 3, "endpoints": [{"endpoint": "/a", "output_encoding": "no-op", "backend": [{"url_pattern": "/x", "host": ["h"]}, {"url_pattern": "/y", "host": ["h"]}]}]}`,
 		`{"version": 3, "extra_config": {"router": 1}, "endpoints": [{"endpoint": "/a", "extra_config": {"proxy": []}, "backend": [{"url_pattern": "/x", "host": ["h"]}]}]}`,

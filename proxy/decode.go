@@ -23,7 +23,8 @@ const (
 type DecodeFunc func(body []byte) (map[string]any, error)
 
 // DecoderFor returns the DecodeFunc of an encoding, or nil for no-op (the
-// body is not decoded) and an error for an unknown one.
+// body is not decoded) and an error for an unknown one (config turns an
+// unknown encoding into json, as KrakenD does, before it gets here).
 func DecoderFor(encoding string, isCollection bool) (DecodeFunc, error) {
 	switch encoding {
 	case EncodingJSON, "":
@@ -35,10 +36,17 @@ func DecoderFor(encoding string, isCollection bool) (DecodeFunc, error) {
 		return DecodeSafeJSON, nil
 	case EncodingString:
 		return decodeString, nil
+	case EncodingXML:
+		if isCollection {
+			return decodeXMLCollection, nil
+		}
+		return decodeXML, nil
+	case EncodingRSS:
+		return decodeRSS, nil
 	case EncodingNoOp:
 		return nil, nil
 	}
-	return nil, fmt.Errorf("unknown encoding %q (use json, safejson, string or no-op)", encoding)
+	return nil, fmt.Errorf("unknown encoding %q (use json, safejson, xml, rss, string or no-op)", encoding)
 }
 
 // ErrNotJSON reports a body that is not the JSON its encoding expects.
@@ -135,7 +143,8 @@ func JSONObject(body []byte) bool {
 // Decoding says how one backend's replies are decoded; it is decided at
 // start-up, from the backend's configuration and its kind's rules.
 type Decoding struct {
-	// Encoding is the backend's encoding: json, safejson, string or no-op.
+	// Encoding is the backend's encoding: json, safejson, xml, rss, string
+	// or no-op.
 	Encoding string
 	// IsCollection decodes a JSON array under "collection".
 	IsCollection bool

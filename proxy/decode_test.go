@@ -87,9 +87,9 @@ func TestDecoderForNoOpAndUnknown(t *testing.T) {
 	if dec != nil || err != nil {
 		t.Errorf("DecoderFor(no-op) = %v, %v; want nil, nil", dec != nil, err)
 	}
-	_, err = DecoderFor("xml", false)
-	if err == nil || err.Error() != `unknown encoding "xml" (use json, safejson, string or no-op)` {
-		t.Errorf("DecoderFor(xml) error = %v", err)
+	_, err = DecoderFor("form", false)
+	if err == nil || err.Error() != `unknown encoding "form" (use json, safejson, xml, rss, string or no-op)` {
+		t.Errorf("DecoderFor(form) error = %v", err)
 	}
 }
 

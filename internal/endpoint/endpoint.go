@@ -73,13 +73,17 @@ func New(opts Options) (router.Handler, error) {
 		query:      newQueryFilter(e.InputQueryStrings),
 		timeout:    e.Timeout,
 		noop:       e.OutputEncoding == render.NoOp,
+		negotiate:  e.OutputEncoding == render.Negotiate,
 		single:     opts.Backends == 1,
 		logger:     opts.Logger,
 		route:      e.Method + " " + e.Path,
 		userAgent:  []string{opts.UserAgent},
 		forwardsUA: e.InputHeaders != nil && (slices.Contains(e.InputHeaders, "*") || slices.ContainsFunc(e.InputHeaders, func(h string) bool { return strings.EqualFold(h, "User-Agent") })),
 	}
-	if e.CacheTTL > 0 {
+	// A no-op endpoint gets no Cache-Control of the gateway's, whatever
+	// its cache_ttl (KrakenD sets it on decoded data only): the backend's
+	// own Cache-Control, if any, passes with its other headers.
+	if e.CacheTTL > 0 && !h.noop {
 		h.cacheControl = []string{"public, max-age=" + strconv.Itoa(int(e.CacheTTL/time.Second))}
 	}
 	return h.serve, nil
@@ -92,6 +96,7 @@ type handler struct {
 	query        func(*url.URL) url.Values
 	timeout      time.Duration
 	noop         bool
+	negotiate    bool // the output encoding is chosen by the Accept header
 	single       bool
 	cacheControl []string // the Cache-Control header's value, nil for none
 	logger       *slog.Logger
@@ -196,6 +201,8 @@ func (h *handler) handle(w http.ResponseWriter, r *http.Request, params []string
 			resp.Body.Close()
 		}
 		w.WriteHeader(status)
+	} else if h.negotiate {
+		render.NegotiateFunc(r.Header.Get("Accept"))(w, status, resp)
 	} else {
 		h.write(w, status, resp)
 	}

@@ -282,7 +282,11 @@ func TestResponses(t *testing.T) {
 		{"no-op passes the backend's status and headers", setup{endpoint: config.Endpoint{OutputEncoding: "no-op", CacheTTL: time.Second}}, func() *proxy.Response {
 			return &proxy.Response{IsComplete: true, Body: io.NopCloser(strings.NewReader("raw")),
 				Metadata: proxy.Metadata{StatusCode: 418, Headers: http.Header{"Content-Type": {"x/y"}, "X-B": {"1"}}}}
-		}, nil, 418, "true", "public, max-age=1", "x/y", `raw`, http.Header{"X-B": {"1"}}},
+		}, nil, 418, "true", "", "x/y", `raw`, http.Header{"X-B": {"1"}}},
+		{"no-op keeps the backend's Cache-Control, not cache_ttl's", setup{endpoint: config.Endpoint{OutputEncoding: "no-op", CacheTTL: time.Minute}}, func() *proxy.Response {
+			return &proxy.Response{IsComplete: true, Body: io.NopCloser(strings.NewReader("raw")),
+				Metadata: proxy.Metadata{StatusCode: 200, Headers: http.Header{"Cache-Control": {"no-store"}}}}
+		}, nil, 200, "true", "no-store", "", `raw`, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -368,8 +372,8 @@ func TestAccessLog(t *testing.T) {
 
 func TestNewUnknownEncoding(t *testing.T) {
 	t.Parallel()
-	_, err := New(Options{Endpoint: &config.Endpoint{OutputEncoding: "xml"}})
+	_, err := New(Options{Endpoint: &config.Endpoint{OutputEncoding: "fast-json"}})
 	if err == nil {
-		t.Error("New accepted output_encoding xml")
+		t.Error("New accepted output_encoding fast-json")
 	}
 }

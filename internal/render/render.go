@@ -1,5 +1,7 @@
 // Package render writes an endpoint's response to the client in its
-// output_encoding: json (the default), json-collection, string or no-op.
+// output_encoding: json (the default), json-collection, xml, yaml, string,
+// no-op, or negotiate (JSON, YAML or XML, as the client's Accept header
+// chooses).
 //
 // A Func writes the status and body only: the endpoint handler has set the
 // gateway's own headers (X-Krakend-Completed, Cache-Control) before. This
@@ -33,12 +35,19 @@ func New(encoding string) (Func, error) {
 		return writeJSON, nil
 	case JSONCollection:
 		return writeJSONCollection, nil
+	case XML:
+		return writeXML, nil
+	case YAML:
+		return writeYAML, nil
 	case String:
 		return writeString, nil
 	case NoOp:
 		return writeNoOp, nil
+	case Negotiate:
+		// Chosen per request: see NegotiateFunc. Without a request, JSON.
+		return writeJSON, nil
 	}
-	return nil, fmt.Errorf("unknown output_encoding %q (use json, json-collection, string or no-op)", encoding)
+	return nil, fmt.Errorf("unknown output_encoding %q (use json, json-collection, xml, yaml, negotiate, string or no-op)", encoding)
 }
 
 const jsonType = "application/json; charset=utf-8"

@@ -124,8 +124,8 @@ func TestRenderJSONError(t *testing.T) {
 
 func TestRenderUnknown(t *testing.T) {
 	t.Parallel()
-	_, err := New("xml")
-	if err == nil || err.Error() != `unknown output_encoding "xml" (use json, json-collection, string or no-op)` {
-		t.Errorf("New(xml) error = %v", err)
+	_, err := New("fast-json")
+	if err == nil || err.Error() != `unknown output_encoding "fast-json" (use json, json-collection, xml, yaml, negotiate, string or no-op)` {
+		t.Errorf("New(fast-json) error = %v", err)
 	}
 }
