@@ -10,7 +10,9 @@ import (
 
 // gatewayHeaders are the headers the gateway sets on every backend call
 // itself: a backend's input_headers never filters them out.
-var gatewayHeaders = []string{"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Via", "User-Agent", "X-Request-Id"}
+// The gateway's X-Request-Id is kept too when the request carries it
+// (proxy.Request.SendID); a client's is filtered like any other header.
+var gatewayHeaders = []string{"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Via", "User-Agent"}
 
 // newRequestFilter returns the stage that narrows the endpoint's forwarded
 // headers and query strings to a backend's own input_headers and
@@ -33,6 +35,11 @@ func newRequestFilter(headers, query []string) proxy.Middleware {
 				for k, v := range req.Headers {
 					if keepHeader[k] {
 						r.Headers[k] = v
+					}
+				}
+				if req.SendID {
+					if v, ok := req.Headers["X-Request-Id"]; ok {
+						r.Headers["X-Request-Id"] = v
 					}
 				}
 			}

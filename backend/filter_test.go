@@ -20,22 +20,31 @@ func TestRequestFilterAppliesToEveryKind(t *testing.T) {
 		backend     string
 		wantHeaders http.Header
 		wantQuery   url.Values
+		// id and sendID are the request's X-Request-Id and SendID.
+		id     string
+		sendID bool
 	}{
+		{"the gateway's request id kept", `{"url_pattern": "/x", "input_headers": ["authorization"]}`,
+			http.Header{"Authorization": {"a"}, "User-Agent": {"gw"}, "X-Forwarded-For": {"1.2.3.4"}, "X-Request-Id": {"gw-1"}},
+			url.Values{"a": {"1"}, "b": {"2"}}, "gw-1", true},
+		{"a client's request id filtered", `{"url_pattern": "/x", "input_headers": ["authorization"]}`,
+			http.Header{"Authorization": {"a"}, "User-Agent": {"gw"}, "X-Forwarded-For": {"1.2.3.4"}},
+			url.Values{"a": {"1"}, "b": {"2"}}, "client-1", false},
 		{"nothing narrowed", `{"url_pattern": "/x"}`,
 			http.Header{"Authorization": {"a"}, "Cookie": {"c"}, "User-Agent": {"gw"}, "X-Forwarded-For": {"1.2.3.4"}},
-			url.Values{"a": {"1"}, "b": {"2"}}},
+			url.Values{"a": {"1"}, "b": {"2"}}, "", false},
 		{"headers narrowed, gateway's kept", `{"url_pattern": "/x", "input_headers": ["authorization"]}`,
 			http.Header{"Authorization": {"a"}, "User-Agent": {"gw"}, "X-Forwarded-For": {"1.2.3.4"}},
-			url.Values{"a": {"1"}, "b": {"2"}}},
+			url.Values{"a": {"1"}, "b": {"2"}}, "", false},
 		{"no header of the client's", `{"url_pattern": "/x", "input_headers": []}`,
 			http.Header{"User-Agent": {"gw"}, "X-Forwarded-For": {"1.2.3.4"}},
-			url.Values{"a": {"1"}, "b": {"2"}}},
+			url.Values{"a": {"1"}, "b": {"2"}}, "", false},
 		{"query narrowed", `{"url_pattern": "/x", "input_query_strings": ["b"]}`,
 			http.Header{"Authorization": {"a"}, "Cookie": {"c"}, "User-Agent": {"gw"}, "X-Forwarded-For": {"1.2.3.4"}},
-			url.Values{"b": {"2"}}},
+			url.Values{"b": {"2"}}, "", false},
 		{"star keeps all", `{"url_pattern": "/x", "input_headers": ["*"], "input_query_strings": ["*"]}`,
 			http.Header{"Authorization": {"a"}, "Cookie": {"c"}, "User-Agent": {"gw"}, "X-Forwarded-For": {"1.2.3.4"}},
-			url.Values{"a": {"1"}, "b": {"2"}}},
+			url.Values{"a": {"1"}, "b": {"2"}}, "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -55,6 +64,10 @@ func TestRequestFilterAppliesToEveryKind(t *testing.T) {
 			req := &proxy.Request{
 				Headers: http.Header{"Authorization": {"a"}, "Cookie": {"c"}, "User-Agent": {"gw"}, "X-Forwarded-For": {"1.2.3.4"}},
 				Query:   url.Values{"a": {"1"}, "b": {"2"}},
+			}
+			if tt.id != "" {
+				req.Headers.Set("X-Request-Id", tt.id)
+				req.SendID = tt.sendID
 			}
 			before := req.Headers.Clone()
 			if _, err := p(context.Background(), req); err != nil {

@@ -158,7 +158,7 @@ var namespaces = map[string]Namespace{
 	"modifier/response-body":                {Class: NamespaceRefusedResponse, Does: "response body built from a template"},
 	"modifier/response-body-generator":      {Class: NamespaceRefusedResponse, Does: "response body built from a template"},
 	"modifier/jmespath":                     {Class: NamespaceRefusedResponse, Does: "JMESPath transformation of the response"},
-	"modifier/martian":                      {Class: NamespaceRefusedResponse, Does: "Martian modifiers of requests and responses"},
+	"modifier/martian":                      {Class: NamespaceRefusedResponse, ReadBy: "on HTTP backends", Does: "Martian modifiers act on an HTTP backend's request and response; a Lambda backend has neither"},
 	"modifier/request-body-extractor":       {Class: NamespaceRefusedResponse, Does: "request body fields copied to headers or query strings"},
 	"modifier/request-body-extractor/early": {Class: NamespaceRefusedResponse, Does: "request body fields copied to headers or query strings"},
 	"modifier/response-headers":             {Class: NamespaceRefusedResponse, Does: "rewriting of response headers"},

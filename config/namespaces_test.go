@@ -182,6 +182,7 @@ var implemented = []string{
 	"qos/http-cache", "github.com/devopsfaith/krakend-httpcache",
 	"qos/ratelimit/router/redis", "redis",
 	"qos/ratelimit/service", "qos/ratelimit/service/redis",
+	"modifier/martian",
 }
 
 func allNames() []string {
@@ -325,7 +326,7 @@ func TestCheckUnused(t *testing.T) {
 		`endpoints[0].extra_config["auth/magic"]: not a namespace lambdagate or KrakenD knows, but "auth/" namespaces protect endpoints: ignored, the gateway could serve the endpoint unprotected; remove it, or correct its name`,
 		`endpoints[0].backend[0].extra_config["auth/validator"]: lambdagate reads "auth/validator" on the service and on endpoints only (here: JWT validation, which runs on endpoints): ignored, the gateway would serve the endpoint unprotected; remove it, or wait until lambdagate implements it`,
 		`endpoints[0].backend[0].extra_config["github.com/devopsfaith/krakend/http"]: legacy name of "backend/http", which lambdagate reads only under its current name: ignored, the gateway would answer differently from KrakenD; rename it "backend/http"`,
-		`endpoints[0].backend[0].extra_config["modifier/martian"]: not implemented by lambdagate (Martian modifiers of requests and responses): ignored, the gateway would answer differently from KrakenD; remove it, or wait until lambdagate implements it`,
+		`endpoints[0].backend[0].extra_config["modifier/martian"]: lambdagate reads "modifier/martian" on HTTP backends only (here: Martian modifiers act on an HTTP backend's request and response; a Lambda backend has neither): ignored, the gateway would answer differently from KrakenD; remove it, or wait until lambdagate implements it`,
 		`endpoints[0].backend[0].extra_config.proxy: lambdagate reads "proxy" on endpoints only (here: on a backend, shadow backends and flatmap_filter): ignored, the gateway would answer differently from KrakenD; remove it, or wait until lambdagate implements it`,
 		`endpoints[0].backend[0].extra_config["qos/circuit-breaker/http"]: not implemented by lambdagate (circuit breaker on HTTP statuses: stops calling a failing backend): ignored, the gateway would serve the endpoint unprotected; remove it, or wait until lambdagate implements it`,
 	}

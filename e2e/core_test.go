@@ -198,7 +198,7 @@ func TestCoreBehaviour(t *testing.T) {
 				if got := e.Headers.Get("Content-Type"); got != "text/x-test" {
 					t.Errorf("Content-Type = %q, want it forwarded by default", got)
 				}
-				if got := e.Headers.Get("User-Agent"); !strings.HasPrefix(got, "lambdagate/") {
+				if got := e.Headers.Get("User-Agent"); !strings.HasPrefix(got, "lambdagate Version ") {
 					t.Errorf("User-Agent = %q, want the gateway's", got)
 				}
 				if got := e.Headers.Get("X-Forwarded-For"); got != "127.0.0.1" {
@@ -220,7 +220,7 @@ func TestCoreBehaviour(t *testing.T) {
 				if got := e.Headers.Get("User-Agent"); got != "curl/1" {
 					t.Errorf("User-Agent = %q, want the client's", got)
 				}
-				if got := e.Headers.Get("X-Forwarded-Via"); !strings.HasPrefix(got, "lambdagate/") {
+				if got := e.Headers.Get("X-Forwarded-Via"); !strings.HasPrefix(got, "lambdagate Version ") {
 					t.Errorf("X-Forwarded-Via = %q", got)
 				}
 			})}},
@@ -290,8 +290,8 @@ func TestCoreBehaviour(t *testing.T) {
 				}
 			},
 		}},
-		{name: "unknown path", path: "/nowhere", status: 404, checks: []check{exact("404 page not found\n"), header("Content-Type", "text/plain; charset=utf-8")}},
-		{name: "wrong method", method: "DELETE", path: "/users/1", status: 405, checks: []check{header("Allow", "GET")}},
+		{name: "unknown path", path: "/nowhere", status: 404, checks: []check{exact("404 page not found"), header("Content-Type", "text/plain"), header("X-Krakend-Completed", "false")}},
+		{name: "wrong method", method: "DELETE", path: "/users/1", status: 405, checks: []check{header("Allow", "GET"), exact("405 method not allowed"), header("Content-Type", "text/plain"), header("X-Krakend-Completed", "false")}},
 		{name: "letter case redirect", path: "/USERS/1?x=1", status: 301, checks: []check{header("Location", "/users/1?x=1")}},
 		{name: "trailing slash redirect", path: "/clash/", status: 301, checks: []check{header("Location", "/clash")}},
 		{name: "non-GET redirect keeps the method", method: "POST", path: "/post/", status: 307, checks: []check{header("Location", "/post")}},

@@ -42,7 +42,8 @@ func (s *seenHeaders) get() (string, string) {
 // an endpoint merging two HTTP backends, and checks the spans an OTLP/HTTP
 // receiver gets: one server span continuing the client's trace, one client
 // span per backend under it, their attributes, and each backend called
-// with a traceparent naming its own span.
+// with a traceparent naming its own span and (backend_request_id) the
+// request's id.
 func TestTracesOfAMergedRequest(t *testing.T) {
 	t.Parallel()
 	var seenA, seenB seenHeaders
@@ -50,7 +51,7 @@ func TestTracesOfAMergedRequest(t *testing.T) {
 	rc := startOTLPReceiver(t)
 	host, port := rc.hostPort()
 	cfg := `{"version": 3, "timeout": "2s",
-	  "extra_config": {"telemetry/opentelemetry": {
+	  "extra_config": {"lambdagate/server": {"backend_request_id": true}, "telemetry/opentelemetry": {
 	    "service_name": "e2e-traces", "trace_sample_rate": 1,
 	    "exporters": {"otlp": [{"name": "receiver", "host": "` + host + `", "port": ` + port + `, "use_http": true, "disable_metrics": true}]}}},
 	  "endpoints": [{"endpoint": "/merged/{id}", "backend": [

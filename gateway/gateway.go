@@ -116,7 +116,8 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 		return nil, warns, errs
 	}
 	g.kinds = kinds
-	userAgent := "lambdagate/" + opts.Version
+	// KrakenD's format ("KrakenD Version 2.x"), with lambdagate's name.
+	userAgent := "lambdagate Version " + opts.Version
 	jwt, err := newJWTLayers(cfg, opts.Logger, userAgent, func(msg string) { warns = append(warns, msg) })
 	errs.Append(cfg.ExtraConfig.Path, err)
 	g.closers = append(g.closers, jwt.close)
@@ -175,6 +176,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 			Logger:           opts.Logger,
 			DisableAccessLog: ropts.DisableAccessLog,
 			ClientIP:         clientIP,
+			SendRequestID:    sopts.BackendRequestID,
 		})
 		if err != nil {
 			errs.Append(e.JSONPath, err)

@@ -168,6 +168,11 @@ type ServerOptions struct {
 	// EngineNetHTTP. With TLS, net/http always serves (HTTP/2 and
 	// HTTP/1.1).
 	Engine string `json:"engine"`
+	// BackendRequestID sends the request's id (the access log's
+	// request_id, also returned to the client as X-Request-Id) to every
+	// backend as X-Request-Id. Off by default: backends receive exactly
+	// what KrakenD sends them.
+	BackendRequestID bool `json:"backend_request_id"`
 }
 
 // Engines that serve plain HTTP/1.1.

@@ -61,6 +61,14 @@ type Request struct {
 	RemoteAddr string
 	// Host is the Host the client asked for.
 	Host string
+	// ID is the gateway's id of the request (the access log's request_id),
+	// for logs and traces. Backends receive it, as X-Request-Id in Headers,
+	// only when SendID is set (lambdagate/server backend_request_id):
+	// KrakenD sends no such header.
+	ID string
+	// SendID says Headers carries ID as X-Request-Id, which every
+	// backend's input_headers then keeps.
+	SendID bool
 	// Claims are the claims of the request's JWT, validated by the
 	// endpoint's auth/validator (nil without one): for url_pattern
 	// placeholders and the authorizer context of Lambda events. They are

@@ -30,8 +30,9 @@ func BenchmarkTemplateFill(b *testing.B) {
 }
 
 // BenchmarkHTTPCache measures one call of an HTTP backend's whole pipeline
-// (a JSON object passed through): to an httptest server on 127.0.0.1, or
-// a hit of qos/http-cache, the call it saves.
+// (a JSON object passed through): to an httptest server on 127.0.0.1, a
+// hit of qos/http-cache (the call it saves), and the call with
+// modifier/martian modifiers.
 func BenchmarkHTTPCache(b *testing.B) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "max-age=3600")
@@ -41,6 +42,13 @@ func BenchmarkHTTPCache(b *testing.B) {
 	for _, bc := range []struct{ name, extra string }{
 		{"backend_call", `{}`},
 		{"cache_hit", `{"qos/http-cache": {}}`},
+		// modifier/martian's cost: a header added to the request (KrakenD's
+		// basic-auth example), and a group changing request and response.
+		{"martian_header", `{"modifier/martian": {"header.Modifier": {"scope": ["request"], "name": "Authorization", "value": "Basic a3Jha2VuZDpwYXNzd29yZA=="}}}`},
+		{"martian_group", `{"modifier/martian": {"fifo.Group": {"scope": ["request", "response"], "modifiers": [
+			{"header.Modifier": {"scope": ["request"], "name": "Authorization", "value": "Basic a3Jha2VuZDpwYXNzd29yZA=="}},
+			{"querystring.Modifier": {"scope": ["request"], "name": "api_key", "value": "k1"}},
+			{"header.Blacklist": {"scope": ["response"], "names": ["Server"]}}]}}}`},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			svc, _, err := config.Parse([]byte(`{"version": 3, "endpoints": [{"endpoint": "/e", "backend": [{"host": ["` + srv.URL + `"], "url_pattern": "/r", "extra_config": ` + bc.extra + `}]}]}`))

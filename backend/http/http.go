@@ -25,6 +25,7 @@ import (
 
 	"github.com/lambdagate/lambdagate/backend"
 	"github.com/lambdagate/lambdagate/config"
+	"github.com/lambdagate/lambdagate/modifier/martian"
 	"github.com/lambdagate/lambdagate/proxy"
 	"github.com/lambdagate/lambdagate/qos/cache/httpcache"
 	"github.com/lambdagate/lambdagate/telemetry"
@@ -80,6 +81,8 @@ func (k *kind) Build(spec backend.Spec) (backend.Transport, error) {
 	}
 	settings, err := httpcache.Parse(b)
 	errs.Append(b.JSONPath, err)
+	mods, err := martian.Parse(b)
+	errs.Append(b.JSONPath, err)
 	if len(errs) > 0 {
 		return backend.Transport{}, errs
 	}
@@ -90,6 +93,7 @@ func (k *kind) Build(spec backend.Spec) (backend.Transport, error) {
 		method: b.Method,
 		noop:   b.Encoding == proxy.EncodingNoOp,
 		name:   b.JSONPath,
+		mods:   mods,
 	}
 	if settings != nil {
 		if b.Method != http.MethodGet && b.Method != http.MethodHead {
@@ -162,6 +166,10 @@ type transport struct {
 	// never mix theirs.
 	cache    *httpcache.Layer
 	cacheKey string
+	// mods are the backend's modifier/martian modifiers (nil: none): on
+	// the request just before it is sent, on the response before
+	// anything reads it, as KrakenD runs them around its HTTP client.
+	mods *martian.Modifiers
 }
 
 // cacheHeaders are the reply headers the cache reads, returned in the
@@ -211,9 +219,20 @@ func (t *transport) send(ctx context.Context, req *proxy.Request) (*proxy.Respon
 		hreq.Host = h
 		hreq.Header.Del("Host")
 	}
+	if t.mods != nil {
+		if err := t.mods.Request(hreq); err != nil {
+			return nil, fmt.Errorf("backend %s: %w", t.name, err)
+		}
+	}
 	resp, err := t.client.Do(hreq)
 	if err != nil {
 		return nil, fmt.Errorf("backend %s: calling %s: %w", t.name, host, cleanURLError(err))
+	}
+	if t.mods != nil {
+		if err := t.mods.Response(resp); err != nil {
+			resp.Body.Close()
+			return nil, fmt.Errorf("backend %s: %w", t.name, err)
+		}
 	}
 	if span := trace.SpanFromContext(ctx); span.IsRecording() {
 		span.SetAttributes(attribute.String(telemetry.AttrServerAddress, hreq.URL.Host), attribute.Int(telemetry.AttrStatus, resp.StatusCode))

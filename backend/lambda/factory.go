@@ -267,7 +267,7 @@ func (t *transport) writeLogTail(ctx context.Context, req *proxy.Request, fn str
 	attrs := make([]slog.Attr, 0, 5)
 	attrs = append(attrs,
 		slog.String("function", fn),
-		slog.String("request_id", req.Headers.Get("X-Request-Id")),
+		slog.String("request_id", req.ID),
 		slog.String("aws_request_id", res.RequestID))
 	if tid := telemetry.TraceID(ctx); tid != "" {
 		attrs = append(attrs, slog.String("trace_id", tid))

@@ -388,7 +388,7 @@ func TestLogTailLinkedToRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	req := getReq(nil)
-	req.Headers.Set("X-Request-Id", "gw-req-1")
+	req.ID = "gw-req-1"
 	if _, err := p(tracedCtx(t), req); err != nil {
 		t.Fatal(err)
 	}

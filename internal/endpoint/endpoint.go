@@ -54,6 +54,11 @@ type Options struct {
 	// ClientIP resolves the client's address sent as X-Forwarded-For (nil:
 	// the peer's).
 	ClientIP *clientip.Resolver
+	// SendRequestID sends the request's id to every backend as
+	// X-Request-Id (lambdagate/server backend_request_id). Off, backends
+	// receive what KrakenD sends: the client's X-Request-Id only when the
+	// endpoint's input_headers let it through.
+	SendRequestID bool
 }
 
 // New returns the router.Handler of an endpoint.
@@ -160,7 +165,11 @@ func (h *handler) handle(w http.ResponseWriter, r *http.Request, params []string
 	}
 	h.forwarding(req, r)
 	req.Authorizer = proxy.AuthorizerFrom(r.Context())
-	req.Headers[requestIDHeader] = w.Header()[requestIDHeader]
+	req.ID = id
+	if h.opts.SendRequestID {
+		req.Headers[requestIDHeader] = w.Header()[requestIDHeader]
+		req.SendID = true
+	}
 
 	ctx, cancel := withDeadline(r.Context(), time.Now().Add(h.timeout))
 	defer cancel()

@@ -8,7 +8,8 @@ import (
 )
 
 // requestIDHeader is the header that carries a request's id: read from
-// the client, sent to every backend and returned to the client.
+// the client, returned to the client, and sent to every backend when the
+// service asks for it (Options.SendRequestID).
 const requestIDHeader = "X-Request-Id"
 
 // maxRequestIDLen bounds an id taken from a client.

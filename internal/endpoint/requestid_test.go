@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -28,29 +29,48 @@ func TestRequestID(t *testing.T) {
 		{"128 bytes kept", strings.Repeat("x", 128), true},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			rec := &recorder{resp: okData(`{}`)}
-			do := build(t, setup{}, rec)
-			r := httptest.NewRequest("GET", "/test", nil)
-			if tt.client != "" {
-				r.Header.Set("X-Request-Id", tt.client)
-			}
-			w := do(r)
-			id := w.Header().Get("X-Request-Id")
-			if tt.kept && id != tt.client {
-				t.Errorf("client got id %q, want %q", id, tt.client)
-			}
-			if !tt.kept && (len(id) != 32 || id == tt.client || !validRequestID(id)) {
-				t.Errorf("generated id %q", id)
-			}
-			if got := rec.got.Headers.Get("X-Request-Id"); got != id {
-				t.Errorf("backend got id %q, client %q", got, id)
-			}
-		})
+		for _, send := range []bool{false, true} {
+			t.Run(tt.name+"/send="+strconv.FormatBool(send), func(t *testing.T) {
+				t.Parallel()
+				testRequestID(t, tt.client, tt.kept, send)
+			})
+		}
 	}
 	if a, b := newRequestID(), newRequestID(); a == b {
 		t.Errorf("two generated ids are both %q", a)
+	}
+}
+
+// testRequestID sends a request with the client's id (none for "") and
+// checks the id the client, the pipeline and the backends get.
+func testRequestID(t *testing.T, client string, kept, send bool) {
+	t.Helper()
+	rec := &recorder{resp: okData(`{}`)}
+	do := build(t, setup{sendID: send}, rec)
+	r := httptest.NewRequest("GET", "/test", nil)
+	if client != "" {
+		r.Header.Set("X-Request-Id", client)
+	}
+	w := do(r)
+	id := w.Header().Get("X-Request-Id")
+	if kept && id != client {
+		t.Errorf("client got id %q, want %q", id, client)
+	}
+	if !kept && (len(id) != 32 || id == client || !validRequestID(id)) {
+		t.Errorf("generated id %q", id)
+	}
+	if rec.got.ID != id {
+		t.Errorf("the request's ID is %q, the client's %q", rec.got.ID, id)
+	}
+	// Backends get the id only when asked for: by default, what KrakenD
+	// sends (the client's X-Request-Id is not among the default
+	// input_headers).
+	want := ""
+	if send {
+		want = id
+	}
+	if got := rec.got.Headers.Get("X-Request-Id"); got != want || rec.got.SendID != send {
+		t.Errorf("backend got id %q (SendID %v), want %q", got, rec.got.SendID, want)
 	}
 }
 

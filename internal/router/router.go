@@ -292,7 +292,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if n != nil {
 		route := n.routes[r.Method]
 		if route == nil {
-			rt.methodNotAllowed(w, r, n)
+			rt.methodNotAllowed(w, n)
 			return
 		}
 		params, _ := route.paramsOf(raw)
@@ -310,7 +310,30 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, target, code)
 		return
 	}
-	http.NotFound(w, r)
+	notFound(w)
+}
+
+// The bodies of the router's own answers, as KrakenD's engine writes them:
+// text/plain, no charset, no trailing newline, and X-Krakend-Completed
+// false (KrakenD's router marks every answer it gives itself incomplete).
+var (
+	notFoundBody         = []byte("404 page not found")
+	methodNotAllowedBody = []byte("405 method not allowed")
+	textPlain            = []string{"text/plain"}
+	completedFalse       = []string{"false"}
+)
+
+// notFound answers 404 with KrakenD's bytes.
+func notFound(w http.ResponseWriter) {
+	plainError(w, http.StatusNotFound, notFoundBody)
+}
+
+func plainError(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h["Content-Type"] = textPlain
+	h["X-Krakend-Completed"] = completedFalse
+	w.WriteHeader(status)
+	w.Write(body)
 }
 
 // serve checks the params of a matched request and runs its route.
@@ -324,9 +347,9 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request, route *Route, pa
 	route.Handler(w, r, params)
 }
 
-func (rt *Router) methodNotAllowed(w http.ResponseWriter, r *http.Request, n *node) {
+func (rt *Router) methodNotAllowed(w http.ResponseWriter, n *node) {
 	if rt.opts.DisableMethodNotAllowed {
-		http.NotFound(w, r)
+		notFound(w)
 		return
 	}
 	allow := make([]string, 0, len(n.routes))
@@ -335,7 +358,7 @@ func (rt *Router) methodNotAllowed(w http.ResponseWriter, r *http.Request, n *no
 	}
 	sort.Strings(allow)
 	w.Header().Set("Allow", strings.Join(allow, ", "))
-	http.Error(w, "405 method not allowed", http.StatusMethodNotAllowed)
+	plainError(w, http.StatusMethodNotAllowed, methodNotAllowedBody)
 }
 
 // redirect finds the route a near-miss path means: with or without its
