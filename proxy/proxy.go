@@ -75,6 +75,20 @@ type Request struct {
 	// shared by every request with the same token: read them, never change
 	// them (Clone shares them too).
 	Claims map[string]any
+	// HeaderNames spells the names of Headers as the client sent them, for
+	// the events that show them so (API Gateway's payload 1.0); nil: as
+	// Headers holds them, canonical.
+	HeaderNames HeaderSpelling
+	// UserAgent is the client's User-Agent as received ("" when it sent
+	// none), whichever headers the endpoint lets through: Headers carries
+	// the gateway's own.
+	UserAgent string
+}
+
+// HeaderSpelling gives a header's name as the client spelt it.
+type HeaderSpelling interface {
+	// Spelling returns the name the client sent for the canonical name.
+	Spelling(canonical string) string
 }
 
 // Clone returns a copy of r whose maps can be changed without touching r.

@@ -55,7 +55,7 @@ func newPayloadBuilder(format, backendMethod string, r route) payloadBuilder {
 				ev.Headers[traceHeaderName] = traceHeader
 				ev.MultiValueHeaders[traceHeaderName] = []string{traceHeader}
 			}
-			return json.Marshal(ev)
+			return json.Marshal(v1Wire(ev, req.Body))
 		}
 	case FormatAPIGatewayV2:
 		return func(req *proxy.Request, traceHeader string) ([]byte, error) {
@@ -132,12 +132,29 @@ const (
 	apiTimeV1 = apigw.TimeFormat
 )
 
+// v1EventWire is a REST API event as API Gateway writes it: body null
+// when the request has none, isBase64Encoded always present (the events
+// package omits false and writes an empty body as "").
+type v1EventWire struct {
+	*events.APIGatewayProxyRequest
+	Body            *string `json:"body"`
+	IsBase64Encoded bool    `json:"isBase64Encoded"`
+}
+
+func v1Wire(ev *events.APIGatewayProxyRequest, body []byte) *v1EventWire {
+	w := &v1EventWire{APIGatewayProxyRequest: ev, IsBase64Encoded: ev.IsBase64Encoded}
+	if len(body) > 0 {
+		w.Body = &ev.Body
+	}
+	return w
+}
+
 // apiGatewayV1Event is the event of an API Gateway REST API (payload 1.0)
 // proxy integration.
 func apiGatewayV1Event(req *proxy.Request, r route, requestID string, now time.Time) *events.APIGatewayProxyRequest {
 	headers, multi := v1Headers(req)
 	query, multiQuery := v1Query(req.Query)
-	body, b64 := eventBody(req.Body)
+	body, b64 := eventBody(req.Body, req.Headers.Get("Content-Type"))
 	now = now.UTC()
 	return &events.APIGatewayProxyRequest{
 		Resource:                        r.pattern,
@@ -162,7 +179,7 @@ func apiGatewayV1Event(req *proxy.Request, r route, requestID string, now time.T
 			APIID:            apiID,
 			Identity: events.APIGatewayRequestIdentity{
 				SourceIP:  apigw.SourceIP(req.RemoteAddr),
-				UserAgent: req.Headers.Get("User-Agent"),
+				UserAgent: req.UserAgent,
 			},
 			Authorizer: v1Authorizer(req.Claims),
 		},
@@ -174,7 +191,7 @@ func apiGatewayV1Event(req *proxy.Request, r route, requestID string, now time.T
 // apiGatewayV2Event is the event of an API Gateway HTTP API (payload 2.0).
 func apiGatewayV2Event(req *proxy.Request, r route, requestID string, now time.Time) *events.APIGatewayV2HTTPRequest {
 	routeKey := req.Method + " " + r.pattern
-	body, b64 := eventBody(req.Body)
+	body, b64 := eventBody(req.Body, req.Headers.Get("Content-Type"))
 	now = now.UTC()
 	var cookies []string
 	var headers map[string]string
@@ -189,10 +206,19 @@ func apiGatewayV2Event(req *proxy.Request, r route, requestID string, now time.T
 			}
 			continue
 		}
+		if k == "User-Agent" {
+			continue // the client's, below
+		}
 		if headers == nil {
-			headers = make(map[string]string, len(req.Headers)+1)
+			headers = make(map[string]string, len(req.Headers)+2)
 		}
 		headers[strings.ToLower(k)] = strings.Join(vs, ",")
+	}
+	if req.UserAgent != "" {
+		if headers == nil {
+			headers = map[string]string{}
+		}
+		headers["user-agent"] = req.UserAgent
 	}
 	if req.Host != "" {
 		if headers == nil {
@@ -231,7 +257,7 @@ func apiGatewayV2Event(req *proxy.Request, r route, requestID string, now time.T
 				Path:      req.Path,
 				Protocol:  apiProto,
 				SourceIP:  apigw.SourceIP(req.RemoteAddr),
-				UserAgent: req.Headers.Get("User-Agent"),
+				UserAgent: req.UserAgent,
 			},
 			Authorizer: v2Authorizer(req.Claims),
 		},
@@ -240,29 +266,44 @@ func apiGatewayV2Event(req *proxy.Request, r route, requestID string, now time.T
 	}
 }
 
-// v1Headers returns the headers as REST API events hold them: headers
-// keeps the last value of each, multiValueHeaders all of them. Host is
-// added as API Gateway does.
+// v1Headers returns the headers as REST API events hold them, under the
+// names the client spelt (req.HeaderNames): headers keeps the last value
+// of each, multiValueHeaders all of them. Host is added as API Gateway
+// does; User-Agent is the client's (the gateway's own is not the client's
+// request).
 func v1Headers(req *proxy.Request) (map[string]string, map[string][]string) {
-	n := len(req.Headers)
+	n := len(req.Headers) + 1
 	if req.Host != "" {
 		n++
 	}
-	if n == 0 {
-		return nil, nil
-	}
 	single := make(map[string]string, n)
 	multi := make(map[string][]string, n)
+	spell := func(k string) string {
+		if req.HeaderNames == nil {
+			return k
+		}
+		return req.HeaderNames.Spelling(k)
+	}
 	for k, vs := range req.Headers {
-		if len(vs) == 0 {
+		if len(vs) == 0 || k == "User-Agent" {
 			continue
 		}
-		single[k] = vs[len(vs)-1]
-		multi[k] = vs
+		name := spell(k)
+		single[name] = vs[len(vs)-1]
+		multi[name] = vs
+	}
+	if req.UserAgent != "" {
+		name := spell("User-Agent")
+		single[name] = req.UserAgent
+		multi[name] = []string{req.UserAgent}
 	}
 	if req.Host != "" {
-		single["Host"] = req.Host
-		multi["Host"] = []string{req.Host}
+		name := spell("Host")
+		single[name] = req.Host
+		multi[name] = []string{req.Host}
+	}
+	if len(single) == 0 {
+		return nil, nil
 	}
 	return single, multi
 }
@@ -297,11 +338,34 @@ func pathParams(req *proxy.Request, r route) map[string]string {
 	return m
 }
 
-// eventBody returns the body as events carry it: text as is, anything that
-// is not UTF-8 in base64 with isBase64Encoded.
-func eventBody(b []byte) (string, bool) {
-	if utf8.Valid(b) {
+// eventBody returns the body as events carry it, as API Gateway does with
+// binary media types: text as is; in base64 with isBase64Encoded a body
+// whose Content-Type is not text (textContent), or that is not UTF-8.
+func eventBody(b []byte, contentType string) (string, bool) {
+	if len(b) == 0 || textContent(contentType) && utf8.Valid(b) {
 		return string(b), false
 	}
 	return base64.StdEncoding.EncodeToString(b), true
+}
+
+// textContent reports whether a body of this Content-Type is text: none
+// given, text/*, JSON, XML, JavaScript, YAML, GraphQL and forms ("+json",
+// "+xml" suffixes included); images, audio, video, octet streams,
+// multipart and the rest are binary.
+func textContent(contentType string) bool {
+	mt, _, _ := strings.Cut(contentType, ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	if mt == "" || strings.HasPrefix(mt, "text/") {
+		return true
+	}
+	if strings.HasSuffix(mt, "+json") || strings.HasSuffix(mt, "+xml") {
+		return true
+	}
+	switch mt {
+	case "application/json", "application/xml", "application/javascript", "application/ecmascript",
+		"application/x-www-form-urlencoded", "application/yaml", "application/x-yaml",
+		"application/graphql", "application/x-ndjson", "application/ld+json":
+		return true
+	}
+	return false
 }

@@ -57,13 +57,113 @@ func eventRequest() *proxy.Request {
 		Query:  url.Values{"q": {"x"}, "tag": {"a", "b"}},
 		Headers: http.Header{
 			"Content-Type":    {"application/json"},
-			"User-Agent":      {"ua/1"},
+			"User-Agent":      {"lambdagate/1 (the gateway's)"},
 			"Cookie":          {"a=1; b=2"},
 			"X-Forwarded-For": {"10.0.0.1"},
 		},
 		Body:       []byte(`{"name":"ann"}`),
 		RemoteAddr: "192.0.2.7:4321",
 		Host:       "api.example.com",
+		UserAgent:  "ua/1",
+	}
+}
+
+// spelling is a proxy.HeaderSpelling of a fixed table.
+type spelling map[string]string
+
+func (s spelling) Spelling(k string) string {
+	if v, ok := s[k]; ok {
+		return v
+	}
+	return k
+}
+
+// TestAPIGatewayEventWire checks the events as functions read them: the
+// client's header spelling (v1) or lower case (v2), the client's
+// User-Agent, body null without a body, isBase64Encoded always in v1, and
+// binary bodies in base64.
+func TestAPIGatewayEventWire(t *testing.T) {
+	t.Parallel()
+	png := []byte("\x89PNG\r\n\x1a\n")
+	cases := []struct {
+		name        string
+		body        []byte
+		contentType string
+		names       proxy.HeaderSpelling
+		wantBody    any // nil for null
+		wantB64     bool
+	}{
+		{name: "no body", wantBody: nil},
+		{name: "json", body: []byte(`{"a":1}`), contentType: "application/json; charset=utf-8", wantBody: `{"a":1}`},
+		{name: "text without a type", body: []byte("hi"), wantBody: "hi"},
+		{name: "vendor json", body: []byte(`{}`), contentType: "application/problem+json", wantBody: `{}`},
+		{name: "form", body: []byte("a=1"), contentType: "application/x-www-form-urlencoded", wantBody: "a=1"},
+		{name: "png", body: png, contentType: "image/png", wantBody: base64.StdEncoding.EncodeToString(png), wantB64: true},
+		{name: "octets that are UTF-8", body: []byte("abc"), contentType: "application/octet-stream", wantBody: "YWJj", wantB64: true},
+		{name: "text that is not UTF-8", body: []byte{0xff}, contentType: "text/plain", wantBody: "/w==", wantB64: true},
+		{name: "lower-case names", names: spelling{"Day": "day", "User-Agent": "user-agent", "Host": "host"}, wantBody: nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			req := eventRequest()
+			req.Body = c.body
+			req.Headers = http.Header{"Day": {"Thursday"}, "User-Agent": {"lambdagate/1"}}
+			if c.contentType != "" {
+				req.Headers.Set("Content-Type", c.contentType)
+			}
+			req.HeaderNames = c.names
+			r := route{pattern: "/users/{id}", params: []string{"id"}}
+			b, err := json.Marshal(v1Wire(apiGatewayV1Event(req, r, "rid", time.Now()), req.Body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var v1 map[string]any
+			if err := json.Unmarshal(b, &v1); err != nil {
+				t.Fatal(err)
+			}
+			if v1["body"] != c.wantBody {
+				t.Errorf("v1 body %#v, want %#v", v1["body"], c.wantBody)
+			}
+			if got, ok := v1["isBase64Encoded"]; !ok || got != c.wantB64 {
+				t.Errorf("v1 isBase64Encoded %v (present %v), want %v", got, ok, c.wantB64)
+			}
+			hdr := v1["headers"].(map[string]any)
+			day, ua, host := "Day", "User-Agent", "Host"
+			if c.names != nil {
+				day, ua, host = "day", "user-agent", "host"
+			}
+			if hdr[day] != "Thursday" || hdr[ua] != "ua/1" || hdr[host] != "api.example.com" {
+				t.Errorf("v1 headers %v, want %s, %s (the client's) and %s", hdr, day, ua, host)
+			}
+			if len(hdr) != 3+len(req.Headers)-2 {
+				t.Errorf("v1 headers %v: a name twice?", hdr)
+			}
+			if got := v1["requestContext"].(map[string]any)["identity"].(map[string]any)["userAgent"]; got != "ua/1" {
+				t.Errorf("v1 identity.userAgent %v, want the client's", got)
+			}
+
+			b, err = json.Marshal(apiGatewayV2Event(req, r, "rid", time.Now()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var v2 map[string]any
+			if err := json.Unmarshal(b, &v2); err != nil {
+				t.Fatal(err)
+			}
+			if want := c.wantBody; want != nil && v2["body"] != want || want == nil && v2["body"] != nil {
+				t.Errorf("v2 body %#v, want %#v", v2["body"], want)
+			}
+			if v2["isBase64Encoded"] != c.wantB64 {
+				t.Errorf("v2 isBase64Encoded %v, want %v", v2["isBase64Encoded"], c.wantB64)
+			}
+			h2 := v2["headers"].(map[string]any)
+			if h2["day"] != "Thursday" || h2["user-agent"] != "ua/1" {
+				t.Errorf("v2 headers %v, want day and the client's user-agent", h2)
+			}
+			if got := v2["requestContext"].(map[string]any)["http"].(map[string]any)["userAgent"]; got != "ua/1" {
+				t.Errorf("v2 http.userAgent %v, want the client's", got)
+			}
+		})
 	}
 }
 

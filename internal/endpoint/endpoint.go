@@ -24,6 +24,7 @@ import (
 	"github.com/lambdagate/lambdagate/internal/clientip"
 	"github.com/lambdagate/lambdagate/internal/render"
 	"github.com/lambdagate/lambdagate/internal/router"
+	"github.com/lambdagate/lambdagate/internal/wirenames"
 	"github.com/lambdagate/lambdagate/proxy"
 	"github.com/lambdagate/lambdagate/telemetry"
 )
@@ -162,7 +163,9 @@ func (h *handler) handle(w http.ResponseWriter, r *http.Request, params []string
 		RemoteAddr: r.RemoteAddr,
 		Host:       r.Host,
 		Claims:     proxy.ClaimsFrom(r.Context()),
+		UserAgent:  r.UserAgent(),
 	}
+	req.HeaderNames = headerNames(r)
 	h.forwarding(req, r)
 	req.Authorizer = proxy.AuthorizerFrom(r.Context())
 	req.ID = id
@@ -300,6 +303,20 @@ func (h *handler) fail(w http.ResponseWriter, err error) int {
 	}
 	w.WriteHeader(status)
 	return status
+}
+
+// headerNames returns how r's client spelt its header names: lower-cased
+// by HTTP/2 and HTTP/3; over HTTP/1.x as the server recorded them (the
+// fastserver engine does, net/http's loses them), nil when every name
+// was canonical or the spelling is unknown.
+func headerNames(r *http.Request) proxy.HeaderSpelling {
+	if r.ProtoMajor >= 2 {
+		return wirenames.Lower{}
+	}
+	if n := wirenames.FromContext(r.Context()).Copy(); n != nil {
+		return n
+	}
+	return nil
 }
 
 // forwarding sets the headers the gateway adds to every backend call.

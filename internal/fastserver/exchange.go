@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/lambdagate/lambdagate/internal/wirenames"
 )
 
 // exchange is one request and its response, seen by an http.Handler. It is
@@ -27,6 +29,13 @@ type exchange struct {
 	target string
 	// vals backs the one-value slices of the request's header map.
 	vals []string
+	// names holds the header names the client did not send canonical;
+	// the request's context carries it (wirenames.FromContext).
+	names wirenames.Names
+	// tmpl is the server's request template with names in its context,
+	// made again when the server's template (from) changes.
+	tmpl http.Request
+	from *http.Request
 }
 
 func newExchange() *exchange {
@@ -53,7 +62,15 @@ func (x *exchange) fill(ctx *fasthttp.RequestCtx, tmpl *http.Request) bool {
 	x.vals = x.vals[:0]
 	h := &ctx.Request.Header
 
-	*r = *tmpl
+	if x.from != tmpl {
+		x.from = tmpl
+		x.tmpl = *tmpl.WithContext(wirenames.NewContext(tmpl.Context(), &x.names))
+	}
+	*r = x.tmpl
+	// The names as the client spelt them, read before AllInOrder
+	// canonicalises them in place.
+	x.names.Reset()
+	x.names.Record(h.RawHeaders())
 	r.Method = methodString(h.Method())
 	r.Proto, r.ProtoMajor, r.ProtoMinor = "HTTP/1.1", 1, 1
 	r.Header = hdr

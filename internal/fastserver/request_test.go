@@ -1,6 +1,7 @@
 package fastserver
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/lambdagate/lambdagate/internal/wirenames"
 )
 
 // Request fields and context behaviour the differential table leaves out,
@@ -162,5 +165,38 @@ func TestNoFlusherNoHijacker(t *testing.T) {
 	}
 	if s, want := <-got, "flusher=false hijacker=false flush=true deadline=true"; s != want {
 		t.Errorf("%s, want %s", s, want)
+	}
+}
+
+// TestHeaderNamesAsSent: the request's context carries the header names
+// the client did not send canonical (wirenames), request by request on
+// one connection, while the header map stays canonical as net/http's.
+func TestHeaderNamesAsSent(t *testing.T) {
+	t.Parallel()
+	type seen struct{ day, apiKey, mapValue string }
+	got := make(chan seen, 2)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := wirenames.FromContext(r.Context())
+		got <- seen{n.Spelling("Day"), n.Spelling("X-Api-Key"), r.Header.Get("Day")}
+	})
+	_, addr, _ := startFast(t, h, Config{})
+	c := dial(t, addr)
+	br := bufio.NewReader(c)
+	for _, tc := range []struct {
+		req  string
+		want seen
+	}{
+		{"GET / HTTP/1.1\r\nHost: x\r\nday: Thu\r\nX-API-KEY: k\r\n\r\n", seen{"day", "X-API-KEY", "Thu"}},
+		{"GET / HTTP/1.1\r\nHost: x\r\nDay: Fri\r\n\r\n", seen{"Day", "X-Api-Key", "Fri"}},
+	} {
+		if _, err := io.WriteString(c, tc.req); err != nil {
+			t.Fatal(err)
+		}
+		if resp := readRaw(c, br, "GET", 0); resp.Status != http.StatusOK {
+			t.Fatalf("status %d", resp.Status)
+		}
+		if s := <-got; s != tc.want {
+			t.Errorf("%q: the handler saw %+v, want %+v", tc.req, s, tc.want)
+		}
 	}
 }
