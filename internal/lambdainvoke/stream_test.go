@@ -161,4 +161,3 @@ func TestInvokeStreamCancel(t *testing.T) {
 		t.Fatal("the server never saw the client leave")
 	}
 }
-
