@@ -115,6 +115,12 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, params []string)
 	start := time.Now()
 	id := requestID(w, r)
 	res := h.handle(w, r, params, id)
+	if res.abort {
+		// A stream cut midway: the response ends without its last chunk
+		// (HTTP/1.1: the connection closes; HTTP/2: RST_STREAM), so that
+		// the client can tell it from a whole one. Logged first.
+		defer panic(http.ErrAbortHandler)
+	}
 	if h.opts.DisableAccessLog || h.logger == nil {
 		return
 	}
@@ -142,8 +148,11 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, params []string)
 // result is what the access log says of a request.
 type result struct {
 	status  int
-	outcome string   // rejected, error, partial or complete
+	outcome string   // rejected, error, partial, complete, stream_error or client_gone
 	failed  []string // the failed backends, by JSON path
+	// abort says the response must be cut: its stream failed after the
+	// status was written.
+	abort bool
 }
 
 // handle serves one request and returns what the access log says of it.
@@ -213,10 +222,15 @@ func (h *handler) handle(w http.ResponseWriter, r *http.Request, params []string
 			resp.Body.Close()
 		}
 		w.WriteHeader(status)
-	} else if h.negotiate {
-		render.NegotiateFunc(r.Header.Get("Accept"))(w, status, resp)
-	} else {
-		h.write(w, status, resp)
+	} else if werr := h.writer(r)(w, status, resp); werr != nil {
+		var se *render.StreamError
+		if errors.As(werr, &se) && se.Client {
+			return result{status: status, outcome: "client_gone", abort: true}
+		}
+		if h.logger != nil {
+			h.logger.LogAttrs(r.Context(), slog.LevelWarn, "stream failed", slog.String("route", h.route), slog.String("error", werr.Error()), slog.String("request_id", id))
+		}
+		return result{status: status, outcome: "stream_error", abort: true}
 	}
 	if complete {
 		return result{status: status, outcome: "complete"}
@@ -385,4 +399,13 @@ func newQueryFilter(allowed []string) func(*url.URL) url.Values {
 		}
 		return out
 	}
+}
+
+// writer is the renderer for r: the endpoint's, or with negotiate the one the
+// client's Accept header picks.
+func (h *handler) writer(r *http.Request) render.Func {
+	if h.negotiate {
+		return render.NegotiateFunc(r.Header.Get("Accept"))
+	}
+	return h.write
 }

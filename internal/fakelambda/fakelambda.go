@@ -99,8 +99,12 @@ type Call struct {
 	Path string
 	// Query is the raw query.
 	Query string
-	// Lambda says whether it was an Invoke call.
+	// Lambda says whether it was an Invoke call (or an
+	// InvokeWithResponseStream call, then Stream is set too).
 	Lambda bool
+	// Stream says it was an InvokeWithResponseStream call: a Reply
+	// answers it with a lambdaapi.StreamWriter.
+	Stream bool
 	// Header is the request's headers.
 	Header http.Header
 	// Body is the request body.
@@ -209,6 +213,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name, lambda := lambdaapi.FunctionFromPath(path)
+	stream := false
+	if !lambda {
+		name, stream = lambdaapi.FunctionFromStreamPath(path)
+		lambda = stream
+	}
 	lambda = lambda && r.Method == http.MethodPost
 	if !lambda {
 		name = path[strings.LastIndexByte(path, '/')+1:]
@@ -224,7 +233,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.inFlight.Add(1)
 	defer s.inFlight.Add(-1)
 	body, _ := io.ReadAll(r.Body)
-	c := Call{Name: name, Path: path, Query: r.URL.RawQuery, Lambda: lambda, Header: r.Header.Clone(), Body: body}
+	c := Call{Name: name, Path: path, Query: r.URL.RawQuery, Lambda: lambda, Stream: stream, Header: r.Header.Clone(), Body: body}
 	s.mu.Lock()
 	s.attempts[name]++
 	if !s.ForgetCalls {

@@ -1,6 +1,7 @@
 package fastserver
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -321,11 +323,16 @@ type responseWriter struct {
 	status  int
 	written bool
 	sniff   bool
+	// stream is set by the first Flush: the response goes out on the
+	// connection as it is written (see Flush), no longer through fasthttp.
+	stream *streamOut
+	// writeTimeout is the server's WriteTimeout, for streamed responses.
+	writeTimeout time.Duration
 }
 
 func (w *responseWriter) reset(ctx *fasthttp.RequestCtx) {
 	clear(w.header)
-	w.ctx, w.status, w.written, w.sniff = ctx, 0, false, false
+	w.ctx, w.status, w.written, w.sniff, w.stream = ctx, 0, false, false, nil
 }
 
 // Header returns the response's header map.
@@ -384,7 +391,7 @@ func (w *responseWriter) WriteHeader(code int) {
 	}
 }
 
-// Write appends b to the response body.
+// Write appends b to the response body (or, once flushed, sends it).
 func (w *responseWriter) Write(b []byte) (int, error) {
 	if !w.written {
 		w.WriteHeader(http.StatusOK)
@@ -395,23 +402,137 @@ func (w *responseWriter) Write(b []byte) (int, error) {
 	if !bodyAllowed(w.status) {
 		return 0, http.ErrBodyNotAllowed
 	}
+	if w.stream != nil {
+		return w.stream.write(b)
+	}
 	w.ctx.Response.AppendBody(b)
 	return len(b), nil
 }
 
 // WriteString appends s to the response body.
 func (w *responseWriter) WriteString(s string) (int, error) {
-	if !w.written || !bodyAllowed(w.status) {
+	if !w.written || !bodyAllowed(w.status) || w.stream != nil {
 		return w.Write([]byte(s))
 	}
 	w.ctx.Response.AppendBodyString(s)
 	return len(s), nil
 }
 
+// FlushError sends what the response holds so far, and makes the response
+// a stream: its status and headers go out at once, with chunked transfer
+// (or the handler's Content-Length), and every later Write goes out on the
+// connection with the next Flush. A streamed response closes its
+// connection when it ends (fasthttp is not told of the bytes sent), and
+// one cut by a panic (http.ErrAbortHandler) ends without its last chunk,
+// as net/http's does. The error is the connection's: the client gone.
+func (w *responseWriter) FlushError() error {
+	if !w.written {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.stream == nil {
+		if err := w.startStream(); err != nil {
+			return err
+		}
+	}
+	return w.stream.flush()
+}
+
+// Flush is FlushError without its error (http.Flusher).
+func (w *responseWriter) Flush() { _ = w.FlushError() }
+
+// startStream writes the status line and headers on the connection, and
+// what the body holds so far.
+func (w *responseWriter) startStream() error {
+	ctx := w.ctx
+	resp := &ctx.Response
+	if w.sniff {
+		if b := resp.Body(); len(b) > 0 {
+			resp.Header.SetContentType(http.DetectContentType(b))
+		}
+		w.sniff = false
+	}
+	head := ctx.IsHead() || !bodyAllowed(w.status)
+	// The handler's Content-Length frames the body when it gave one.
+	chunked := !head && len(w.header["Content-Length"]) == 0
+	if chunked {
+		resp.Header.SetContentLength(-1)
+	}
+	resp.Header.SetConnectionClose()
+	conn := ctx.Conn()
+	if w.writeTimeout > 0 {
+		_ = conn.SetWriteDeadline(time.Now().Add(w.writeTimeout))
+	}
+	st := &streamOut{bw: bufio.NewWriterSize(conn, 4096), chunked: chunked, head: head}
+	w.stream = st
+	// fasthttp writes nothing more on this connection, and closes it once
+	// the handler is done.
+	ctx.HijackSetNoResponse(true)
+	ctx.Hijack(func(net.Conn) {})
+	if _, err := st.bw.Write(resp.Header.Header()); err != nil {
+		st.err = err
+		return err
+	}
+	if b := resp.Body(); len(b) > 0 {
+		if _, err := st.write(b); err != nil {
+			return err
+		}
+		resp.ResetBody()
+	}
+	return nil
+}
+
+// streamOut is a streamed response's writer on the connection.
+type streamOut struct {
+	bw      *bufio.Writer
+	chunked bool
+	head    bool // no body goes out
+	err     error
+}
+
+func (s *streamOut) write(b []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	if s.head {
+		return len(b), nil
+	}
+	if s.chunked {
+		var size [16]byte
+		s.bw.Write(strconv.AppendInt(size[:0], int64(len(b)), 16))
+		s.bw.WriteString("\r\n")
+	}
+	s.bw.Write(b)
+	if s.chunked {
+		s.bw.WriteString("\r\n")
+	}
+	// bufio keeps the first error; flush reports it.
+	return len(b), nil
+}
+
+func (s *streamOut) flush() error {
+	if s.err != nil {
+		return s.err
+	}
+	s.err = s.bw.Flush()
+	return s.err
+}
+
+// end writes the last chunk of a response that completed.
+func (s *streamOut) end() {
+	if s.chunked && !s.head && s.err == nil {
+		s.bw.WriteString("0\r\n\r\n")
+	}
+	_ = s.flush()
+}
+
 // finish completes a response: the status of a handler that wrote
 // nothing, the sniffed type of an untyped body (net/http sniffs what the
-// handler wrote first).
+// handler wrote first); a streamed one, its last chunk.
 func (w *responseWriter) finish() {
+	if w.stream != nil {
+		w.stream.end()
+		return
+	}
 	if !w.written {
 		w.WriteHeader(http.StatusOK)
 	}

@@ -24,9 +24,12 @@
 //     not offered;
 //   - with Config.Route, a request's Pattern is its route's name;
 //   - a header block must fit in one read buffer of Config.MaxHeaderBytes;
-//   - a response is buffered whole and sent with a Content-Length;
-//     http.Flusher, http.Hijacker and 1xx responses are not offered, and
-//     fasthttp writes the Date header itself;
+//   - a response is buffered whole and sent with a Content-Length, until
+//     the handler flushes (http.Flusher, http.ResponseController): the
+//     response then goes out as it is written, chunked, and its connection
+//     closes when it ends; a client gone is noticed at the next write (the
+//     request's context is not canceled). http.Hijacker and 1xx responses
+//     are not offered, and fasthttp writes the Date header itself;
 //   - a panic that reaches the server gets an empty 500 and a closed
 //     connection;
 //   - a body stalled past ReadTimeout gets 408; request lines that end in
@@ -83,7 +86,9 @@ type Server struct {
 	srv     *fasthttp.Server
 	handler http.Handler
 	logger  *slog.Logger
-	base    context.Context
+	// writeTimeout bounds a streamed response (Config.WriteTimeout).
+	writeTimeout time.Duration
+	base         context.Context
 	// tmpl is the request every exchange starts from: its context is
 	// base with the listener's address (http.LocalAddrContextKey).
 	tmpl    atomic.Pointer[http.Request]
@@ -106,11 +111,12 @@ func New(h http.Handler, c Config) *Server {
 	}
 	base, cancel := context.WithCancel(context.Background())
 	s := &Server{
-		handler: h,
-		logger:  c.Logger,
-		base:    base,
-		cancel:  cancel,
-		conns:   map[net.Conn]struct{}{},
+		handler:      h,
+		logger:       c.Logger,
+		writeTimeout: c.WriteTimeout,
+		base:         base,
+		cancel:       cancel,
+		conns:        map[net.Conn]struct{}{},
 	}
 	s.setTemplate(nil)
 	s.pool.New = func() any { return newExchange() }
@@ -321,6 +327,7 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 	}
 	x.req.Pattern = route
 	x.w.reset(ctx)
+	x.w.writeTimeout = s.writeTimeout
 	defer func() {
 		if v := recover(); v != nil {
 			// The gateway's own recovery answers panics; one that gets
@@ -329,6 +336,12 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 			// have sent part of the response, cuts it without one).
 			if v != http.ErrAbortHandler {
 				s.logger.Error("panic serving a request", "method", x.req.Method, "path", x.req.URL.Path, "panic", fmt.Sprint(v))
+			}
+			if x.w.stream != nil {
+				// Part of a streamed response went out: the connection
+				// closes without its last chunk, so the client can tell.
+				_ = x.w.stream.flush()
+				return
 			}
 			ctx.Response.Reset()
 			ctx.SetStatusCode(http.StatusInternalServerError)

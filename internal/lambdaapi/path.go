@@ -36,11 +36,21 @@ func EscapedInvokePath(name string) string {
 // path. It reads the name as it is, without checking it
 // (SplitFunctionName does).
 func FunctionFromPath(escapedPath string) (name string, ok bool) {
-	rest, ok := strings.CutPrefix(escapedPath, FunctionsPath+"/")
+	return functionFrom(escapedPath, FunctionsPath, invocations)
+}
+
+// FunctionFromStreamPath is FunctionFromPath for an
+// InvokeWithResponseStream path.
+func FunctionFromStreamPath(escapedPath string) (name string, ok bool) {
+	return functionFrom(escapedPath, StreamFunctionsPath, streamingInvocations)
+}
+
+func functionFrom(escapedPath, prefix, suffix string) (name string, ok bool) {
+	rest, ok := strings.CutPrefix(escapedPath, prefix+"/")
 	if !ok {
 		return "", false
 	}
-	label, ok := strings.CutSuffix(rest, invocations)
+	label, ok := strings.CutSuffix(rest, suffix)
 	if !ok || label == "" || strings.IndexByte(label, '/') >= 0 {
 		return "", false
 	}

@@ -54,6 +54,13 @@ type Client struct {
 	// lastPath holds the Invoke paths of the last function invoked: a
 	// caller with a fixed function name builds them once.
 	lastPath atomic.Pointer[invokePath]
+
+	// streamOnce builds streamClient, the net/http client of streamed
+	// invocations (InvokeStream), on first use.
+	streamOnce   sync.Once
+	streamClient *http.Client
+	streamErr    error
+	streamReady  atomic.Pointer[http.Client] // streamClient, once built
 }
 
 // invokePath is a function's Invoke path, decoded and escaped, and its
@@ -115,7 +122,12 @@ func newClient(endpoint, region string, creds aws.CredentialsProvider, snd sende
 }
 
 // CloseIdle closes the Client's idle connections.
-func (s *Client) CloseIdle() { s.sender.closeIdle() }
+func (s *Client) CloseIdle() {
+	s.sender.closeIdle()
+	if c := s.streamReady.Load(); c != nil {
+		c.CloseIdleConnections()
+	}
+}
 
 // Region is the region the Client signs for: the Key's, the SDK's, or
 // us-east-1 for a local runtime or a custom endpoint without one.

@@ -34,20 +34,21 @@ func init() {
 // rule): a data with one key is its root element, more keys go under a
 // <doc> root; keys starting with "-" are attributes, "#text" an element's
 // text, a list repeats its element.
-func writeXML(w http.ResponseWriter, status int, resp *proxy.Response) {
+func writeXML(w http.ResponseWriter, status int, resp *proxy.Response) error {
 	b, err := mxj.Map(dataOf(resp)).Xml()
 	if err != nil {
 		http.Error(w, "", http.StatusInternalServerError)
-		return
+		return nil
 	}
 	w.Header()["Content-Type"] = xmlTypeValue
 	w.WriteHeader(status)
 	w.Write(b)
+	return nil
 }
 
 // writeYAML writes the data as a YAML document (an empty mapping, {}, for
 // no data).
-func writeYAML(w http.ResponseWriter, status int, resp *proxy.Response) {
+func writeYAML(w http.ResponseWriter, status int, resp *proxy.Response) error {
 	data := dataOf(resp)
 	if data == nil {
 		data = map[string]any{}
@@ -55,11 +56,12 @@ func writeYAML(w http.ResponseWriter, status int, resp *proxy.Response) {
 	b, err := yaml.Marshal(yamlValue(data))
 	if err != nil {
 		http.Error(w, "", http.StatusInternalServerError)
-		return
+		return nil
 	}
 	w.Header()["Content-Type"] = yamlTypeValue
 	w.WriteHeader(status)
 	w.Write(b)
+	return nil
 }
 
 var (

@@ -10,15 +10,20 @@ package render
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 
 	"github.com/lambdagate/lambdagate/proxy"
 )
 
-// Func writes resp with status to w.
-type Func func(w http.ResponseWriter, status int, resp *proxy.Response)
+// Func writes resp with status to w. It returns an error only when a
+// stream (Response.Body) failed after the status was written: the
+// response is then cut, and the caller must end it so that the client can
+// tell (see StreamError).
+type Func func(w http.ResponseWriter, status int, resp *proxy.Response) error
 
 // Output encodings.
 const (
@@ -52,14 +57,14 @@ func New(encoding string) (Func, error) {
 
 const jsonType = "application/json; charset=utf-8"
 
-func writeJSON(w http.ResponseWriter, status int, resp *proxy.Response) {
+func writeJSON(w http.ResponseWriter, status int, resp *proxy.Response) error {
 	if resp != nil && resp.Raw != nil {
 		// Bytes passed through: a JSON object the decoding stage
 		// validated, sent as it came.
 		w.Header()["Content-Type"] = jsonTypeValue
 		w.WriteHeader(status)
 		w.Write(resp.Raw)
-		return
+		return nil
 	}
 	var data map[string]any
 	if resp != nil {
@@ -69,6 +74,7 @@ func writeJSON(w http.ResponseWriter, status int, resp *proxy.Response) {
 		data = map[string]any{}
 	}
 	writeValue(w, status, data)
+	return nil
 }
 
 func writeValue(w http.ResponseWriter, status int, v any) {
@@ -97,7 +103,7 @@ func dataOf(resp *proxy.Response) map[string]any {
 
 // writeJSONCollection writes the "collection" of the data as a JSON array
 // (an empty one when there is none).
-func writeJSONCollection(w http.ResponseWriter, status int, resp *proxy.Response) {
+func writeJSONCollection(w http.ResponseWriter, status int, resp *proxy.Response) error {
 	var v any = []any{}
 	if resp != nil {
 		if c, ok := dataOf(resp)["collection"].([]any); ok {
@@ -105,11 +111,12 @@ func writeJSONCollection(w http.ResponseWriter, status int, resp *proxy.Response
 		}
 	}
 	writeValue(w, status, v)
+	return nil
 }
 
 // writeString writes the data's "content" as plain text when it is a
 // string, or the data as JSON text otherwise.
-func writeString(w http.ResponseWriter, status int, resp *proxy.Response) {
+func writeString(w http.ResponseWriter, status int, resp *proxy.Response) error {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	var body []byte
 	if resp != nil {
@@ -122,14 +129,17 @@ func writeString(w http.ResponseWriter, status int, resp *proxy.Response) {
 	}
 	w.WriteHeader(status)
 	w.Write(body)
+	return nil
 }
 
 // writeNoOp passes the single backend's reply through: its status, its
-// headers and its bytes (Raw) or stream (Body), untouched.
-func writeNoOp(w http.ResponseWriter, status int, resp *proxy.Response) {
+// headers and its bytes (Raw) or stream (Body), untouched. A stream is
+// copied as it arrives, flushed after every read, so that server-sent
+// events and long downloads reach the client as the backend sends them.
+func writeNoOp(w http.ResponseWriter, status int, resp *proxy.Response) error {
 	if resp == nil {
 		w.WriteHeader(status)
-		return
+		return nil
 	}
 	h := w.Header()
 	for k, vs := range resp.Metadata.Headers {
@@ -141,12 +151,76 @@ func writeNoOp(w http.ResponseWriter, status int, resp *proxy.Response) {
 	if resp.Metadata.StatusCode != 0 {
 		status = resp.Metadata.StatusCode
 	}
-	w.WriteHeader(status)
 	switch {
 	case resp.Body != nil:
-		io.Copy(w, resp.Body)
-		resp.Body.Close()
+		defer resp.Body.Close()
+		if _, known := h["Content-Length"]; !known {
+			// Nothing to wait for: the headers go out now, the body as it
+			// comes.
+			w.WriteHeader(status)
+			flush(w)
+		} else {
+			w.WriteHeader(status)
+		}
+		return copyStream(w, resp.Body)
 	case resp.Raw != nil:
+		w.WriteHeader(status)
 		w.Write(resp.Raw)
+	default:
+		w.WriteHeader(status)
 	}
+	return nil
+}
+
+// streamBufSize is the copy buffer of a stream: one read is at most this.
+const streamBufSize = 32 << 10
+
+var streamBufs = sync.Pool{New: func() any { b := make([]byte, streamBufSize); return &b }}
+
+// StreamError is a stream that failed after its status was written: the
+// backend's (Read) or the client's (Write, the client gone).
+type StreamError struct {
+	// Client says the client went away (a write failed); else the
+	// backend's stream failed.
+	Client bool
+	// Err is why.
+	Err error
+}
+
+func (e *StreamError) Error() string {
+	if e.Client {
+		return "the client went away during the stream: " + e.Err.Error()
+	}
+	return "the backend's stream failed: " + e.Err.Error()
+}
+
+func (e *StreamError) Unwrap() error { return e.Err }
+
+// copyStream copies body to w, flushing after every read.
+func copyStream(w http.ResponseWriter, body io.Reader) error {
+	bp := streamBufs.Get().(*[]byte)
+	defer streamBufs.Put(bp)
+	buf := *bp
+	rc := http.NewResponseController(w)
+	for {
+		n, err := body.Read(buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return &StreamError{Client: true, Err: werr}
+			}
+			if ferr := rc.Flush(); ferr != nil && !errors.Is(ferr, http.ErrNotSupported) {
+				return &StreamError{Client: true, Err: ferr}
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return &StreamError{Err: err}
+		}
+	}
+}
+
+func flush(w http.ResponseWriter) {
+	_ = http.NewResponseController(w).Flush()
 }
