@@ -182,6 +182,7 @@ var implemented = []string{
 	"qos/http-cache", "github.com/devopsfaith/krakend-httpcache",
 	"qos/ratelimit/router/redis", "redis",
 	"qos/ratelimit/service",
+	"validation/cel", "github.com/devopsfaith/krakend-cel",
 }
 
 func allNames() []string {
