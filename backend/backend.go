@@ -4,7 +4,8 @@
 // the decoding of its reply by the backend's encoding, shaping (target,
 // allow/deny, mapping, group), the error options of the "backend/http"
 // namespace (return_error_code, return_error_details), its circuit breaker
-// (qos/circuitbreaker), its rate limit (qos/ratelimit/proxy), and its
+// (qos/circuitbreaker), its rate limit (qos/ratelimit/proxy), its CEL
+// checks (validation/cel), and its
 // telemetry. Every stage but the transport applies to every kind alike.
 //
 // A new kind of backend is a Kind in the list the gateway builds: nothing
@@ -20,6 +21,7 @@ import (
 	"github.com/lambdagate/lambdagate/proxy"
 	"github.com/lambdagate/lambdagate/qos/circuitbreaker"
 	"github.com/lambdagate/lambdagate/telemetry"
+	"github.com/lambdagate/lambdagate/validation/cel"
 )
 
 // ErrorOptions is the "backend/http" namespace: what the client learns of a
@@ -82,6 +84,11 @@ func Build(spec Spec, kinds []Kind, tel *telemetry.Telemetry) (proxy.Proxy, erro
 	errs.Append(b.JSONPath, err)
 	limit, err := ratelimit.NewBackend(b)
 	errs.Append(b.JSONPath, err)
+	checks, err := cel.Decode(&b.ExtraConfig)
+	errs.Append(b.JSONPath, err)
+	if checks != nil && len(checks.JWT) > 0 {
+		errs.Add(checks.JWT[0].Path, "reads JWT on a backend: token checks run on endpoints with auth/validator only (as in KrakenD); move it to the endpoint's %q", cel.Namespace)
+	}
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -106,6 +113,11 @@ func Build(spec Spec, kinds []Kind, tel *telemetry.Telemetry) (proxy.Proxy, erro
 	if limit != nil {
 		p = limit(p)
 	}
+	// The CEL checks, around the rate limit as in KrakenD: a refused
+	// request is not sent, a refused response fails the backend.
+	if mw := checks.Middleware(paramNames(spec.Endpoint), spec.Logger); mw != nil {
+		p = mw(p)
+	}
 	target := t.Target
 	if target == "" {
 		target = HostTarget(b)
@@ -121,11 +133,27 @@ func Build(spec Spec, kinds []Kind, tel *telemetry.Telemetry) (proxy.Proxy, erro
 // shape, decoded as JSON, on an endpoint that writes JSON. Anything else
 // needs the data decoded.
 func passThrough(e *config.Endpoint, b *config.Backend) bool {
-	return e != nil && len(e.Backend) == 1 &&
+	return e != nil && len(e.Backend) == 1 && !readsData(e, b) &&
 		e.OutputEncoding == "json" &&
 		(b.Encoding == proxy.EncodingJSON || b.Encoding == proxy.EncodingSafeJSON) &&
 		!b.IsCollection &&
 		b.Target == "" && len(b.Allow) == 0 && len(b.Deny) == 0 && len(b.Mapping) == 0 && b.Group == ""
+}
+
+// readsData reports whether a programmable layer (validation/cel) of the
+// endpoint or the backend may read the response's data, which then must be
+// decoded.
+func readsData(e *config.Endpoint, b *config.Backend) bool {
+	return e.ExtraConfig.Has(cel.Namespace) || e.ExtraConfig.Has(cel.LegacyNamespace) ||
+		b.ExtraConfig.Has(cel.Namespace) || b.ExtraConfig.Has(cel.LegacyNamespace)
+}
+
+// paramNames returns req_params' names for e's requests, none without e.
+func paramNames(e *config.Endpoint) []string {
+	if e == nil {
+		return nil
+	}
+	return cel.ParamNames(e)
 }
 
 // named wraps the errors of next in a proxy.BackendFailure naming the

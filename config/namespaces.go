@@ -113,6 +113,12 @@ var namespaces = map[string]Namespace{
 	"qos/ratelimit/service/redis":                          {Class: NamespaceRefusedAccess, ReadBy: "on the service", Does: "rate limit of the whole service kept in Redis, which KrakenD reads on the service only too"},
 	"redis":                                                {Class: NamespaceWarned, ReadBy: "on the service", Does: "Redis connection pools for other namespaces"},
 
+	// CEL checks, read on endpoints and backends (validation/cel); on the
+	// service, where KrakenD never reads them, refused: whoever put them
+	// there meant requests checked.
+	"validation/cel":                     {Class: NamespaceRefusedAccess, ReadBy: "on endpoints and backends", Does: "CEL expressions that refuse requests or responses"},
+	"github.com/devopsfaith/krakend-cel": {Class: NamespaceRefusedAccess, ReadBy: "on endpoints and backends", Current: "validation/cel", Does: "legacy name of validation/cel"},
+
 	// Who gets in, what they may send, how much.
 	"auth/api-keys":            {Class: NamespaceRefusedAccess, Does: "API-key authentication and roles"},
 	"auth/basic":               {Class: NamespaceRefusedAccess, Does: "HTTP Basic authentication"},
@@ -129,7 +135,6 @@ var namespaces = map[string]Namespace{
 	"qos/circuit-breaker/http": {Class: NamespaceRefusedAccess, Does: "circuit breaker on HTTP statuses: stops calling a failing backend"},
 	"security/bot-detector":    {Class: NamespaceRefusedAccess, Does: "bot detection: requests from bots are refused"},
 	"security/policies":        {Class: NamespaceRefusedAccess, Does: "policies on requests, responses and JWTs"},
-	"validation/cel":           {Class: NamespaceRefusedAccess, Does: "CEL expressions that refuse requests or responses"},
 	"validation/json-schema":   {Class: NamespaceRefusedAccess, Does: "JSON Schema validation of request bodies"},
 
 	// What is answered.
@@ -192,7 +197,6 @@ var namespaces = map[string]Namespace{
 	"github.com/devopsfaith/krakend/proxy/plugin":                   {Class: NamespaceRefusedAccess, Current: "plugin/req-resp-modifier"},
 	"github_com/devopsfaith/bloomfilter":                            {Class: NamespaceRefusedAccess, Current: "auth/revoker"},
 	"github_com/devopsfaith/krakend-botdetector":                    {Class: NamespaceRefusedAccess, Current: "security/bot-detector"},
-	"github.com/devopsfaith/krakend-cel":                            {Class: NamespaceRefusedAccess, Current: "validation/cel"},
 	"github.com/devopsfaith/krakend-jsonschema":                     {Class: NamespaceRefusedAccess, Current: "validation/json-schema"},
 	"github.com/devopsfaith/krakend-lua/router":                     {Class: NamespaceRefusedAccess, Current: "modifier/lua-endpoint"},
 	"github.com/devopsfaith/krakend-lua/proxy":                      {Class: NamespaceRefusedAccess, Current: "modifier/lua-proxy"},

@@ -183,6 +183,7 @@ var implemented = []string{
 	"qos/ratelimit/router/redis", "redis",
 	"qos/ratelimit/service", "qos/ratelimit/service/redis",
 	"modifier/martian",
+	"validation/cel", "github.com/devopsfaith/krakend-cel",
 }
 
 func allNames() []string {

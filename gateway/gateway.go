@@ -32,6 +32,7 @@ import (
 	"github.com/lambdagate/lambdagate/security/cors"
 	"github.com/lambdagate/lambdagate/security/httpsecure"
 	"github.com/lambdagate/lambdagate/telemetry"
+	"github.com/lambdagate/lambdagate/validation/cel"
 )
 
 // Options are the parts of a gateway that do not come from the file.
@@ -160,6 +161,15 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 		} else {
 			pipeline = proxy.NewConcurrentMerge(backends)
 		}
+		checks, err := cel.Decode(&e.ExtraConfig)
+		if err != nil {
+			errs.Append(e.JSONPath, err)
+			continue
+		}
+		// The endpoint's CEL checks, around the merge as in KrakenD.
+		if mw := checks.Middleware(cel.ParamNames(e), opts.Logger); mw != nil {
+			pipeline = mw(pipeline)
+		}
 		maxBody := maxBodyBytes(ropts, popts)
 		if maxBody <= 0 {
 			maxBody = endpoint.DefaultMaxBodyBytes
@@ -190,6 +200,12 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 		// then a Lambda authorizer.
 		if authorize != nil {
 			h = authorize(h)
+		}
+		// The endpoint's CEL token checks, right behind the JWT validator
+		// (KrakenD's rejecter).
+		if h, err = claimsChecks(e, checks, opts.Logger, h); err != nil {
+			errs.Append(e.JSONPath, err)
+			continue
 		}
 		if h, err = jwt.wrap(e, !ropts.DisableAccessLog, h); err != nil {
 			errs.Append(e.JSONPath, err)
