@@ -109,9 +109,11 @@ func BenchmarkPipelineTelemetry(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if err := gw.startTelemetry(); err != nil {
+				stopTelemetry, err := gw.startTelemetry()
+				if err != nil {
 					b.Fatal(err)
 				}
+				defer stopTelemetry()
 				defer gw.close()
 				h := gw.Handler()
 				serveGET(b, h, "/a/42")

@@ -12,20 +12,17 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"runtime/debug"
 	"strconv"
-	"sync/atomic"
 	"time"
 
 	"github.com/lambdagate/lambdagate/backend"
 	"github.com/lambdagate/lambdagate/config"
 	"github.com/lambdagate/lambdagate/internal/endpoint"
-	"github.com/lambdagate/lambdagate/internal/fastserver"
 	"github.com/lambdagate/lambdagate/internal/redispool"
 	"github.com/lambdagate/lambdagate/internal/router"
 	"github.com/lambdagate/lambdagate/proxy"
@@ -49,6 +46,15 @@ type Options struct {
 	LocalLambdaURL string
 	// Version is the gateway's version, for its User-Agent.
 	Version string
+	// ConfigHash names the configuration the gateway was built from (a
+	// hash of the file); /__health reports it as "config_hash".
+	ConfigHash string
+	// Telemetry, when set, is a running OpenTelemetry set-up (the one of
+	// the gateway this one replaces on a reload): the gateway instruments
+	// itself with it instead of building one from the file, and neither
+	// starts nor stops it. The file's namespace is still decoded and
+	// checked.
+	Telemetry *telemetry.Telemetry
 }
 
 // Gateway is a built gateway, ready to serve.
@@ -97,12 +103,12 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 	rt := router.New(ropts.routerOptions())
 	var limits []int64
 	if !ropts.DisableHealth {
-		rt.Handle(http.MethodGet, ropts.healthPath(), health)
+		rt.Handle(http.MethodGet, ropts.healthPath(), healthHandler(opts.ConfigHash))
 	}
 	sopts, err := decodeServerOptions(&cfg.ExtraConfig)
 	errs.Append(cfg.ExtraConfig.Path, err)
 	warns = append(warns, headerBufferWarning(cfg, sopts)...)
-	tel, twarns, err := newTelemetry(cfg)
+	tel, twarns, err := newTelemetry(cfg, opts.Telemetry)
 	errs.Append(cfg.ExtraConfig.Path, err)
 	warns = append(warns, twarns...)
 	g := &Gateway{cfg: cfg, logger: opts.Logger, drain: cfg.MaxShutdownWaitTime, tel: tel, engine: sopts.Engine}
@@ -292,15 +298,22 @@ func unusedNamespaces(cfg *config.Service, errs *config.Errors) []string {
 // (security/http, CORS) when configured, the router, health, endpoints.
 func (g *Gateway) Handler() http.Handler { return g.handler }
 
-// health answers the health check.
-func health(w http.ResponseWriter, _ *http.Request, _ []string) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	b, _ := json.Marshal(map[string]any{
-		"status": "ok",
-		"agents": map[string]any{},
-		"now":    time.Now().Format(time.RFC3339),
-	})
-	w.Write(b)
+// healthHandler answers the health check, with the hash of the
+// configuration being served when there is one.
+func healthHandler(hash string) func(w http.ResponseWriter, _ *http.Request, _ []string) {
+	return func(w http.ResponseWriter, _ *http.Request, _ []string) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		doc := map[string]any{
+			"status": "ok",
+			"agents": map[string]any{},
+			"now":    time.Now().Format(time.RFC3339),
+		}
+		if hash != "" {
+			doc["config_hash"] = hash
+		}
+		b, _ := json.Marshal(doc)
+		w.Write(b)
+	}
 }
 
 // wrap wraps h in layers, the first innermost; a nil layer (a namespace the
@@ -355,99 +368,10 @@ func (g *Gateway) Listen() (net.Listener, error) {
 // Serve serves on ln until ctx ends, then stops gracefully: it stops
 // accepting, lets requests in flight finish within the drain bound
 // (max_shutdown_wait_time, default the longest endpoint timeout), and
-// returns nil.
+// returns nil. It is NewLive(g).Serve: a gateway served alone is a live
+// gateway that is never replaced.
 func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
-	// inFlight counts the requests being served, so that a drain that
-	// times out only on connections without a request (opened and never
-	// used: net/http waits 5s for their first request) is not reported
-	// as requests cut.
-	var inFlight atomic.Int64
-	counted := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		inFlight.Add(1)
-		defer inFlight.Add(-1)
-		g.handler.ServeHTTP(w, r)
-	})
-	srv := &http.Server{
-		Handler:           counted,
-		ReadTimeout:       g.cfg.ReadTimeout,
-		WriteTimeout:      g.cfg.WriteTimeout,
-		IdleTimeout:       g.cfg.IdleTimeout,
-		ReadHeaderTimeout: g.cfg.ReadHeaderTimeout,
-		MaxHeaderBytes:    g.cfg.MaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(g.logger.Handler(), slog.LevelWarn),
-	}
-	scheme := "http"
-	if t := g.cfg.TLS; t != nil && !t.Disabled {
-		cert, err := tls.LoadX509KeyPair(t.PublicKey, t.PrivateKey)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("tls: loading public_key %s and private_key %s: %w", t.PublicKey, t.PrivateKey, err)
-		}
-		srv.TLSConfig = &tls.Config{
-			Certificates: []tls.Certificate{cert},
-			MinVersion:   tlsVersion(t.MinVersion),
-			MaxVersion:   tlsVersion(t.MaxVersion),
-		}
-		scheme = "https"
-	}
-	if err := g.startTelemetry(); err != nil {
-		ln.Close()
-		return err
-	}
-	var running server = srv
-	if srv.TLSConfig == nil && g.engine == EngineFast {
-		running = fastserver.New(counted, fastserver.Config{
-			ReadTimeout:       g.cfg.ReadTimeout,
-			ReadHeaderTimeout: g.cfg.ReadHeaderTimeout,
-			WriteTimeout:      g.cfg.WriteTimeout,
-			IdleTimeout:       g.cfg.IdleTimeout,
-			MaxHeaderBytes:    g.cfg.MaxHeaderBytes,
-			MaxBodyBytes:      g.maxBody,
-			Route:             g.route,
-			Logger:            g.logger,
-		})
-	}
-	engine := EngineNetHTTP
-	if _, fast := running.(*fastserver.Server); fast {
-		engine = EngineFast
-	}
-	g.logger.Info("listening", "url", scheme+"://"+ln.Addr().String(), "endpoints", len(g.cfg.Endpoints), "engine", engine)
-	done := make(chan error, 1)
-	go func() {
-		var err error
-		if srv.TLSConfig != nil {
-			err = srv.ServeTLS(ln, "", "")
-		} else {
-			err = running.Serve(ln)
-		}
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		g.close()
-		return err
-	case <-ctx.Done():
-	}
-	g.logger.Info("shutting down: draining requests in flight", "max_wait", g.drain.String())
-	sctx, cancel := context.WithTimeout(context.Background(), g.drain)
-	defer cancel()
-	err := running.Shutdown(sctx)
-	var cut int64
-	if errors.Is(err, context.DeadlineExceeded) {
-		// Counted before the cut: cutting ends the requests' contexts.
-		cut = inFlight.Load()
-		running.Close()
-	}
-	<-done
-	g.close()
-	if errors.Is(err, context.DeadlineExceeded) {
-		if cut > 0 {
-			return fmt.Errorf("requests still in flight after %s (max_shutdown_wait_time) were cut", g.drain)
-		}
-		err = nil
-	}
-	g.logger.Info("stopped")
-	return err
+	return NewLive(g, nil).Serve(ctx, ln)
 }
 
 // server is what Serve needs of an HTTP server: net/http's, or fastserver's.

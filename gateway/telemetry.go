@@ -13,9 +13,13 @@ import (
 const shutdownTelemetryWait = 5 * time.Second
 
 // newTelemetry decodes the service's "telemetry/opentelemetry" namespace
-// and builds its instrumentation: nil when the namespace is absent.
-func newTelemetry(cfg *config.Service) (*telemetry.Telemetry, []string, error) {
+// and builds its instrumentation: nil when the namespace is absent; running
+// when set (a reload's: the namespace is only checked then).
+func newTelemetry(cfg *config.Service, running *telemetry.Telemetry) (*telemetry.Telemetry, []string, error) {
 	o, warns, err := telemetry.DecodeOTel(&cfg.ExtraConfig)
+	if running != nil {
+		return running, warns, err
+	}
 	if err != nil || o == nil {
 		return nil, warns, err
 	}
@@ -27,23 +31,22 @@ func newTelemetry(cfg *config.Service) (*telemetry.Telemetry, []string, error) {
 }
 
 // startTelemetry serves the Prometheus exporters and starts the OTLP ones;
-// the gateway's close shuts them down.
-func (g *Gateway) startTelemetry() error {
+// the function it returns shuts them down.
+func (g *Gateway) startTelemetry() (func(), error) {
 	if g.tel == nil {
-		return nil
+		return func() {}, nil
 	}
 	if err := g.tel.Start(g.logger); err != nil {
 		g.tel.Shutdown(context.Background())
-		return err
+		return nil, err
 	}
-	g.closers = append(g.closers, func() {
+	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), shutdownTelemetryWait)
 		defer cancel()
 		if err := g.tel.Shutdown(ctx); err != nil {
 			g.logger.Warn("stopping telemetry: " + err.Error())
 		}
-	})
-	return nil
+	}, nil
 }
 
 // Telemetry returns the gateway's OpenTelemetry set-up, nil when the

@@ -12,9 +12,11 @@ import (
 )
 
 // setProcessGroup puts the process in a group of its own, so that killing
-// it also kills what it started (a bootstrap shell script's child, say).
+// it also kills what it started (a bootstrap shell script's child, say),
+// and on Linux ties its life to the gateway's (parentDeath).
 func setProcessGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	parentDeath(cmd.SysProcAttr)
 }
 
 // killProcessGroup kills the process and everything in its group.

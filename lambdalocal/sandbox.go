@@ -81,8 +81,13 @@ func startSandbox(p *pool, inv *invocation) (*sandbox, error) {
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
 	}
 	go func() { _ = sb.api.Serve(ln) }()
+	// Under mu: the Runtime API's first request for work reads it, and
+	// nothing orders that request after this goroutine (the process is
+	// started by the spawner's).
+	sb.mu.Lock()
 	sb.started = time.Now()
-	if err := sb.cmd.Start(); err != nil {
+	sb.mu.Unlock()
+	if err := s.spawn.start(sb.cmd); err != nil {
 		w.Close()
 		sb.api.Close()
 		out.close()

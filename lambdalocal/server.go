@@ -73,6 +73,7 @@ type Server struct {
 	names       []string
 	fns         map[string]*function
 	pools       map[string]*pool
+	spawn       *spawner // starts every function process (spawn.go)
 
 	http *http.Server
 	url  string
@@ -155,6 +156,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelDebug),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.spawn = newSpawner()
 	s.bg.Add(1)
 	go func() {
 		defer s.bg.Done()
@@ -204,6 +206,7 @@ func (s *Server) Close(ctx context.Context) error {
 			s.http.Close()
 		}
 		s.bg.Wait()
+		s.spawn.stop()
 	})
 	return s.closeErr
 }

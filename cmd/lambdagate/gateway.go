@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fsnotify/fsnotify"
+
 	"github.com/lambdagate/lambdagate/config"
 	"github.com/lambdagate/lambdagate/gateway"
 	"github.com/lambdagate/lambdagate/lambdalocal"
@@ -27,9 +29,14 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 	functions := fs.String("functions", "", "serve Lambda backends without an endpoint from the local runtime, with the functions in this directory")
 	functionsAddr := fs.String("functions-addr", "127.0.0.1:0", "address of the local Lambda runtime started by --functions")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (for `go tool pprof`)")
+	watch := fs.Bool("watch", false, "reload the configuration when the file changes (SIGHUP always reloads it)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	// From here SIGHUP reloads the configuration; it never ends the process.
+	hup, stopHangups := hangups()
+	defer stopHangups()
+	loadStart := time.Now()
 	if *cpuProfile != "" {
 		stopProfile, err := startCPUProfile(*cpuProfile)
 		if err != nil {
@@ -38,18 +45,28 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 		}
 		defer stopProfile()
 	}
-	cfg, warns, err := config.Load(*file)
+	if *port > 65535 {
+		fmt.Fprintf(stderr, "lambdagate: --port %d is not a port (0 to 65535)\n", *port)
+		return 2
+	}
+	data, err := os.ReadFile(*file)
+	if err != nil {
+		printConfigErrors(stderr, *file, &config.Error{Msg: fmt.Sprintf("cannot read the configuration: %v (pass the file with -c FILE)", err)})
+		return 1
+	}
+	cfg, warns, err := config.Parse(data)
 	if err != nil {
 		printConfigErrors(stderr, *file, err)
 		return 1
 	}
-	if *port >= 0 {
-		if *port > 65535 {
-			fmt.Fprintf(stderr, "lambdagate: --port %d is not a port (0 to 65535)\n", *port)
-			return 2
+	// The command line's overrides, applied to every configuration read
+	// (a reload's too).
+	prepare := func(c *config.Service) {
+		if *port >= 0 {
+			c.Port = *port
 		}
-		cfg.Port = *port
 	}
+	prepare(cfg)
 	logger, lwarns, err := telemetry.NewLogger(&cfg.ExtraConfig, stdout, stderr)
 	if err != nil {
 		printConfigErrors(stderr, *file, err)
@@ -78,7 +95,11 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 		logger.Info("local Lambda runtime started", "url", localURL, "functions", srv.Functions())
 	}
 
-	gw, gwarns, err := gateway.New(cfg, gateway.Options{Logger: logger, LocalLambdaURL: localURL, Version: versionString()})
+	gopts := gateway.Options{Logger: logger, LocalLambdaURL: localURL, Version: versionString()}
+	hash := gateway.HashConfig(data)
+	first := gopts
+	first.ConfigHash = hash
+	gw, gwarns, err := gateway.New(cfg, first)
 	warns = append(warns, gwarns...)
 	for _, w := range warns {
 		logger.Warn(w)
@@ -98,7 +119,32 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 		logger.Error(err.Error())
 		return 1
 	}
-	if err := gw.Serve(ctx, ln); err != nil {
+	live := gateway.NewLive(gw, logger)
+	reloader, err := gateway.NewReloader(live, *file, cfg, hash, gopts, prepare, time.Since(loadStart))
+	if err != nil {
+		logger.Warn("configuration reloads: no metrics: " + err.Error())
+	}
+	defer reloader.Close()
+	var watcher *fsnotify.Watcher
+	if *watch {
+		if watcher, err = watchFolder(*file); err != nil {
+			ln.Close()
+			logger.Error(fmt.Sprintf("--watch %s: %v", *file, err))
+			return 1
+		}
+		defer watcher.Close()
+		logger.Info("watching the configuration file for changes", "file", *file)
+	}
+	loopCtx, stopLoop := context.WithCancel(ctx)
+	loopDone := make(chan struct{})
+	go func() {
+		defer close(loopDone)
+		reloadLoop(loopCtx, reloader, *file, hup, watcher, logger)
+	}()
+	err = live.Serve(ctx, ln)
+	stopLoop()
+	<-loopDone
+	if err != nil {
 		logger.Error(err.Error())
 		return 1
 	}

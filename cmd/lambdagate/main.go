@@ -3,7 +3,7 @@
 //
 // Subcommands:
 //
-//	lambdagate run   [-c FILE] [--port N] [--functions DIR [--functions-addr ADDR]]
+//	lambdagate run   [-c FILE] [--port N] [--watch] [--functions DIR [--functions-addr ADDR]]
 //	lambdagate check [-c FILE] [--functions DIR]
 //	lambdagate local --functions DIR [--addr ADDR]
 //	lambdagate version
@@ -31,10 +31,11 @@ const usage = `lambdagate: an API gateway for AWS Lambda functions and HTTP serv
 configured with KrakenD's krakend.json ("version": 3).
 
 Usage:
-  lambdagate run   [-c FILE] [--port N] [--functions DIR] [--functions-addr ADDR]
+  lambdagate run   [-c FILE] [--port N] [--watch] [--functions DIR] [--functions-addr ADDR]
                    serve the gateway (-c defaults to ./krakend.json); with
                    --functions, Lambda backends without an endpoint are served
-                   by the built-in local runtime from DIR
+                   by the built-in local runtime from DIR; SIGHUP reloads the
+                   file, and so does a change of it with --watch
   lambdagate check [-c FILE] [--functions DIR]
                    validate the configuration: exit 0, or list every error and exit 1
   lambdagate local --functions DIR [--addr 127.0.0.1:9001]

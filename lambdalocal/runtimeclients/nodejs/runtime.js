@@ -26,8 +26,17 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
 let currentRequestId; // of the invocation in progress, for log lines
 
+// gone ends the process at once: the gateway that started it is gone (its
+// Runtime API refuses or drops connections, or the output pipe has no
+// reader). Nothing is retried and nothing more is written, so that an
+// orphaned client never spins.
+function gone() {
+  process.exit(1);
+}
+
 // write writes text to a file descriptor synchronously, so that every line
-// is in the pipe before the result is posted.
+// is in the pipe before the result is posted. A pipe without a reader
+// (EPIPE) or any other failure but a full pipe means the gateway is gone.
 function write(fd, text) {
   const buf = Buffer.from(text);
   let off = 0;
@@ -35,7 +44,7 @@ function write(fd, text) {
     try {
       off += fs.writeSync(fd, buf, off);
     } catch (err) {
-      if (err.code !== 'EAGAIN') throw err;
+      if (err.code !== 'EAGAIN') gone();
     }
   }
 }
@@ -205,26 +214,43 @@ async function main() {
     await initError(err.lambdaType || 'Runtime.ImportModuleError', err);
     return;
   }
+  // Both handlers end the process whatever happens while they report: a
+  // handler that threw again would raise another rejection, and another,
+  // at 100% CPU.
   process.on('uncaughtException', async (err) => {
-    if (currentRequestId) {
-      const doc = errorDocument(err);
-      logLine('ERROR', [`Uncaught Exception \t${JSON.stringify(doc)}`]);
-      try { await postError(`/invocation/${currentRequestId}/error`, doc); } catch (e) { /* exiting anyway */ }
+    try {
+      if (currentRequestId) {
+        const doc = errorDocument(err);
+        logLine('ERROR', [`Uncaught Exception \t${JSON.stringify(doc)}`]);
+        await postError(`/invocation/${currentRequestId}/error`, doc);
+      }
+    } catch (e) {
+      /* exiting anyway */
+    } finally {
+      process.exit(129);
     }
-    process.exit(129);
   });
   process.on('unhandledRejection', async (reason) => {
-    const doc = errorDocument(reason);
-    doc.errorType = 'Runtime.UnhandledPromiseRejection';
-    logLine('ERROR', [`Unhandled Promise Rejection \t${JSON.stringify(doc)}`]);
-    if (currentRequestId) {
-      try { await postError(`/invocation/${currentRequestId}/error`, doc); } catch (e) { /* exiting anyway */ }
+    try {
+      const doc = errorDocument(reason);
+      doc.errorType = 'Runtime.UnhandledPromiseRejection';
+      logLine('ERROR', [`Unhandled Promise Rejection \t${JSON.stringify(doc)}`]);
+      if (currentRequestId) await postError(`/invocation/${currentRequestId}/error`, doc);
+    } catch (e) {
+      /* exiting anyway */
+    } finally {
+      process.exit(128);
     }
-    process.exit(128);
   });
 
   for (;;) {
-    const next = await call('GET', '/invocation/next');
+    let next;
+    try {
+      next = await call('GET', '/invocation/next');
+    } catch (err) {
+      // The Runtime API is the gateway's: refused or reset, it is gone.
+      gone();
+    }
     if (next.status !== 200) {
       throw new Error(`Runtime API next returned HTTP ${next.status}: ${next.body}`);
     }
@@ -278,6 +304,9 @@ async function main() {
 }
 
 main().catch((err) => {
-  write(2, `lambdagate runtime client: ${err && err.stack ? err.stack : err}\n`);
-  process.exit(1);
+  try {
+    write(2, `lambdagate runtime client: ${err && err.stack ? err.stack : err}\n`);
+  } finally {
+    process.exit(1);
+  }
 });

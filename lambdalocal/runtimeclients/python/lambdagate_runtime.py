@@ -129,7 +129,10 @@ def main():
         sys.exit(1)
 
     while True:
-        status, headers, body = api.call("GET", "/invocation/next")
+        try:
+            status, headers, body = api.call("GET", "/invocation/next")
+        except (OSError, http.client.HTTPException):
+            gone()
         if status != 200:
             raise RuntimeError("Runtime API next returned HTTP %d: %r" % (status, body))
         request_id = headers.get("Lambda-Runtime-Aws-Request-Id", "")
@@ -160,6 +163,13 @@ def main():
             api.post_json("/invocation/%s/error" % request_id, doc, doc["errorType"])
             continue
         api.call("POST", "/invocation/%s/response" % request_id, payload, {"Content-Type": "application/json"})
+
+
+def gone():
+    """Ends the process at once: the gateway that started it is gone (its
+    Runtime API refuses or drops the connection). Nothing is retried and
+    nothing is written: the output pipe may have no reader either."""
+    os._exit(1)
 
 
 def parse_json_header(value):
