@@ -161,7 +161,7 @@ func apiGatewayV1Event(req *proxy.Request, r route, requestID string, now time.T
 			RequestTimeEpoch: now.UnixMilli(),
 			APIID:            apiID,
 			Identity: events.APIGatewayRequestIdentity{
-				SourceIP:  apigw.SourceIP(req.RemoteAddr),
+				SourceIP:  sourceIP(req),
 				UserAgent: req.Headers.Get("User-Agent"),
 			},
 			Authorizer: v1Authorizer(req.Claims),
@@ -230,7 +230,7 @@ func apiGatewayV2Event(req *proxy.Request, r route, requestID string, now time.T
 				Method:    req.Method,
 				Path:      req.Path,
 				Protocol:  apiProto,
-				SourceIP:  apigw.SourceIP(req.RemoteAddr),
+				SourceIP:  sourceIP(req),
 				UserAgent: req.Headers.Get("User-Agent"),
 			},
 			Authorizer: v2Authorizer(req.Claims),
@@ -304,4 +304,14 @@ func eventBody(b []byte) (string, bool) {
 		return string(b), false
 	}
 	return base64.StdEncoding.EncodeToString(b), true
+}
+
+// sourceIP is the event's sourceIp: the client's address as the router's
+// client-IP options resolve it, or the peer's when the request did not
+// come through an endpoint.
+func sourceIP(req *proxy.Request) string {
+	if req.ClientIP != "" {
+		return req.ClientIP
+	}
+	return apigw.SourceIP(req.RemoteAddr)
 }

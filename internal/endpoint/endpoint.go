@@ -288,7 +288,8 @@ func (h *handler) fail(w http.ResponseWriter, err error) int {
 
 // forwarding sets the headers the gateway adds to every backend call.
 func (h *handler) forwarding(req *proxy.Request, r *http.Request) {
-	req.Headers.Set("X-Forwarded-For", h.opts.ClientIP.ClientIP(r))
+	req.ClientIP = h.opts.ClientIP.ClientIP(r)
+	req.Headers.Set("X-Forwarded-For", req.ClientIP)
 	req.Headers.Set("X-Forwarded-Host", r.Host)
 	if h.forwardsUA && r.Header.Get("User-Agent") != "" {
 		req.Headers["X-Forwarded-Via"] = h.userAgent
