@@ -5,6 +5,7 @@ import (
 
 	"github.com/lambdagate/lambdagate/auth/authorizer"
 	"github.com/lambdagate/lambdagate/config"
+	"github.com/lambdagate/lambdagate/internal/clientip"
 	"github.com/lambdagate/lambdagate/internal/lambdainvoke"
 	"github.com/lambdagate/lambdagate/internal/router"
 )
@@ -20,7 +21,7 @@ type authorizerLayers struct {
 
 // newAuthorizerLayers returns the gateway's authorizer layers: invoked
 // through the local runtime at localURL (--functions) when set.
-func newAuthorizerLayers(localURL string, logger *slog.Logger, ropts RouterOptions, warn func(string)) *authorizerLayers {
+func newAuthorizerLayers(localURL string, logger *slog.Logger, ropts RouterOptions, clientIP *clientip.Resolver, warn func(string)) *authorizerLayers {
 	l := &authorizerLayers{}
 	l.deps = authorizer.Deps{
 		Clients:        &l.clients,
@@ -29,6 +30,7 @@ func newAuthorizerLayers(localURL string, logger *slog.Logger, ropts RouterOptio
 		AccessLog:      !ropts.DisableAccessLog,
 		ReturnErrorMsg: ropts.ReturnErrorMsg,
 		Warn:           warn,
+		ClientIP:       clientIP,
 	}
 	return l
 }

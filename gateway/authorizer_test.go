@@ -140,7 +140,7 @@ func TestLambdaAuthorizerWarnsOfUnforwardedHeaders(t *testing.T) {
 func TestLambdaAuthorizerAbsent(t *testing.T) {
 	t.Parallel()
 	cfg := parse(t, `{"version": 3, "host": ["h"], "endpoints": [{"endpoint": "/a", "backend": [{"url_pattern": "/x"}]}]}`)
-	l := newAuthorizerLayers("", quiet, RouterOptions{}, func(string) {})
+	l := newAuthorizerLayers("", quiet, RouterOptions{}, nil, func(string) {})
 	if layer, err := l.layer(cfg.Endpoints[0]); layer != nil || err != nil {
 		t.Errorf("layer = %v, %v; want none", layer != nil, err)
 	}

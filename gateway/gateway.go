@@ -128,7 +128,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 	jwt, err := newJWTLayers(cfg, opts.Logger, userAgent, func(msg string) { warns = append(warns, msg) })
 	errs.Append(cfg.ExtraConfig.Path, err)
 	g.closers = append(g.closers, jwt.close)
-	authz := newAuthorizerLayers(opts.LocalLambdaURL, opts.Logger, ropts, func(msg string) { warns = append(warns, msg) })
+	authz := newAuthorizerLayers(opts.LocalLambdaURL, opts.Logger, ropts, clientIP, func(msg string) { warns = append(warns, msg) })
 	g.closers = append(g.closers, authz.close)
 	g.redisPools(cfg, &errs, &warns)
 

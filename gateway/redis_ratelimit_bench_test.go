@@ -12,21 +12,22 @@ import (
 )
 
 // BenchmarkRedisRateLimitCost is BenchmarkRateLimitCost's GET through the
-// whole gateway with the node-local limit and with qos/ratelimit/router/redis
-// on a redis-server on loopback, at rates no request reaches. Besides
+// whole gateway with the node-local limit, with qos/ratelimit/router/redis
+// and with qos/ratelimit/service/redis on a redis-server on loopback, at rates no request reaches. Besides
 // ns/op and cpu-ns/op (this process's CPU: redis-server's is not counted)
 // it reports the p50 and p99 of one request's time, which for the Redis
 // case is mostly the check's round trip.
 func BenchmarkRedisRateLimitCost(b *testing.B) {
 	srv := redistest.Start(b)
-	for _, c := range []struct{ name, limit string }{
-		{"node-local/endpoint+client-ip", `"qos/ratelimit/router": {"max_rate": 1e9, "client_max_rate": 1e9, "strategy": "ip"}`},
-		{"redis/endpoint", `"qos/ratelimit/router/redis": {"connection_name": "rl", "max_rate": 1e9}`},
-		{"redis/endpoint+client-ip", `"qos/ratelimit/router/redis": {"connection_name": "rl", "max_rate": 1e9, "client_max_rate": 1e9, "strategy": "ip"}`},
+	for _, c := range []struct{ name, limit, service string }{
+		{"node-local/endpoint+client-ip", `"qos/ratelimit/router": {"max_rate": 1e9, "client_max_rate": 1e9, "strategy": "ip"}`, ""},
+		{"redis/endpoint", `"qos/ratelimit/router/redis": {"connection_name": "rl", "max_rate": 1e9}`, ""},
+		{"redis/endpoint+client-ip", `"qos/ratelimit/router/redis": {"connection_name": "rl", "max_rate": 1e9, "client_max_rate": 1e9, "strategy": "ip"}`, ""},
+		{"redis/service+client-ip", "", `, "qos/ratelimit/service/redis": {"connection_name": "rl", "max_rate": 1e9, "client_max_rate": 1e9, "strategy": "ip"}`},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			h := builtGateway(b, `{"version": 3, "host": ["h"],
-				"extra_config": {"router": {"disable_access_log": true}, "redis": {"connection_pools": [{"name": "rl", "address": "`+srv.Addr()+`"}]}},
+				"extra_config": {"router": {"disable_access_log": true}, "redis": {"connection_pools": [{"name": "rl", "address": "`+srv.Addr()+`"}]}`+c.service+`},
 				"endpoints": [{"endpoint": "/a/{id}", "extra_config": {`+c.limit+`}, "backend": [{"url_pattern": "/a"}]}]}`, hello)
 			req := httptest.NewRequest("GET", "/a/42", nil)
 			req.RemoteAddr = "192.0.2.1:1234"

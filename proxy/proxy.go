@@ -59,6 +59,11 @@ type Request struct {
 	Authorizer *AuthorizerResult
 	// RemoteAddr is the client's address (ip:port) as seen by the server.
 	RemoteAddr string
+	// ClientIP is the client's IP as the router's client-IP options
+	// resolve it (trusted proxies' forwarding headers), the one sent as
+	// X-Forwarded-For; "" when the request did not come through an
+	// endpoint (then RemoteAddr's host is the client's).
+	ClientIP string
 	// Host is the Host the client asked for.
 	Host string
 	// ID is the gateway's id of the request (the access log's request_id),

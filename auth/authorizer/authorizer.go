@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lambdagate/lambdagate/config"
+	"github.com/lambdagate/lambdagate/internal/clientip"
 	"github.com/lambdagate/lambdagate/internal/lambdaapi"
 	"github.com/lambdagate/lambdagate/internal/lambdainvoke"
 	"github.com/lambdagate/lambdagate/internal/router"
@@ -48,6 +49,9 @@ type Deps struct {
 	ReturnErrorMsg bool
 	// Warn receives start-up warnings.
 	Warn func(string)
+	// ClientIP resolves the events' sourceIp by the router's client-IP
+	// options (nil: the peer's address).
+	ClientIP *clientip.Resolver
 }
 
 // Authorizer authorizes the requests of one endpoint with its Lambda
@@ -65,6 +69,7 @@ type Authorizer struct {
 	logger         *slog.Logger
 	accessLog      bool
 	returnErrorMsg bool
+	clientIP       *clientip.Resolver
 }
 
 // New builds the authorizer of endpoint e from its options; path is the
@@ -119,6 +124,7 @@ func newAuthorizer(s settings, inv lambdainvoke.Invoker, region string, e *confi
 		logger:         deps.Logger,
 		accessLog:      deps.AccessLog,
 		returnErrorMsg: deps.ReturnErrorMsg,
+		clientIP:       deps.ClientIP,
 	}
 	if a.logger == nil {
 		a.logger = slog.New(slog.DiscardHandler)

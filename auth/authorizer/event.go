@@ -131,7 +131,7 @@ func (a *Authorizer) event(in eventFor) ([]byte, error) {
 			AccountID:        a.accountID,
 			Stage:            a.stage,
 			RequestID:        apigw.RequestID(),
-			Identity:         identityV1{SourceIP: apigw.SourceIP(r.RemoteAddr), UserAgent: r.UserAgent()},
+			Identity:         identityV1{SourceIP: a.clientIP.ClientIP(r), UserAgent: r.UserAgent()},
 			ResourcePath:     a.route,
 			HTTPMethod:       r.Method,
 			APIID:            a.apiID,
@@ -183,7 +183,7 @@ func (a *Authorizer) eventV2(in eventFor) *requestEventV2JSON {
 			DomainPrefix: apigw.DomainPrefix(r.Host),
 			HTTP: httpV2{
 				Method: r.Method, Path: r.URL.Path, Protocol: r.Proto,
-				SourceIP: apigw.SourceIP(r.RemoteAddr), UserAgent: r.UserAgent(),
+				SourceIP: a.clientIP.ClientIP(r), UserAgent: r.UserAgent(),
 			},
 			RequestID: apigw.RequestID(),
 			RouteKey:  routeKey,

@@ -178,7 +178,7 @@ func apiGatewayV1Event(req *proxy.Request, r route, requestID string, now time.T
 			RequestTimeEpoch: now.UnixMilli(),
 			APIID:            apiID,
 			Identity: events.APIGatewayRequestIdentity{
-				SourceIP:  apigw.SourceIP(req.RemoteAddr),
+				SourceIP:  sourceIP(req),
 				UserAgent: req.UserAgent,
 			},
 			Authorizer: v1Authorizer(req.Claims),
@@ -256,7 +256,7 @@ func apiGatewayV2Event(req *proxy.Request, r route, requestID string, now time.T
 				Method:    req.Method,
 				Path:      req.Path,
 				Protocol:  apiProto,
-				SourceIP:  apigw.SourceIP(req.RemoteAddr),
+				SourceIP:  sourceIP(req),
 				UserAgent: req.UserAgent,
 			},
 			Authorizer: v2Authorizer(req.Claims),
@@ -368,4 +368,14 @@ func textContent(contentType string) bool {
 		return true
 	}
 	return false
+}
+
+// sourceIP is the event's sourceIp: the client's address as the router's
+// client-IP options resolve it, or the peer's when the request did not
+// come through an endpoint.
+func sourceIP(req *proxy.Request) string {
+	if req.ClientIP != "" {
+		return req.ClientIP
+	}
+	return apigw.SourceIP(req.RemoteAddr)
 }

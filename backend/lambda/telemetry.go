@@ -51,6 +51,10 @@ const (
 	MetricThrottles = "lambdagate.lambda.throttles"
 	// MetricRetries counts invocation retries, by AttrFunction.
 	MetricRetries = "lambdagate.lambda.retries"
+	// MetricConcurrencyRefusals counts the backend calls max_concurrency
+	// refused (429): no invocation was made, so neither invocations nor
+	// errors count them.
+	MetricConcurrencyRefusals = "lambdagate.lambda.concurrency.refusals"
 	// MetricRequestSize is the histogram of invocation payload sizes, in
 	// bytes, by AttrFunction.
 	MetricRequestSize = "lambdagate.lambda.request.size"
@@ -98,6 +102,7 @@ type lambdaInstruments struct {
 	errors       metric.Int64Counter
 	throttles    metric.Int64Counter
 	retries      metric.Int64Counter
+	refusals     metric.Int64Counter
 	requestSize  metric.Int64Histogram
 	responseSize metric.Int64Histogram
 }
@@ -118,6 +123,9 @@ func newLambdaInstruments(m metric.Meter) (*lambdaInstruments, error) {
 	err = errors.Join(err, e)
 	in.retries, e = m.Int64Counter(MetricRetries, metric.WithUnit("{retry}"),
 		metric.WithDescription("Lambda invocation retries (max_retries), by function."))
+	err = errors.Join(err, e)
+	in.refusals, e = m.Int64Counter(MetricConcurrencyRefusals, metric.WithUnit("{call}"),
+		metric.WithDescription("Backend calls refused with 429 because max_concurrency invocations of the backend were in flight, by function; no invocation was made."))
 	err = errors.Join(err, e)
 	in.requestSize, e = m.Int64Histogram(MetricRequestSize, metric.WithUnit("By"),
 		metric.WithDescription("Size of Lambda invocation payloads, by function."),
@@ -163,6 +171,10 @@ func newFunctionMetrics(inst *lambdaInstruments, function, qualifier string) *fu
 // failed, and a throttle when the last attempt was throttled.
 func (m *functionMetrics) invoked(ctx context.Context, payloadSize int, res *lambdainvoke.Result, err error) {
 	in := m.inst
+	if errors.Is(err, errMaxConcurrency) {
+		in.refusals.Add(ctx, 1, m.add...)
+		return
+	}
 	in.requestSize.Record(ctx, int64(payloadSize), m.rec...)
 	version := ""
 	if res != nil {

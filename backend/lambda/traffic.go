@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync/atomic"
@@ -106,7 +107,9 @@ type cachingInvoker struct {
 }
 
 func (c *cachingInvoker) Invoke(ctx context.Context, in *lambdainvoke.Invocation) (*lambdainvoke.Result, error) {
-	return c.store.Fetch(ctx, cacheKey(in), func(ctx context.Context) (cache.Loaded[*lambdainvoke.Result], error) {
+	var invoked atomic.Bool
+	res, err := c.store.Fetch(ctx, cacheKey(in), func(ctx context.Context) (cache.Loaded[*lambdainvoke.Result], error) {
+		invoked.Store(true)
 		res, err := c.next.Invoke(ctx, in)
 		l := cache.Loaded[*lambdainvoke.Result]{Value: res}
 		if err == nil && res.FunctionError == "" {
@@ -117,6 +120,12 @@ func (c *cachingInvoker) Invoke(ctx context.Context, in *lambdainvoke.Invocation
 		}
 		return l, err
 	})
+	if !invoked.Load() && res != nil {
+		// A hit (or a share of another request's invocation): its log
+		// tail was logged with the invocation, once. res is a copy.
+		res.LogResult = ""
+	}
+	return res, err
 }
 
 // resultOverhead is what a cached result costs besides its bytes: the
@@ -147,6 +156,10 @@ func copyResult(r *lambdainvoke.Result) *lambdainvoke.Result {
 	return &c
 }
 
+// errMaxConcurrency is the cause of a call cappedInvoker refuses: no
+// invocation was made.
+var errMaxConcurrency = errors.New("max_concurrency")
+
 // cappedInvoker lets at most max invocations run at once; one more fails
 // at once with 429 and Retry-After: 1 (seconds: invocations usually end
 // within one), never waits.
@@ -159,7 +172,7 @@ type cappedInvoker struct {
 func (c *cappedInvoker) Invoke(ctx context.Context, in *lambdainvoke.Invocation) (*lambdainvoke.Result, error) {
 	if c.inFlight.Add(1) > c.max {
 		c.inFlight.Add(-1)
-		return nil, &proxy.StatusError{Status: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"1"}}, Err: fmt.Errorf("lambda function %q: %d invocations in flight already (max_concurrency)", in.FunctionName, c.max)}
+		return nil, &proxy.StatusError{Status: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"1"}}, Err: fmt.Errorf("lambda function %q: %d invocations in flight already (%w)", in.FunctionName, c.max, errMaxConcurrency)}
 	}
 	defer c.inFlight.Add(-1)
 	return c.next.Invoke(ctx, in)

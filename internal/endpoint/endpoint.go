@@ -335,7 +335,8 @@ func headerNames(r *http.Request) proxy.HeaderSpelling {
 
 // forwarding sets the headers the gateway adds to every backend call.
 func (h *handler) forwarding(req *proxy.Request, r *http.Request) {
-	req.Headers.Set("X-Forwarded-For", h.opts.ClientIP.ClientIP(r))
+	req.ClientIP = h.opts.ClientIP.ClientIP(r)
+	req.Headers.Set("X-Forwarded-For", req.ClientIP)
 	req.Headers.Set("X-Forwarded-Host", r.Host)
 	if h.forwardsUA && r.Header.Get("User-Agent") != "" {
 		req.Headers["X-Forwarded-Via"] = h.userAgent
