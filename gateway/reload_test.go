@@ -171,16 +171,16 @@ func reloadUnderLoad(t *testing.T, engine, backend, localURL string) {
 	goroutines, rss := settle(), rssKB()
 
 	var (
-		wg       sync.WaitGroup
-		done     = make(chan struct{})
+		wg   sync.WaitGroup
+		done = make(chan struct{})
 		// history lists the configurations swapped in, in order;
 		// pending is the index of the last one whose swap began,
 		// committed of the last one whose swap is done.
 		history            atomic.Value
 		pending, committed atomic.Int64
-		requests atomic.Int64
-		mu       sync.Mutex
-		problems []string
+		requests           atomic.Int64
+		mu                 sync.Mutex
+		problems           []string
 	)
 	history.Store([]string{"A"})
 	const workers = 6
