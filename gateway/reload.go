@@ -98,7 +98,7 @@ func (r *Reloader) instrument(m metric.Meter) error {
 		metric.WithDescription("Time a configuration load took: reading, parsing and building the whole gateway."),
 		metric.WithExplicitBucketBoundaries(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 	err = errors.Join(err, e)
-	info, e := m.Int64ObservableGauge(MetricConfigInfo, metric.WithUnit("1"),
+	info, e := m.Int64ObservableGauge(MetricConfigInfo,
 		metric.WithDescription("1, with the hash of the configuration being served."))
 	err = errors.Join(err, e)
 	if err != nil {
