@@ -78,6 +78,9 @@ type Reloader struct {
 // took, for the load-time metric. An error says the metrics could not be
 // created: the reloader returned works, without them.
 func NewReloader(live *Live, file string, started *config.Service, hash string, opts Options, prepare func(*config.Service), took time.Duration) (*Reloader, error) {
+	if opts.Logger == nil {
+		opts.Logger = live.logger
+	}
 	r := &Reloader{live: live, file: file, opts: opts, prepare: prepare, started: started}
 	r.hash.Store(hash)
 	err := r.instrument(live.first.tel.Meter())
