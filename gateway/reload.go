@@ -206,6 +206,9 @@ func (r *Reloader) build(data []byte, hash string) (*Gateway, error) {
 	for _, w := range warns {
 		logger.Warn(w)
 	}
+	if bound := r.live.bodyBound(); bound > 0 && gw.maxBody > bound {
+		logger.Warn(fmt.Sprintf("a request body limit of the file (%d bytes, max_payload or router max_payload) is above the one the server started with (%d bytes): larger bodies are refused with 413 until a restart", gw.maxBody, bound), "file", r.file)
+	}
 	for _, name := range RestartOnly(r.started, cfg) {
 		logger.Warn(name+": changed in the file, but only a restart applies it; the running value is kept", "file", r.file)
 	}
