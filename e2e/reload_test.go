@@ -25,7 +25,9 @@ func versionBackend(t *testing.T) *httptest.Server {
 // reloadConfig is a configuration whose /v endpoint calls the backend at
 // /VERSION, plus anything in more (top-level keys, with a leading comma).
 func reloadConfig(backend, version, more string) string {
-	return `{"version": 3, "listen_ip": "127.0.0.1"` + more + `, "endpoints": [
+	return `{"version": 3, "listen_ip": "127.0.0.1"` + more + `,
+	  "extra_config": {"telemetry/opentelemetry": {"exporters": {"prometheus": [{"name": "p", "listen_ip": "127.0.0.1", "port": 0}]}}},
+	  "endpoints": [
 	  {"endpoint": "/v", "backend": [{"host": ["` + backend + `"], "url_pattern": "/` + version + `"}]}]}`
 }
 
@@ -116,6 +118,21 @@ func TestSIGHUPReloads(t *testing.T) {
 		t.Errorf("the failed reload's error does not name its JSON path; logs:\n%s", g.Logs())
 	}
 	check("B")
+	m := scrapeMetrics(t, metricsURL(t, g))
+	for _, w := range []struct {
+		family string
+		labels map[string]string
+		want   float64
+	}{
+		{"lambdagate_config_reloads_total", map[string]string{"outcome": "success"}, 1},
+		{"lambdagate_config_reloads_total", map[string]string{"outcome": "failure"}, 1},
+		{"lambdagate_config_load_duration_seconds", map[string]string{"outcome": "success"}, 2}, // the start's load too
+		{"lambdagate_config_info", map[string]string{"config_hash": healthHash(t, g)}, 1},
+	} {
+		if got := m.value(w.family, w.labels); got != w.want {
+			t.Errorf("%s%v = %v, want %v", w.family, w.labels, got, w.want)
+		}
+	}
 	if code := g.Stop(t); code != 0 {
 		t.Errorf("exit code %d after SIGTERM, want 0", code)
 	}

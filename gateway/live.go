@@ -120,6 +120,18 @@ func (l *Live) route(method, path []byte) (string, int64) {
 	return g.route(method, path)
 }
 
+// bodyBound is the largest request body the running server reads, when
+// it cannot change: the fasthttp engine without its header hook (the
+// first gateway's endpoints all had one limit); 0 when every limit of a
+// later gateway applies.
+func (l *Live) bodyBound() int64 {
+	g := l.first
+	if g.engine != EngineFast || g.route != nil || (g.cfg.TLS != nil && !g.cfg.TLS.Disabled) {
+		return 0
+	}
+	return g.maxBody
+}
+
 // Swap makes g the gateway for new requests; the one it replaces is
 // closed in the background once its requests have finished, within its
 // drain bound (then it is closed anyway, and its requests cut short see
@@ -188,6 +200,14 @@ func (l *Live) Serve(ctx context.Context, ln net.Listener) error {
 	defer stopTelemetry()
 	var running server = srv
 	if srv.TLSConfig == nil && g.engine == EngineFast {
+		// The header hook only when the first gateway's body limits
+		// differ, as a gateway served alone: then it routes with the
+		// current gateway. Without it, a later gateway's endpoints still
+		// bound their bodies, within the server's bound (l.bodyBound).
+		var route func(method, path []byte) (string, int64)
+		if g.route != nil {
+			route = l.route
+		}
 		running = fastserver.New(l, fastserver.Config{
 			ReadTimeout:       g.cfg.ReadTimeout,
 			ReadHeaderTimeout: g.cfg.ReadHeaderTimeout,
@@ -195,7 +215,7 @@ func (l *Live) Serve(ctx context.Context, ln net.Listener) error {
 			IdleTimeout:       g.cfg.IdleTimeout,
 			MaxHeaderBytes:    g.cfg.MaxHeaderBytes,
 			MaxBodyBytes:      g.maxBody,
-			Route:             l.route,
+			Route:             route,
 			Logger:            g.logger,
 		})
 	}

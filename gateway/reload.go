@@ -78,6 +78,9 @@ type Reloader struct {
 // took, for the load-time metric. An error says the metrics could not be
 // created: the reloader returned works, without them.
 func NewReloader(live *Live, file string, started *config.Service, hash string, opts Options, prepare func(*config.Service), took time.Duration) (*Reloader, error) {
+	if opts.Logger == nil {
+		opts.Logger = live.logger
+	}
 	r := &Reloader{live: live, file: file, opts: opts, prepare: prepare, started: started}
 	r.hash.Store(hash)
 	err := r.instrument(live.first.tel.Meter())
@@ -98,7 +101,7 @@ func (r *Reloader) instrument(m metric.Meter) error {
 		metric.WithDescription("Time a configuration load took: reading, parsing and building the whole gateway."),
 		metric.WithExplicitBucketBoundaries(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 	err = errors.Join(err, e)
-	info, e := m.Int64ObservableGauge(MetricConfigInfo, metric.WithUnit("1"),
+	info, e := m.Int64ObservableGauge(MetricConfigInfo,
 		metric.WithDescription("1, with the hash of the configuration being served."))
 	err = errors.Join(err, e)
 	if err != nil {
@@ -202,6 +205,9 @@ func (r *Reloader) build(data []byte, hash string) (*Gateway, error) {
 	}
 	for _, w := range warns {
 		logger.Warn(w)
+	}
+	if bound := r.live.bodyBound(); bound > 0 && gw.maxBody > bound {
+		logger.Warn(fmt.Sprintf("a request body limit of the file (%d bytes, max_payload or router max_payload) is above the one the server started with (%d bytes): larger bodies are refused with 413 until a restart", gw.maxBody, bound), "file", r.file)
 	}
 	for _, name := range RestartOnly(r.started, cfg) {
 		logger.Warn(name+": changed in the file, but only a restart applies it; the running value is kept", "file", r.file)
