@@ -20,6 +20,7 @@ func IsComment(key string) bool {
 // remembering them, so that what is left over can be reported.
 type object struct {
 	path  string
+	keys  map[string]bool
 	m     map[string]json.RawMessage
 	seen  map[string]bool
 	errs  *Errors
@@ -35,7 +36,16 @@ func newObject(path string, raw json.RawMessage, errs *Errors, warns *[]string) 
 	return &object{path: path, m: m, seen: map[string]bool{}, errs: errs, warns: warns}, true
 }
 
+// expect sets the table of keys o may ask for (see keyTables).
+func (o *object) expect(obj FileObject) *object {
+	o.keys = keySets[obj]
+	return o
+}
+
 func (o *object) get(key string) (json.RawMessage, bool) {
+	if o.keys != nil && !o.keys[key] {
+		panic("config: " + key + " is read but missing from keyTables")
+	}
 	o.seen[key] = true
 	raw, ok := o.m[key]
 	if ok && string(bytes.TrimSpace(raw)) == "null" {

@@ -35,19 +35,14 @@ func parseTLS(root *object, dst **TLS) {
 	if !ok {
 		return
 	}
+	o.expect(TLSObject)
 	t := &TLS{MinVersion: "TLS12", MaxVersion: "TLS13"}
 	o.boolean("disabled", &t.Disabled)
 	o.str("public_key", &t.PublicKey)
 	o.str("private_key", &t.PrivateKey)
 	o.str("min_version", &t.MinVersion)
 	o.str("max_version", &t.MaxVersion)
-	o.done(map[string]string{
-		"cipher_suites":     "Go's default cipher suites are used",
-		"curve_preferences": "Go's default curves are used",
-		"enable_mtls":       "client certificates are not asked for",
-		"ca_certs":          "client certificates are not asked for",
-		"keys":              "one key pair (public_key, private_key) is served",
-	})
+	o.done(unsupportedTLS)
 	*dst = t
 	if t.Disabled {
 		return

@@ -43,6 +43,13 @@ var (
 	unsupportedBackend  = map[string]string{
 		"sd_scheme": "only static hosts are supported",
 	}
+	unsupportedTLS = map[string]string{
+		"cipher_suites":     "Go's default cipher suites are used",
+		"curve_preferences": "Go's default curves are used",
+		"enable_mtls":       "client certificates are not asked for",
+		"ca_certs":          "client certificates are not asked for",
+		"keys":              "one key pair (public_key, private_key) is served",
+	}
 )
 
 // Load reads and parses the file at path. See Parse.
@@ -72,6 +79,7 @@ func Parse(data []byte) (*Service, []string, error) {
 	if !ok {
 		return nil, nil, errs
 	}
+	root.expect(ServiceObject)
 	s := &Service{Port: DefaultPort, Timeout: DefaultTimeout, MaxHeaderBytes: DefaultMaxHeaderBytes}
 	root.integer("version", &s.Version)
 	if !root.has("version") {
@@ -183,6 +191,7 @@ func parseEndpoint(path string, raw json.RawMessage, s *Service, errs *Errors, w
 	if !ok {
 		return nil
 	}
+	o.expect(EndpointObject)
 	e := &Endpoint{JSONPath: path, Method: DefaultMethod, Timeout: s.Timeout, CacheTTL: s.CacheTTL, OutputEncoding: s.OutputEncoding}
 	o.str("endpoint", &e.Path)
 	if !o.has("endpoint") {
@@ -285,6 +294,7 @@ func parseBackend(path string, idx int, raw json.RawMessage, s *Service, e *Endp
 	if !ok {
 		return nil
 	}
+	o.expect(BackendObject)
 	b := &Backend{JSONPath: path, Index: idx, Method: e.Method, Encoding: "json", SD: "static"}
 	o.str("url_pattern", &b.URLPattern)
 	if !o.has("url_pattern") {

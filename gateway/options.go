@@ -119,9 +119,9 @@ type ProxyOptions struct {
 	// Static, FlatmapFilter, Combiner and Shadow are KrakenD features
 	// lambdagate does not implement: refused, since ignoring them would
 	// change responses.
-	Static        json.RawMessage `json:"static"`
-	FlatmapFilter json.RawMessage `json:"flatmap_filter"`
-	Combiner      json.RawMessage `json:"combiner"`
+	Static        json.RawMessage `json:"static" schema:"refused"`
+	FlatmapFilter json.RawMessage `json:"flatmap_filter" schema:"refused"`
+	Combiner      json.RawMessage `json:"combiner" schema:"refused"`
 	// MaxPayload bounds this endpoint's request body, in bytes, overriding
 	// the service's router.max_payload.
 	MaxPayload *int64 `json:"max_payload"`

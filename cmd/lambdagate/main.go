@@ -6,6 +6,8 @@
 //	lambdagate run   [-c FILE] [--port N] [--watch] [--functions DIR [--functions-addr ADDR]]
 //	lambdagate check [-c FILE] [--functions DIR]
 //	lambdagate local --functions DIR [--addr ADDR]
+//	lambdagate schema
+//	lambdagate health [--url URL] [--timeout D]
 //	lambdagate version
 //
 // This file holds flags and wiring only; the work is in the packages.
@@ -41,6 +43,12 @@ Usage:
   lambdagate local --functions DIR [--addr 127.0.0.1:9001]
                    serve only the local Lambda runtime (Invoke API), for the
                    AWS CLI and SDKs (--endpoint-url)
+  lambdagate schema
+                   print the JSON Schema (draft 2020-12) of the configuration file,
+                   for editors: lambdagate schema > lambdagate.schema.json
+  lambdagate health [--url http://127.0.0.1:8080/__health] [--timeout 2s]
+                   exit 0 when a running gateway's health endpoint answers 200
+                   (the container image's HEALTHCHECK)
   lambdagate version
                    print the version
 `
@@ -57,6 +65,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runCheck(args[1:], stdout, stderr)
 	case "local":
 		return runLocal(args[1:], stdout, stderr)
+	case "schema":
+		return runSchema(args[1:], stdout, stderr)
+	case "health":
+		return runHealth(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "lambdagate %s (%s)\n", versionString(), runtime.Version())
 		return 0

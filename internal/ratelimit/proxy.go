@@ -24,7 +24,7 @@ type ProxyOptions struct {
 
 	// V1MaxRate is KrakenD 1's name of max_rate, refused with the current
 	// one.
-	V1MaxRate json.RawMessage `json:"maxRate"`
+	V1MaxRate json.RawMessage `json:"maxRate" schema:"refused"`
 }
 
 // ErrLimited is the error of a backend call that the backend's rate limit

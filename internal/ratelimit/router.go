@@ -68,8 +68,8 @@ type RouterOptions struct {
 	CleanupThreads *int `json:"cleanup_threads"`
 
 	// KrakenD 1's names, refused with their current ones.
-	V1MaxRate       json.RawMessage `json:"maxRate"`
-	V1ClientMaxRate json.RawMessage `json:"clientMaxRate"`
+	V1MaxRate       json.RawMessage `json:"maxRate" schema:"refused"`
+	V1ClientMaxRate json.RawMessage `json:"clientMaxRate" schema:"refused"`
 }
 
 // Defaults and bounds of RouterOptions, KrakenD's.

@@ -1,0 +1,9 @@
+package authorizer
+
+import "github.com/lambdagate/lambdagate/config"
+
+// init records the options this package decodes, for the file's schema
+// (lambdagate schema).
+func init() {
+	config.RegisterOptions(Namespace, config.OnEndpoints, Options{}, nil)
+}

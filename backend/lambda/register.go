@@ -1,0 +1,10 @@
+package lambda
+
+import "github.com/lambdagate/lambdagate/config"
+
+// init records the options this package decodes, for the file's schema
+// (lambdagate schema).
+func init() {
+	config.RegisterOptions(Namespace, config.OnBackends, Options{}, nil)
+	config.RegisterOptions(LegacyNamespace, config.OnBackends, Options{}, nil)
+}

@@ -1,0 +1,9 @@
+package redispool
+
+import "github.com/lambdagate/lambdagate/config"
+
+// init records the options this package decodes, for the file's schema
+// (lambdagate schema).
+func init() {
+	config.RegisterOptions(Namespace, config.OnService, Options{}, map[string]any{"connection_pools[]": PoolOptions{}})
+}
