@@ -72,7 +72,7 @@ func Build(spec Spec, kinds []Kind, tel *telemetry.Telemetry) (proxy.Proxy, erro
 	decode, err := proxy.NewDecodeStage(proxy.Decoding{
 		Encoding:     b.Encoding,
 		IsCollection: b.IsCollection,
-		PassThrough:  passThrough(spec.Endpoint, b),
+		PassThrough:  !spec.EndpointData && passThrough(spec.Endpoint, b),
 		Replies:      t.Replies,
 	})
 	if err != nil {

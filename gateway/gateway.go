@@ -139,10 +139,11 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 		backends := make([]proxy.Proxy, 0, len(e.Backend))
 		for _, b := range e.Backend {
 			p, err := backend.Build(backend.Spec{
-				Endpoint:   e,
-				Backend:    b,
-				Sequential: popts.Sequential,
-				Logger:     opts.Logger,
+				Endpoint:     e,
+				Backend:      b,
+				Sequential:   popts.Sequential,
+				EndpointData: popts.Static != nil,
+				Logger:       opts.Logger,
 			}, kinds, tel)
 			if err != nil {
 				errs.Append(b.JSONPath, err)
@@ -158,6 +159,12 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 			pipeline = proxy.NewSequentialMerge(backends, sequentialNeeds(e))
 		} else {
 			pipeline = proxy.NewConcurrentMerge(backends)
+		}
+		if popts.Static != nil {
+			// A bad strategy was reported by decodeProxyOptions.
+			if static, err := proxy.NewStaticStage(popts.Static.Data, popts.Static.Strategy); err == nil {
+				pipeline = static(pipeline)
+			}
 		}
 		maxBody := maxBodyBytes(ropts, popts)
 		if maxBody <= 0 {
