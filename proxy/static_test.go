@@ -13,7 +13,9 @@ func TestStaticStage(t *testing.T) {
 	t.Parallel()
 	failure := errors.New("backend failed")
 	outcomes := map[string]func() (*Response, error){
-		"complete":   func() (*Response, error) { return &Response{Data: map[string]any{"a": 1, "s": "backend"}, IsComplete: true}, nil },
+		"complete": func() (*Response, error) {
+			return &Response{Data: map[string]any{"a": 1, "s": "backend"}, IsComplete: true}, nil
+		},
 		"incomplete": func() (*Response, error) { return &Response{Data: map[string]any{"a": 1}}, nil },
 		"partial":    func() (*Response, error) { return &Response{Data: map[string]any{"a": 1}}, failure },
 		"failed":     func() (*Response, error) { return nil, failure },
