@@ -89,6 +89,10 @@ var namespaces = map[string]Namespace{
 	// lambdagate's Lambda authorizers, read on endpoints; on the service
 	// or a backend, whoever wrote it meant requests checked: refused.
 	"lambdagate/authorizer": {Class: NamespaceRefusedAccess, ReadBy: "on endpoints", Does: "a Lambda authorizer, which runs on endpoints"},
+	// Request bodies validated on endpoints, under both names; elsewhere
+	// whoever wrote it meant bodies checked: refused.
+	"validation/json-schema":                    {Class: NamespaceRefusedAccess, ReadBy: "on endpoints", Does: "JSON Schema validation of request bodies, which runs on endpoints"},
+	"github.com/devopsfaith/krakend-jsonschema": {Class: NamespaceRefusedAccess, ReadBy: "on endpoints", Current: "validation/json-schema", Does: "legacy name of validation/json-schema"},
 
 	// Legacy names of namespaces lambdagate implements: it reads only the
 	// current names, so these are ignored, refused when their options change
@@ -130,7 +134,6 @@ var namespaces = map[string]Namespace{
 	"security/bot-detector":       {Class: NamespaceRefusedAccess, Does: "bot detection: requests from bots are refused"},
 	"security/policies":           {Class: NamespaceRefusedAccess, Does: "policies on requests, responses and JWTs"},
 	"validation/cel":              {Class: NamespaceRefusedAccess, Does: "CEL expressions that refuse requests or responses"},
-	"validation/json-schema":      {Class: NamespaceRefusedAccess, Does: "JSON Schema validation of request bodies"},
 
 	// What is answered.
 	"ai/mcp":                                {Class: NamespaceRefusedResponse, Does: "MCP server"},
@@ -193,26 +196,26 @@ var namespaces = map[string]Namespace{
 	"github_com/devopsfaith/bloomfilter":                            {Class: NamespaceRefusedAccess, Current: "auth/revoker"},
 	"github_com/devopsfaith/krakend-botdetector":                    {Class: NamespaceRefusedAccess, Current: "security/bot-detector"},
 	"github.com/devopsfaith/krakend-cel":                            {Class: NamespaceRefusedAccess, Current: "validation/cel"},
-	"github.com/devopsfaith/krakend-jsonschema":                     {Class: NamespaceRefusedAccess, Current: "validation/json-schema"},
-	"github.com/devopsfaith/krakend-lua/router":                     {Class: NamespaceRefusedAccess, Current: "modifier/lua-endpoint"},
-	"github.com/devopsfaith/krakend-lua/proxy":                      {Class: NamespaceRefusedAccess, Current: "modifier/lua-proxy"},
-	"github.com/devopsfaith/krakend-lua/proxy/backend":              {Class: NamespaceRefusedAccess, Current: "modifier/lua-backend"},
-	"github.com/devopsfaith/krakend-httpcache":                      {Class: NamespaceRefusedResponse, ReadBy: "on HTTP backends", Current: "qos/http-cache", Does: "legacy name of qos/http-cache"},
-	"github.com/devopsfaith/krakend-oauth2-clientcredentials":       {Class: NamespaceRefusedResponse, Current: "auth/client-credentials"},
-	"github.com/devopsfaith/krakend-jose/signer":                    {Class: NamespaceRefusedResponse, Current: "auth/signer"},
-	"github.com/devopsfaith/krakend-amqp/consume":                   {Class: NamespaceRefusedResponse, Current: "backend/amqp/consumer"},
-	"github.com/devopsfaith/krakend-amqp/produce":                   {Class: NamespaceRefusedResponse, Current: "backend/amqp/producer"},
-	"github.com/devopsfaith/krakend-pubsub/publisher":               {Class: NamespaceRefusedResponse, Current: "backend/pubsub/publisher"},
-	"github.com/devopsfaith/krakend-pubsub/subscriber":              {Class: NamespaceRefusedResponse, Current: "backend/pubsub/subscriber"},
-	"github.com/devopsfaith/krakend/transport/http/client/graphql":  {Class: NamespaceRefusedResponse, Current: "backend/graphql"},
-	"github.com/devopsfaith/krakend-martian":                        {Class: NamespaceRefusedResponse, Current: "modifier/martian"},
-	"github_com/devopsfaith/krakend-gelf":                           {Class: NamespaceWarned, Current: "telemetry/gelf"},
-	"github_com/devopsfaith/krakend-logstash":                       {Class: NamespaceWarned, Current: "telemetry/logstash"},
-	"github_com/devopsfaith/krakend-metrics":                        {Class: NamespaceWarned, Current: "telemetry/metrics"},
-	"github_com/letgoapp/krakend-influx":                            {Class: NamespaceWarned, Current: "telemetry/influx"},
-	"github_com/devopsfaith/krakend-influx":                         {Class: NamespaceWarned, Current: "telemetry/influx"},
-	"github_com/Jozefiel/krakend-influx2":                           {Class: NamespaceWarned, Current: "telemetry/influx2"},
-	"github_com/devopsfaith/krakend-opencensus":                     {Class: NamespaceWarned, Current: "telemetry/opencensus"},
+
+	"github.com/devopsfaith/krakend-lua/router":                    {Class: NamespaceRefusedAccess, Current: "modifier/lua-endpoint"},
+	"github.com/devopsfaith/krakend-lua/proxy":                     {Class: NamespaceRefusedAccess, Current: "modifier/lua-proxy"},
+	"github.com/devopsfaith/krakend-lua/proxy/backend":             {Class: NamespaceRefusedAccess, Current: "modifier/lua-backend"},
+	"github.com/devopsfaith/krakend-httpcache":                     {Class: NamespaceRefusedResponse, ReadBy: "on HTTP backends", Current: "qos/http-cache", Does: "legacy name of qos/http-cache"},
+	"github.com/devopsfaith/krakend-oauth2-clientcredentials":      {Class: NamespaceRefusedResponse, Current: "auth/client-credentials"},
+	"github.com/devopsfaith/krakend-jose/signer":                   {Class: NamespaceRefusedResponse, Current: "auth/signer"},
+	"github.com/devopsfaith/krakend-amqp/consume":                  {Class: NamespaceRefusedResponse, Current: "backend/amqp/consumer"},
+	"github.com/devopsfaith/krakend-amqp/produce":                  {Class: NamespaceRefusedResponse, Current: "backend/amqp/producer"},
+	"github.com/devopsfaith/krakend-pubsub/publisher":              {Class: NamespaceRefusedResponse, Current: "backend/pubsub/publisher"},
+	"github.com/devopsfaith/krakend-pubsub/subscriber":             {Class: NamespaceRefusedResponse, Current: "backend/pubsub/subscriber"},
+	"github.com/devopsfaith/krakend/transport/http/client/graphql": {Class: NamespaceRefusedResponse, Current: "backend/graphql"},
+	"github.com/devopsfaith/krakend-martian":                       {Class: NamespaceRefusedResponse, Current: "modifier/martian"},
+	"github_com/devopsfaith/krakend-gelf":                          {Class: NamespaceWarned, Current: "telemetry/gelf"},
+	"github_com/devopsfaith/krakend-logstash":                      {Class: NamespaceWarned, Current: "telemetry/logstash"},
+	"github_com/devopsfaith/krakend-metrics":                       {Class: NamespaceWarned, Current: "telemetry/metrics"},
+	"github_com/letgoapp/krakend-influx":                           {Class: NamespaceWarned, Current: "telemetry/influx"},
+	"github_com/devopsfaith/krakend-influx":                        {Class: NamespaceWarned, Current: "telemetry/influx"},
+	"github_com/Jozefiel/krakend-influx2":                          {Class: NamespaceWarned, Current: "telemetry/influx2"},
+	"github_com/devopsfaith/krakend-opencensus":                    {Class: NamespaceWarned, Current: "telemetry/opencensus"},
 }
 
 // protectivePrefixes are the families of namespaces that decide who gets

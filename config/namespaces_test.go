@@ -182,6 +182,7 @@ var implemented = []string{
 	"qos/http-cache", "github.com/devopsfaith/krakend-httpcache",
 	"qos/ratelimit/router/redis", "redis",
 	"qos/ratelimit/service",
+	"validation/json-schema", "github.com/devopsfaith/krakend-jsonschema",
 }
 
 func allNames() []string {

@@ -32,6 +32,7 @@ import (
 	"github.com/lambdagate/lambdagate/security/cors"
 	"github.com/lambdagate/lambdagate/security/httpsecure"
 	"github.com/lambdagate/lambdagate/telemetry"
+	"github.com/lambdagate/lambdagate/validation/jsonschema"
 )
 
 // Options are the parts of a gateway that do not come from the file.
@@ -160,11 +161,19 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 		} else {
 			pipeline = proxy.NewConcurrentMerge(backends)
 		}
+		validate, err := jsonschema.New(e)
+		if err != nil {
+			errs.Append(e.JSONPath, err)
+		}
 		if popts.Static != nil {
 			// A bad strategy was reported by decodeProxyOptions.
 			if static, err := proxy.NewStaticStage(popts.Static.Data, popts.Static.Strategy); err == nil {
 				pipeline = static(pipeline)
 			}
+		}
+		if validate != nil {
+			// Outermost: an invalid body reaches no backend.
+			pipeline = validate(pipeline)
 		}
 		maxBody := maxBodyBytes(ropts, popts)
 		if maxBody <= 0 {
