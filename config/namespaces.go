@@ -65,12 +65,12 @@ type Namespace struct {
 // names; config's tests check both against each other and the schema.
 var namespaces = map[string]Namespace{
 	// Implemented by lambdagate: read where they belong, ignored elsewhere
-	// (KrakenD ignores them there too), except proxy on a backend and the
+	// (KrakenD ignores them there too), except proxy on the service and the
 	// security layers on an endpoint (KrakenD Enterprise's overrides there),
 	// which would otherwise leave the endpoint unprotected.
 	"router":                                {Class: NamespaceWarned, ReadBy: "on the service", Does: "router options"},
 	"lambdagate/server":                     {Class: NamespaceWarned, ReadBy: "on the service", Does: "lambdagate's server options"},
-	"proxy":                                 {Class: NamespaceRefusedResponse, ReadBy: "on endpoints", Does: "on a backend, shadow backends and flatmap_filter"},
+	"proxy":                                 {Class: NamespaceRefusedResponse, ReadBy: "on endpoints and backends", Does: "the proxy options of endpoints and backends"},
 	"backend/http":                          {Class: NamespaceWarned, ReadBy: "on backends", Does: "backend error options"},
 	"backend/lambda":                        {Class: NamespaceWarned, ReadBy: "on backends", Does: "AWS Lambda backend"},
 	"github.com/devopsfaith/krakend-lambda": {Class: NamespaceWarned, ReadBy: "on backends", Current: "backend/lambda", Does: "legacy name of backend/lambda"},

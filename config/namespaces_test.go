@@ -139,7 +139,7 @@ var wantClass = map[NamespaceClass][]string{
 		"modifier/request-body-extractor", "modifier/request-body-extractor/early",
 		"modifier/response-headers", "qos/http-cache", "server/static-filesystem",
 		"server/virtualhost", "validation/response-json-schema", "websocket", "workflow",
-		// Read on endpoints; on a backend, shadow and flatmap_filter.
+		// Read on endpoints and backends; on the service, nothing reads it.
 		"proxy",
 		// Legacy names lambdagate does not read: rename them.
 		"github.com/devopsfaith/krakend/proxy", "github_com/luraproject/lura/router/gin",
@@ -327,7 +327,7 @@ func TestCheckUnused(t *testing.T) {
 		`endpoints[0].backend[0].extra_config["auth/validator"]: lambdagate reads "auth/validator" on the service and on endpoints only (here: JWT validation, which runs on endpoints): ignored, the gateway would serve the endpoint unprotected; remove it, or wait until lambdagate implements it`,
 		`endpoints[0].backend[0].extra_config["github.com/devopsfaith/krakend/http"]: legacy name of "backend/http", which lambdagate reads only under its current name: ignored, the gateway would answer differently from KrakenD; rename it "backend/http"`,
 		`endpoints[0].backend[0].extra_config["modifier/martian"]: not implemented by lambdagate (Martian modifiers of requests and responses): ignored, the gateway would answer differently from KrakenD; remove it, or wait until lambdagate implements it`,
-		`endpoints[0].backend[0].extra_config.proxy: lambdagate reads "proxy" on endpoints only (here: on a backend, shadow backends and flatmap_filter): ignored, the gateway would answer differently from KrakenD; remove it, or wait until lambdagate implements it`,
+		`endpoints[0].backend[0].extra_config.proxy: lambdagate reads "proxy" on endpoints and backends only (here: the proxy options of endpoints and backends): ignored, the gateway would answer differently from KrakenD; remove it, or wait until lambdagate implements it`,
 		`endpoints[0].backend[0].extra_config["qos/circuit-breaker/http"]: not implemented by lambdagate (circuit breaker on HTTP statuses: stops calling a failing backend): ignored, the gateway would serve the endpoint unprotected; remove it, or wait until lambdagate implements it`,
 	}
 	wantWarns := []string{

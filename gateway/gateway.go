@@ -133,6 +133,13 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 		if err != nil {
 			errs.Append(e.JSONPath, err)
 		}
+		if popts.Flatmap != nil && len(e.Backend) == 1 {
+			// KrakenD applies an endpoint's flatmap_filter after merging
+			// several backends only.
+			warns = append(warns, fmt.Sprintf("%s: ignored, as KrakenD ignores it, on an endpoint with one backend; move it to the backend's extra_config.proxy",
+				config.Join(config.Join(e.ExtraConfig.Path, ProxyNamespace), "flatmap_filter")))
+			popts.Flatmap = nil
+		}
 		authorize, err := authz.layer(e)
 		if err != nil {
 			errs.Append(e.JSONPath, err)
@@ -143,7 +150,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 				Endpoint:     e,
 				Backend:      b,
 				Sequential:   popts.Sequential,
-				EndpointData: popts.Static != nil,
+				EndpointData: popts.Static != nil || popts.Flatmap != nil,
 				Logger:       opts.Logger,
 			}, kinds, tel)
 			if err != nil {
@@ -160,6 +167,9 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 			pipeline = proxy.NewSequentialMerge(backends, sequentialNeeds(e))
 		} else {
 			pipeline = proxy.NewConcurrentMerge(backends)
+		}
+		if popts.Flatmap != nil {
+			pipeline = proxy.NewFlatmapStage(popts.Flatmap)(pipeline)
 		}
 		validate, err := jsonschema.New(e)
 		if err != nil {

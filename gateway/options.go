@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/lambdagate/lambdagate/backend"
 	"github.com/lambdagate/lambdagate/config"
 	"github.com/lambdagate/lambdagate/internal/clientip"
 	"github.com/lambdagate/lambdagate/internal/router"
@@ -120,14 +121,21 @@ type ProxyOptions struct {
 	Sequential bool `json:"sequential"`
 	// Static adds fixed data to the merged response, by strategy.
 	Static *StaticOptions `json:"static"`
-	// FlatmapFilter and Combiner are KrakenD features lambdagate does not
-	// implement: refused, since ignoring them would change responses.
-	FlatmapFilter json.RawMessage `json:"flatmap_filter"`
-	Combiner      json.RawMessage `json:"combiner"`
+	// FlatmapFilter are the flatmap operations on the merged data.
+	FlatmapFilter []FlatmapOp `json:"flatmap_filter"`
+	// Flatmap is FlatmapFilter compiled (nil without one).
+	Flatmap *proxy.Flatmap `json:"-"`
+	// Combiner is a KrakenD feature lambdagate does not implement: refused,
+	// since ignoring it would change responses.
+	Combiner json.RawMessage `json:"combiner"`
 	// MaxPayload bounds this endpoint's request body, in bytes, overriding
 	// the service's router.max_payload.
 	MaxPayload *int64 `json:"max_payload"`
 }
+
+// FlatmapOp is one operation of a proxy.flatmap_filter (endpoint or
+// backend): its type (move, del) and its dot paths.
+type FlatmapOp = backend.FlatmapOp
 
 // StaticOptions is an endpoint's proxy.static: data added to the merged
 // response when the strategy matches (see proxy.NewStaticStage).
@@ -162,10 +170,15 @@ func decodeProxyOptions(e *config.Endpoint) (ProxyOptions, error) {
 			errs.Add(config.Join(config.Join(path, "static"), "strategy"), "%v", err)
 		}
 	}
-	for name, v := range map[string]json.RawMessage{"flatmap_filter": o.FlatmapFilter, "combiner": o.Combiner} {
-		if v != nil {
-			errs.Add(config.Join(path, name), "is not supported by lambdagate yet; remove it (ignoring it would change the responses)")
+	if o.Combiner != nil {
+		errs.Add(config.Join(path, "combiner"), "is not supported by lambdagate yet; remove it (ignoring it would change the responses)")
+	}
+	if len(o.FlatmapFilter) > 0 {
+		f, err := backend.CompileFlatmap(o.FlatmapFilter)
+		if err != nil {
+			errs.Add(config.Join(path, "flatmap_filter"), "%v", err)
 		}
+		o.Flatmap = f
 	}
 	if o.MaxPayload != nil && *o.MaxPayload <= 0 {
 		errs.Add(config.Join(path, "max_payload"), "must be a number of bytes above zero, got %d", *o.MaxPayload)

@@ -60,22 +60,81 @@ func TestStatic(t *testing.T) {
 
 func TestProxyOptionErrors(t *testing.T) {
 	t.Parallel()
-	tests := []struct{ name, proxy, want string }{
-		{"static without data", `{"static": {"strategy": "always"}}`, `endpoints[0].extra_config.proxy.static.data: is missing`},
-		{"static data not an object", `{"static": {"data": [1]}}`, `endpoints[0].extra_config.proxy.static.data: must be an object`},
-		{"static bad strategy", `{"static": {"data": {}, "strategy": "sometimes"}}`, `endpoints[0].extra_config.proxy.static.strategy: "sometimes" is not a strategy: use always, success, complete, errored or incomplete`},
+	tests := []struct {
+		name, proxy, want string
+		backend           bool // proxy is the backend's, not the endpoint's
+	}{
+		{"static without data", `{"static": {"strategy": "always"}}`, `endpoints[0].extra_config.proxy.static.data: is missing`, false},
+		{"static data not an object", `{"static": {"data": [1]}}`, `endpoints[0].extra_config.proxy.static.data: must be an object`, false},
+		{"static bad strategy", `{"static": {"data": {}, "strategy": "sometimes"}}`, `endpoints[0].extra_config.proxy.static.strategy: "sometimes" is not a strategy: use always, success, complete, errored or incomplete`, false},
+		{"endpoint flatmap append", `{"flatmap_filter": [{"type": "append", "args": ["a", "b"]}]}`, `endpoints[0].extra_config.proxy.flatmap_filter: [0]: append is not implemented by lambdagate yet`, false},
+		{"backend flatmap bad move", `{"flatmap_filter": [{"type": "move", "args": ["a"]}]}`, `endpoints[0].backend[0].extra_config.proxy.flatmap_filter: [0]: move takes two paths`, true},
+		{"backend shadow", `{"shadow": true}`, `endpoints[0].backend[0].extra_config.proxy.shadow: shadow backends are not implemented by lambdagate yet`, true},
+		{"backend unknown key", `{"flatmap": []}`, `endpoints[0].backend[0].extra_config.proxy.flatmap: unknown key`, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			cfg, _, err := config.Parse([]byte(`{"version":3,"endpoints":[{"endpoint":"/t","extra_config":{"proxy":` + tt.proxy + `},
-				"backend":[{"host":["http://127.0.0.1:1"],"url_pattern":"/"}]}]}`))
+			endpointProxy, backendProxy := tt.proxy, `{}`
+			if tt.backend {
+				endpointProxy, backendProxy = `{}`, tt.proxy
+			}
+			cfg, _, err := config.Parse([]byte(`{"version":3,"endpoints":[{"endpoint":"/t","extra_config":{"proxy":` + endpointProxy + `},
+				"backend":[{"host":["http://127.0.0.1:1"],"url_pattern":"/","extra_config":{"proxy":` + backendProxy + `}}]}]}`))
 			if err != nil {
 				t.Fatal(err)
 			}
 			_, _, err = New(cfg, Options{Logger: slog.New(slog.DiscardHandler)})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestFlatmapFilter checks proxy.flatmap_filter through a whole gateway:
+// on a backend (replacing allow and mapping, as KrakenD), on an endpoint
+// after merging two backends, and ignored with a warning on an endpoint
+// with one backend, as KrakenD ignores it.
+func TestFlatmapFilter(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"items": [{"id": 1, "secret": "s"}, {"id": 2, "secret": "t"}]}`)
+	}))
+	t.Cleanup(srv.Close)
+	host := `"host":["` + srv.URL + `"]`
+	tests := []struct {
+		name, endpoint, want, warn string
+	}{
+		{"backend", `{"endpoint":"/t","backend":[{` + host + `,"url_pattern":"/","allow":["nothing"],"group":"g",
+			"extra_config":{"proxy":{"flatmap_filter":[{"type":"del","args":["items.*.secret"]},{"type":"move","args":["items.*.id","items.*.code"]}]}}}]}`,
+			`{"g":{"items":[{"code":1},{"code":2}]}}`, ""},
+		{"endpoint with two backends", `{"endpoint":"/t","extra_config":{"proxy":{"flatmap_filter":[{"type":"move","args":["a.items","list"]},{"type":"del","args":["list.*.secret"]}]}},
+			"backend":[{` + host + `,"url_pattern":"/","group":"a"},{` + host + `,"url_pattern":"/","group":"b","deny":["items"]}]}`,
+			`{"a":null,"b":{},"list":[{"id":1},{"id":2}]}`, ""},
+		{"endpoint with one backend: ignored", `{"endpoint":"/t","extra_config":{"proxy":{"flatmap_filter":[{"type":"del","args":["items"]}]}},
+			"backend":[{` + host + `,"url_pattern":"/"}]}`,
+			`{"items": [{"id": 1, "secret": "s"}, {"id": 2, "secret": "t"}]}`, "endpoints[0].extra_config.proxy.flatmap_filter: ignored, as KrakenD ignores it, on an endpoint with one backend"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg, _, err := config.Parse([]byte(`{"version":3,"endpoints":[` + tt.endpoint + `]}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			gw, warns, err := New(cfg, Options{Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(warns, "\n"); (tt.warn == "") != (got == "") || !strings.Contains(got, tt.warn) {
+				t.Errorf("warnings %q, want %q", got, tt.warn)
+			}
+			w := httptest.NewRecorder()
+			gw.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/t", nil))
+			if w.Code != 200 || w.Body.String() != tt.want {
+				t.Errorf("got %d %s, want 200 %s", w.Code, w.Body, tt.want)
 			}
 		})
 	}
