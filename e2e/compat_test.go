@@ -29,6 +29,10 @@ func compatBackends(t *testing.T) *httptest.Server {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"stock": 12, "source": "warehouse"}`)
 	})
+	mux.HandleFunc("/orders/1", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"id": 1, "lines": [{"sku": "a", "cost": 3}, {"sku": "b", "cost": 4}]}`)
+	})
 	mux.HandleFunc("/stock/2", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	})
@@ -81,6 +85,8 @@ func TestCompatExample(t *testing.T) {
 		{name: "rss backend", method: "GET", path: "/news", status: 200, ctype: "application/json; charset=utf-8",
 			want: `{"title":"News","items":[{"title":"First","link":"http://example.com/1","links":["http://example.com/1"]}]}`},
 		{name: "yaml output", method: "GET", path: "/news.yaml", status: 200, ctype: "application/yaml; charset=utf-8", want: "title: News\n"},
+		{name: "flatmap on a backend and on the endpoint", method: "GET", path: "/orders/1", status: 200, ctype: "application/json; charset=utf-8",
+			want: `{"order":{"id":1},"lines":[{"code":"a"},{"code":"b"}],"stock":{"stock":12,"source":"warehouse"}}`},
 		{name: "static errored: backend up", method: "GET", path: "/stock/1", status: 200, ctype: "application/json; charset=utf-8", want: `{"stock":12,"source":"warehouse"}`},
 		{name: "static errored: backend down", method: "GET", path: "/stock/2", status: 200, ctype: "application/json; charset=utf-8", want: `{"stock":null,"source":"fallback"}`},
 		{name: "json-schema: valid", method: "POST", path: "/orders", body: `{"item": "pen", "quantity": 2}`, status: 201, ctype: "application/json; charset=utf-8", want: `{"id":"o-1"}`},
