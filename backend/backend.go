@@ -38,6 +38,55 @@ type ErrorOptions struct {
 // Namespace is the extra_config key of ErrorOptions.
 const Namespace = "backend/http"
 
+// ProxyNamespace is the backend's "proxy" namespace: its flatmap_filter
+// (and shadow, which lambdagate does not implement).
+const ProxyNamespace = "proxy"
+
+// FlatmapOp is one operation of a flatmap_filter, as the file writes it.
+type FlatmapOp struct {
+	// Type is move or del.
+	Type string `json:"type"`
+	// Args are the operation's dot paths.
+	Args []string `json:"args"`
+}
+
+// CompileFlatmap compiles a flatmap_filter's operations.
+func CompileFlatmap(ops []FlatmapOp) (*proxy.Flatmap, error) {
+	pops := make([]proxy.FlatmapOp, len(ops))
+	for i, op := range ops {
+		pops[i] = proxy.FlatmapOp{Type: op.Type, Args: op.Args}
+	}
+	return proxy.CompileFlatmap(pops)
+}
+
+// proxyOptions is a backend's proxy namespace.
+type proxyOptions struct {
+	FlatmapFilter []FlatmapOp `json:"flatmap_filter"`
+	Shadow        *bool       `json:"shadow"`
+}
+
+// backendFlatmap reads a backend's proxy.flatmap_filter: nil without one.
+// A shadow backend is refused (lambdagate does not implement it).
+func backendFlatmap(b *config.Backend) (*proxy.Flatmap, error) {
+	var o proxyOptions
+	found, err := b.ExtraConfig.Decode(ProxyNamespace, &o)
+	if !found || err != nil {
+		return nil, err
+	}
+	path := config.Join(b.ExtraConfig.Path, ProxyNamespace)
+	var errs config.Errors
+	if o.Shadow != nil && *o.Shadow {
+		errs.Add(config.Join(path, "shadow"), "shadow backends are not implemented by lambdagate yet; remove it (ignoring it would call the backend as a real one and merge its answer)")
+	}
+	var f *proxy.Flatmap
+	if len(o.FlatmapFilter) > 0 {
+		if f, err = CompileFlatmap(o.FlatmapFilter); err != nil {
+			errs.Add(config.Join(path, "flatmap_filter"), "%v", err)
+		}
+	}
+	return f, errs.Err()
+}
+
 // Build returns the pipeline of spec's backend: the request filter, the
 // transport of the first kind that claims it, decoding, shaping and error
 // options, guarded by the backend's circuit breaker (which so counts a
@@ -74,12 +123,14 @@ func Build(spec Spec, kinds []Kind, tel *telemetry.Telemetry) (proxy.Proxy, erro
 	decode, err := proxy.NewDecodeStage(proxy.Decoding{
 		Encoding:     b.Encoding,
 		IsCollection: b.IsCollection,
-		PassThrough:  passThrough(spec.Endpoint, b),
+		PassThrough:  !spec.EndpointData && passThrough(spec.Endpoint, b) && !b.ExtraConfig.Has(ProxyNamespace),
 		Replies:      t.Replies,
 	})
 	if err != nil {
 		errs.Add(config.Join(b.JSONPath, "encoding"), "%v", err)
 	}
+	flatmap, err := backendFlatmap(b)
+	errs.Append(b.JSONPath, err)
 	breaker, err := circuitbreaker.New(b, spec.Logger, tel)
 	errs.Append(b.JSONPath, err)
 	limit, err := ratelimit.NewBackend(b)
@@ -97,13 +148,21 @@ func Build(spec Spec, kinds []Kind, tel *telemetry.Telemetry) (proxy.Proxy, erro
 		p = filter(p)
 	}
 	p = decode(p)
-	p = proxy.NewShapeStage(proxy.Shape{
-		Target:  b.Target,
-		Allow:   b.Allow,
-		Deny:    b.Deny,
-		Mapping: b.Mapping,
-		Group:   b.Group,
-	})(p)
+	if flatmap != nil {
+		// As in KrakenD, a flatmap_filter replaces allow, deny and
+		// mapping: target, then the operations, then group.
+		p = proxy.NewShapeStage(proxy.Shape{Target: b.Target})(p)
+		p = proxy.NewFlatmapStage(flatmap)(p)
+		p = proxy.NewShapeStage(proxy.Shape{Group: b.Group})(p)
+	} else {
+		p = proxy.NewShapeStage(proxy.Shape{
+			Target:  b.Target,
+			Allow:   b.Allow,
+			Deny:    b.Deny,
+			Mapping: b.Mapping,
+			Group:   b.Group,
+		})(p)
+	}
 	p = withErrorOptions(p, opts)
 	if breaker != nil {
 		p = breaker(p)

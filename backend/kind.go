@@ -56,6 +56,10 @@ type Spec struct {
 	// the other (extra_config.proxy.sequential), so that a backend may use
 	// an earlier one's response in its url_pattern.
 	Sequential bool
+	// EndpointData is true when the endpoint changes the merged data
+	// (proxy.static, proxy.flatmap_filter), so that a reply cannot pass
+	// through undecoded.
+	EndpointData bool
 	// Logger is the gateway's logger, for the layers of the pipeline that
 	// log (a circuit breaker's changes of state). Nil is slog.Default().
 	Logger *slog.Logger

@@ -40,8 +40,12 @@ type Key struct {
 	Name string
 	// Kind is the type of its value.
 	Kind KeyKind
-	// Enum, when set, lists the only values accepted.
+	// Enum, when set, lists the only values accepted, or with Lenient the
+	// values the decoder knows.
 	Enum []string
+	// Lenient keys take a value outside Enum with a warning, as KrakenD
+	// does (an unknown encoding is read as json).
+	Lenient bool
 	// Required keys must be present.
 	Required bool
 }
@@ -59,7 +63,7 @@ var keyTables = map[FileObject][]Key{
 		{Name: "timeout", Kind: KeyDuration},
 		{Name: "cache_ttl", Kind: KeyDuration},
 		{Name: "host", Kind: KeyStrings},
-		{Name: "output_encoding", Kind: KeyString, Enum: sortedKeys(outputEncodings)},
+		{Name: "output_encoding", Kind: KeyString, Enum: sortedKeys(outputEncodings), Lenient: true},
 		{Name: "read_timeout", Kind: KeyDuration},
 		{Name: "write_timeout", Kind: KeyDuration},
 		{Name: "idle_timeout", Kind: KeyDuration},
@@ -86,7 +90,7 @@ var keyTables = map[FileObject][]Key{
 		{Name: "concurrent_calls", Kind: KeyInt},
 		{Name: "input_headers", Kind: KeyStrings},
 		{Name: "input_query_strings", Kind: KeyStrings},
-		{Name: "output_encoding", Kind: KeyString, Enum: sortedKeys(outputEncodings)},
+		{Name: "output_encoding", Kind: KeyString, Enum: sortedKeys(outputEncodings), Lenient: true},
 		{Name: "extra_config", Kind: KeyExtraConfig},
 		{Name: "backend", Kind: KeyBackends, Required: true},
 	},
@@ -94,7 +98,7 @@ var keyTables = map[FileObject][]Key{
 		{Name: "url_pattern", Kind: KeyString, Required: true},
 		{Name: "host", Kind: KeyStrings},
 		{Name: "method", Kind: KeyString},
-		{Name: "encoding", Kind: KeyString, Enum: sortedKeys(backendEncodings)},
+		{Name: "encoding", Kind: KeyString, Enum: sortedKeys(backendEncodings), Lenient: true},
 		{Name: "group", Kind: KeyString},
 		{Name: "target", Kind: KeyString},
 		{Name: "mapping", Kind: KeyStringMap},

@@ -65,12 +65,12 @@ type Namespace struct {
 // names; config's tests check both against each other and the schema.
 var namespaces = map[string]Namespace{
 	// Implemented by lambdagate: read where they belong, ignored elsewhere
-	// (KrakenD ignores them there too), except proxy on a backend and the
+	// (KrakenD ignores them there too), except proxy on the service and the
 	// security layers on an endpoint (KrakenD Enterprise's overrides there),
 	// which would otherwise leave the endpoint unprotected.
 	"router":                                {Class: NamespaceWarned, ReadBy: "on the service", Does: "router options"},
 	"lambdagate/server":                     {Class: NamespaceWarned, ReadBy: "on the service", Does: "lambdagate's server options"},
-	"proxy":                                 {Class: NamespaceRefusedResponse, ReadBy: "on endpoints", Does: "on a backend, shadow backends and flatmap_filter"},
+	"proxy":                                 {Class: NamespaceRefusedResponse, ReadBy: "on endpoints and backends", Does: "the proxy options of endpoints and backends"},
 	"backend/http":                          {Class: NamespaceWarned, ReadBy: "on backends", Does: "backend error options"},
 	"backend/lambda":                        {Class: NamespaceWarned, ReadBy: "on backends", Does: "AWS Lambda backend"},
 	"github.com/devopsfaith/krakend-lambda": {Class: NamespaceWarned, ReadBy: "on backends", Current: "backend/lambda", Does: "legacy name of backend/lambda"},
@@ -89,6 +89,10 @@ var namespaces = map[string]Namespace{
 	// lambdagate's Lambda authorizers, read on endpoints; on the service
 	// or a backend, whoever wrote it meant requests checked: refused.
 	"lambdagate/authorizer": {Class: NamespaceRefusedAccess, ReadBy: "on endpoints", Does: "a Lambda authorizer, which runs on endpoints"},
+	// Request bodies validated on endpoints, under both names; elsewhere
+	// whoever wrote it meant bodies checked: refused.
+	"validation/json-schema":                    {Class: NamespaceRefusedAccess, ReadBy: "on endpoints", Does: "JSON Schema validation of request bodies, which runs on endpoints"},
+	"github.com/devopsfaith/krakend-jsonschema": {Class: NamespaceRefusedAccess, ReadBy: "on endpoints", Current: "validation/json-schema", Does: "legacy name of validation/json-schema"},
 
 	// Legacy names of namespaces lambdagate implements: it reads only the
 	// current names, so these are ignored, refused when their options change
@@ -135,7 +139,6 @@ var namespaces = map[string]Namespace{
 	"qos/circuit-breaker/http": {Class: NamespaceRefusedAccess, Does: "circuit breaker on HTTP statuses: stops calling a failing backend"},
 	"security/bot-detector":    {Class: NamespaceRefusedAccess, Does: "bot detection: requests from bots are refused"},
 	"security/policies":        {Class: NamespaceRefusedAccess, Does: "policies on requests, responses and JWTs"},
-	"validation/json-schema":   {Class: NamespaceRefusedAccess, Does: "JSON Schema validation of request bodies"},
 
 	// What is answered.
 	"ai/mcp":                                {Class: NamespaceRefusedResponse, Does: "MCP server"},
@@ -197,7 +200,6 @@ var namespaces = map[string]Namespace{
 	"github.com/devopsfaith/krakend/proxy/plugin":                   {Class: NamespaceRefusedAccess, Current: "plugin/req-resp-modifier"},
 	"github_com/devopsfaith/bloomfilter":                            {Class: NamespaceRefusedAccess, Current: "auth/revoker"},
 	"github_com/devopsfaith/krakend-botdetector":                    {Class: NamespaceRefusedAccess, Current: "security/bot-detector"},
-	"github.com/devopsfaith/krakend-jsonschema":                     {Class: NamespaceRefusedAccess, Current: "validation/json-schema"},
 	"github.com/devopsfaith/krakend-lua/router":                     {Class: NamespaceRefusedAccess, Current: "modifier/lua-endpoint"},
 	"github.com/devopsfaith/krakend-lua/proxy":                      {Class: NamespaceRefusedAccess, Current: "modifier/lua-proxy"},
 	"github.com/devopsfaith/krakend-lua/proxy/backend":              {Class: NamespaceRefusedAccess, Current: "modifier/lua-backend"},

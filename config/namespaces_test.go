@@ -139,7 +139,7 @@ var wantClass = map[NamespaceClass][]string{
 		"modifier/request-body-extractor", "modifier/request-body-extractor/early",
 		"modifier/response-headers", "qos/http-cache", "server/static-filesystem",
 		"server/virtualhost", "validation/response-json-schema", "websocket", "workflow",
-		// Read on endpoints; on a backend, shadow and flatmap_filter.
+		// Read on endpoints and backends; on the service, nothing reads it.
 		"proxy",
 		// Legacy names lambdagate does not read: rename them.
 		"github.com/devopsfaith/krakend/proxy", "github_com/luraproject/lura/router/gin",
@@ -184,6 +184,7 @@ var implemented = []string{
 	"qos/ratelimit/service", "qos/ratelimit/service/redis",
 	"modifier/martian",
 	"validation/cel", "github.com/devopsfaith/krakend-cel",
+	"validation/json-schema", "github.com/devopsfaith/krakend-jsonschema",
 }
 
 func allNames() []string {
@@ -328,7 +329,7 @@ func TestCheckUnused(t *testing.T) {
 		`endpoints[0].backend[0].extra_config["auth/validator"]: lambdagate reads "auth/validator" on the service and on endpoints only (here: JWT validation, which runs on endpoints): ignored, the gateway would serve the endpoint unprotected; remove it, or wait until lambdagate implements it`,
 		`endpoints[0].backend[0].extra_config["github.com/devopsfaith/krakend/http"]: legacy name of "backend/http", which lambdagate reads only under its current name: ignored, the gateway would answer differently from KrakenD; rename it "backend/http"`,
 		`endpoints[0].backend[0].extra_config["modifier/martian"]: lambdagate reads "modifier/martian" on HTTP backends only (here: Martian modifiers act on an HTTP backend's request and response; a Lambda backend has neither): ignored, the gateway would answer differently from KrakenD; remove it, or wait until lambdagate implements it`,
-		`endpoints[0].backend[0].extra_config.proxy: lambdagate reads "proxy" on endpoints only (here: on a backend, shadow backends and flatmap_filter): ignored, the gateway would answer differently from KrakenD; remove it, or wait until lambdagate implements it`,
+		`endpoints[0].backend[0].extra_config.proxy: lambdagate reads "proxy" on endpoints and backends only (here: the proxy options of endpoints and backends): ignored, the gateway would answer differently from KrakenD; remove it, or wait until lambdagate implements it`,
 		`endpoints[0].backend[0].extra_config["qos/circuit-breaker/http"]: not implemented by lambdagate (circuit breaker on HTTP statuses: stops calling a failing backend): ignored, the gateway would serve the endpoint unprotected; remove it, or wait until lambdagate implements it`,
 	}
 	wantWarns := []string{

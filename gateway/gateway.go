@@ -30,6 +30,7 @@ import (
 	"github.com/lambdagate/lambdagate/security/httpsecure"
 	"github.com/lambdagate/lambdagate/telemetry"
 	"github.com/lambdagate/lambdagate/validation/cel"
+	"github.com/lambdagate/lambdagate/validation/jsonschema"
 )
 
 // Options are the parts of a gateway that do not come from the file.
@@ -140,6 +141,13 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 		if err != nil {
 			errs.Append(e.JSONPath, err)
 		}
+		if popts.Flatmap != nil && len(e.Backend) == 1 {
+			// KrakenD applies an endpoint's flatmap_filter after merging
+			// several backends only.
+			warns = append(warns, fmt.Sprintf("%s: ignored, as KrakenD ignores it, on an endpoint with one backend; move it to the backend's extra_config.proxy",
+				config.Join(config.Join(e.ExtraConfig.Path, ProxyNamespace), "flatmap_filter")))
+			popts.Flatmap = nil
+		}
 		authorize, err := authz.layer(e)
 		if err != nil {
 			errs.Append(e.JSONPath, err)
@@ -147,10 +155,11 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 		backends := make([]proxy.Proxy, 0, len(e.Backend))
 		for _, b := range e.Backend {
 			p, err := backend.Build(backend.Spec{
-				Endpoint:   e,
-				Backend:    b,
-				Sequential: popts.Sequential,
-				Logger:     opts.Logger,
+				Endpoint:     e,
+				Backend:      b,
+				Sequential:   popts.Sequential,
+				EndpointData: popts.Static != nil || popts.Flatmap != nil,
+				Logger:       opts.Logger,
 			}, kinds, tel)
 			if err != nil {
 				errs.Append(b.JSONPath, err)
@@ -167,6 +176,15 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 		} else {
 			pipeline = proxy.NewConcurrentMerge(backends)
 		}
+		if popts.Flatmap != nil {
+			pipeline = proxy.NewFlatmapStage(popts.Flatmap)(pipeline)
+		}
+		if popts.Static != nil {
+			// A bad strategy was reported by decodeProxyOptions.
+			if static, err := proxy.NewStaticStage(popts.Static.Data, popts.Static.Strategy); err == nil {
+				pipeline = static(pipeline)
+			}
+		}
 		checks, err := cel.Decode(&e.ExtraConfig)
 		if err != nil {
 			errs.Append(e.JSONPath, err)
@@ -175,6 +193,14 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 		// The endpoint's CEL checks, around the merge as in KrakenD.
 		if mw := checks.Middleware(cel.ParamNames(e), opts.Logger); mw != nil {
 			pipeline = mw(pipeline)
+		}
+		validate, err := jsonschema.New(e)
+		if err != nil {
+			errs.Append(e.JSONPath, err)
+		}
+		if validate != nil {
+			// Outermost: an invalid body reaches no backend.
+			pipeline = validate(pipeline)
 		}
 		maxBody := maxBodyBytes(ropts, popts)
 		if maxBody <= 0 {

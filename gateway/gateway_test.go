@@ -114,8 +114,7 @@ func TestNewRefusesUnsupportedProxyOptions(t *testing.T) {
 	const tail = ": is not supported by lambdagate yet; remove it (ignoring it would change the responses)"
 	want := []string{
 		"endpoints[0].extra_config.proxy.combiner" + tail,
-		"endpoints[0].extra_config.proxy.flatmap_filter" + tail,
-		"endpoints[0].extra_config.proxy.static" + tail,
+		`endpoints[0].extra_config.proxy.static.data: is missing: give the object whose keys are added to the response, such as {"source": "cache"}`,
 	}
 	if !reflect.DeepEqual(lines, want) {
 		t.Errorf("errors =\n%s\nwant\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
@@ -194,8 +193,8 @@ func TestNewRefusesUnimplementedNamespaces(t *testing.T) {
 			`endpoints[0].backend[0].extra_config["modifier/martian"]`, differently},
 		{"gRPC backend", `{}`, `{}`, `{"backend/grpc": {}}`,
 			`endpoints[0].backend[0].extra_config["backend/grpc"]`, differently},
-		{"proxy on a backend", `{}`, `{}`, `{"proxy": {"shadow": true}}`,
-			`endpoints[0].backend[0].extra_config.proxy`, differently},
+		{"proxy on the service", `{"proxy": {"sequential": true}}`, `{}`, `{}`,
+			`extra_config.proxy`, differently},
 		{"legacy router name", `{"github_com/luraproject/lura/router/gin": {"return_error_msg": true}}`, `{}`, `{}`,
 			`extra_config["github_com/luraproject/lura/router/gin"]`, `rename it "router"`},
 		{"legacy circuit breaker name", `{}`, `{}`, `{"github.com/devopsfaith/krakend-circuitbreaker/gobreaker": {"interval": 60, "timeout": 10, "max_errors": 1}}`,

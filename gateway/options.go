@@ -1,12 +1,15 @@
 package gateway
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 
+	"github.com/lambdagate/lambdagate/backend"
 	"github.com/lambdagate/lambdagate/config"
 	"github.com/lambdagate/lambdagate/internal/clientip"
 	"github.com/lambdagate/lambdagate/internal/router"
+	"github.com/lambdagate/lambdagate/proxy"
 )
 
 // RouterOptions is the service's "router" namespace (KrakenD's names). The
@@ -116,15 +119,32 @@ type ProxyOptions struct {
 	// Sequential calls the backends one after the other, so that a later
 	// url_pattern may use {respN_field} from an earlier response.
 	Sequential bool `json:"sequential"`
-	// Static, FlatmapFilter, Combiner and Shadow are KrakenD features
-	// lambdagate does not implement: refused, since ignoring them would
-	// change responses.
-	Static        json.RawMessage `json:"static" schema:"refused"`
-	FlatmapFilter json.RawMessage `json:"flatmap_filter" schema:"refused"`
-	Combiner      json.RawMessage `json:"combiner" schema:"refused"`
+	// Static adds fixed data to the merged response, by strategy.
+	Static *StaticOptions `json:"static"`
+	// FlatmapFilter are the flatmap operations on the merged data.
+	FlatmapFilter []FlatmapOp `json:"flatmap_filter"`
+	// Flatmap is FlatmapFilter compiled (nil without one).
+	Flatmap *proxy.Flatmap `json:"-"`
+	// Combiner is a KrakenD feature lambdagate does not implement: refused,
+	// since ignoring it would change responses.
+	Combiner json.RawMessage `json:"combiner" schema:"refused"`
 	// MaxPayload bounds this endpoint's request body, in bytes, overriding
 	// the service's router.max_payload.
 	MaxPayload *int64 `json:"max_payload"`
+}
+
+// FlatmapOp is one operation of a proxy.flatmap_filter (endpoint or
+// backend): its type (move, del) and its dot paths.
+type FlatmapOp = backend.FlatmapOp
+
+// StaticOptions is an endpoint's proxy.static: data added to the merged
+// response when the strategy matches (see proxy.NewStaticStage).
+type StaticOptions struct {
+	// Data is the object whose keys are set in the response's data.
+	Data map[string]any `json:"data"`
+	// Strategy says when: always (the default), success, complete,
+	// errored or incomplete.
+	Strategy string `json:"strategy"`
 }
 
 // ProxyNamespace is the extra_config key of ProxyOptions.
@@ -137,15 +157,56 @@ func decodeProxyOptions(e *config.Endpoint) (ProxyOptions, error) {
 	}
 	path := config.Join(e.ExtraConfig.Path, ProxyNamespace)
 	var errs config.Errors
-	for name, v := range map[string]json.RawMessage{"static": o.Static, "flatmap_filter": o.FlatmapFilter, "combiner": o.Combiner} {
-		if v != nil {
-			errs.Add(config.Join(path, name), "is not supported by lambdagate yet; remove it (ignoring it would change the responses)")
+	if o.Static != nil {
+		data, err := staticData(&e.ExtraConfig)
+		switch {
+		case err != nil:
+			errs.Add(config.Join(config.Join(path, "static"), "data"), "%v", err)
+		case data == nil:
+			errs.Add(config.Join(config.Join(path, "static"), "data"), "is missing: give the object whose keys are added to the response, such as {\"source\": \"cache\"}")
 		}
+		o.Static.Data = data
+		if _, err := proxy.NewStaticStage(nil, o.Static.Strategy); err != nil {
+			errs.Add(config.Join(config.Join(path, "static"), "strategy"), "%v", err)
+		}
+	}
+	if o.Combiner != nil {
+		errs.Add(config.Join(path, "combiner"), "is not supported by lambdagate yet; remove it (ignoring it would change the responses)")
+	}
+	if len(o.FlatmapFilter) > 0 {
+		f, err := backend.CompileFlatmap(o.FlatmapFilter)
+		if err != nil {
+			errs.Add(config.Join(path, "flatmap_filter"), "%v", err)
+		}
+		o.Flatmap = f
 	}
 	if o.MaxPayload != nil && *o.MaxPayload <= 0 {
 		errs.Add(config.Join(path, "max_payload"), "must be a number of bytes above zero, got %d", *o.MaxPayload)
 	}
 	return o, errs.Err()
+}
+
+// staticData reads proxy.static.data as written: its keys are the
+// client's data, so keys that look like comments ("_id", "@type") are kept
+// and numbers stay as written.
+func staticData(x *config.ExtraConfig) (map[string]any, error) {
+	raw, _ := x.Raw(ProxyNamespace)
+	var ns struct {
+		Static struct {
+			Data json.RawMessage `json:"data"`
+		} `json:"static"`
+	}
+	if err := json.Unmarshal(raw, &ns); err != nil || len(ns.Static.Data) == 0 {
+		return nil, nil
+	}
+	if b := bytes.TrimSpace(ns.Static.Data); len(b) == 0 || b[0] != '{' {
+		return nil, fmt.Errorf("must be a JSON object")
+	}
+	data, err := proxy.DecodeSafeJSON(ns.Static.Data)
+	if err != nil {
+		return nil, err
+	}
+	return data, nil
 }
 
 // maxBodyBytes is an endpoint's request body limit: its proxy.max_payload,

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"strings"
 	"testing"
 )
 
@@ -23,4 +24,76 @@ func BenchmarkSequentialMerge(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// benchData is a merged response of a collection of ten objects.
+func benchData(b *testing.B) map[string]any {
+	b.Helper()
+	var sb strings.Builder
+	sb.WriteString(`{"collection": [`)
+	for i := range 10 {
+		if i > 0 {
+			sb.WriteString(",")
+		}
+		sb.WriteString(`{"id": 1, "shipping_id": "s", "user": {"name": "n", "password": "p"}}`)
+	}
+	sb.WriteString(`]}`)
+	d, err := DecodeSafeJSON([]byte(sb.String()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return d
+}
+
+// BenchmarkFlatmap is the cost per response of two flatmap operations on
+// a collection of ten objects (docs/BENCHMARKS.md).
+func BenchmarkFlatmap(b *testing.B) {
+	f, err := CompileFlatmap([]FlatmapOp{
+		{"del", []string{"collection.*.user.password"}},
+		{"move", []string{"collection.*.shipping_id", "collection.*.shipping_code"}},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	data := benchData(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		f.Apply(data)
+	}
+}
+
+// BenchmarkStatic is the cost per response of proxy.static's always
+// strategy with two keys.
+func BenchmarkStatic(b *testing.B) {
+	stage, err := NewStaticStage(map[string]any{"source": "static", "v": true}, StaticAlways)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := stage(func(context.Context, *Request) (*Response, error) {
+		return &Response{Data: map[string]any{"a": 1}, IsComplete: true}, nil
+	})
+	ctx, req := context.Background(), &Request{}
+	b.ReportAllocs()
+	for b.Loop() {
+		p(ctx, req)
+	}
+}
+
+// BenchmarkDecodeXML is the cost of decoding a small XML reply (a root,
+// two elements with an attribute each), against JSON of the same data.
+func BenchmarkDecodeXML(b *testing.B) {
+	xml := []byte(`<catalog><book id="b1"><title>Go</title></book><book id="b2"><title>XML</title></book></catalog>`)
+	js := []byte(`{"catalog":{"book":[{"-id":"b1","title":"Go"},{"-id":"b2","title":"XML"}]}}`)
+	b.Run("xml", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			decodeXML(xml)
+		}
+	})
+	b.Run("json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			decodeJSONObject(js)
+		}
+	})
 }

@@ -116,7 +116,11 @@ func (g *generator) object(obj config.FileObject) map[string]any {
 		if k.Name == "version" {
 			s["const"] = 3
 		}
-		if len(k.Enum) > 0 {
+		if len(k.Enum) > 0 && k.Lenient {
+			// Other values are read as json, with a warning: editors
+			// suggest the known ones without refusing the rest.
+			s["examples"] = k.Enum
+		} else if len(k.Enum) > 0 {
 			s["enum"] = k.Enum
 		}
 		s["description"] = g.describe(string(obj), k.Name)
