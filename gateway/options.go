@@ -128,6 +128,11 @@ type ProxyOptions struct {
 	// Combiner is a KrakenD feature lambdagate does not implement: refused,
 	// since ignoring it would change responses.
 	Combiner json.RawMessage `json:"combiner" schema:"refused"`
+	// SequentialPropagatedParams and DecompressGzip are KrakenD options
+	// lambdagate does not implement: refused, since ignoring them would
+	// change what the backends receive.
+	SequentialPropagatedParams json.RawMessage `json:"sequential_propagated_params" schema:"refused"`
+	DecompressGzip             json.RawMessage `json:"decompress_gzip" schema:"refused"`
 	// MaxPayload bounds this endpoint's request body, in bytes, overriding
 	// the service's router.max_payload.
 	MaxPayload *int64 `json:"max_payload"`
@@ -172,6 +177,11 @@ func decodeProxyOptions(e *config.Endpoint) (ProxyOptions, error) {
 	}
 	if o.Combiner != nil {
 		errs.Add(config.Join(path, "combiner"), "is not supported by lambdagate yet; remove it (ignoring it would change the responses)")
+	}
+	for name, v := range map[string]json.RawMessage{"sequential_propagated_params": o.SequentialPropagatedParams, "decompress_gzip": o.DecompressGzip} {
+		if v != nil {
+			errs.Add(config.Join(path, name), "is not supported by lambdagate yet; remove it (ignoring it would change what the backends receive)")
+		}
 	}
 	if len(o.FlatmapFilter) > 0 {
 		f, err := backend.CompileFlatmap(o.FlatmapFilter)
