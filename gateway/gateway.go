@@ -24,6 +24,7 @@ import (
 
 	"github.com/lambdagate/lambdagate/backend"
 	"github.com/lambdagate/lambdagate/config"
+	"github.com/lambdagate/lambdagate/internal/devendpoint"
 	"github.com/lambdagate/lambdagate/internal/endpoint"
 	"github.com/lambdagate/lambdagate/internal/fastserver"
 	"github.com/lambdagate/lambdagate/internal/redispool"
@@ -209,8 +210,10 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 		return nil, warns, errs
 	}
 	// The service's route layers, outermost first: security/http, CORS,
-	// the service's rate limit.
-	g.handler = recoverPanics(wrap(rt, limited, corsed, secured), opts.Logger)
+	// the service's rate limit; then KrakenD's /__debug/ and /__echo/
+	// (debug_endpoint, echo_endpoint) in front of the router.
+	dev := devendpoint.Layer(devendpoint.Options{Debug: cfg.DebugEndpoint, Echo: cfg.EchoEndpoint, Logger: opts.Logger})
+	g.handler = recoverPanics(wrap(rt, dev, limited, corsed, secured), opts.Logger)
 	g.route = bodyLimits(rt, limits, g.maxBody)
 	return g, warns, nil
 }
