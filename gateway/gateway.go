@@ -95,6 +95,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 	warns = append(warns, cwarns...)
 
 	rt := router.New(ropts.routerOptions())
+	skipLog := ropts.skipLogPaths()
 	var limits []int64
 	if !ropts.DisableHealth {
 		rt.Handle(http.MethodGet, ropts.healthPath(), health)
@@ -178,6 +179,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 			DisableAccessLog: ropts.DisableAccessLog,
 			ClientIP:         clientIP,
 			SendRequestID:    sopts.BackendRequestID,
+			SkipLogPaths:     skipLog,
 		})
 		if err != nil {
 			errs.Append(e.JSONPath, err)
@@ -197,6 +199,9 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 			continue
 		}
 		rt.Add(router.Route{Method: e.Method, Pattern: e.Path, Handler: tel.Endpoint(e.Method, e.Path, h), MaxBodyBytes: maxBody})
+	}
+	if ropts.AutoOptions {
+		rt.AddAutoOptions()
 	}
 	secured, swarns, err := httpsecure.New(&cfg.ExtraConfig)
 	errs.Append(cfg.ExtraConfig.Path, err)

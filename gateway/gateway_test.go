@@ -133,7 +133,7 @@ func sortStrings(s []string) {
 func TestNewWarnings(t *testing.T) {
 	t.Parallel()
 	cfg := parse(t, `{"version": 3, "host": ["h"],
-		"extra_config": {"telemetry/metrics": {}, "router": {"auto_options": true}},
+		"extra_config": {"telemetry/metrics": {}, "router": {"max_multipart_memory": 1024}},
 		"endpoints": [{"endpoint": "/a", "extra_config": {"documentation/openapi": {}, "proxy": {}},
 			"backend": [{"url_pattern": "/x", "extra_config": {"telemetry/opentelemetry": {}, "backend/http": {}}}]}]}`)
 	g, warns, err := New(cfg, Options{Logger: quiet})
@@ -141,7 +141,7 @@ func TestNewWarnings(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		`extra_config.router.auto_options: not supported by lambdagate, ignored`,
+		`extra_config.router.max_multipart_memory: not supported by lambdagate, ignored`,
 		`extra_config: namespace "telemetry/metrics" is not implemented by lambdagate and is ignored (KrakenD's own metrics collector and stats server)`,
 		`endpoints[0].extra_config: namespace "documentation/openapi" is not implemented by lambdagate and is ignored (OpenAPI documentation export)`,
 		`endpoints[0].backend[0].extra_config: namespace "telemetry/opentelemetry" is not implemented here and is ignored (endpoint and backend overrides; lambdagate reads it on the service)`,
