@@ -2,19 +2,21 @@ package e2e
 
 import (
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // ceBackend is the backend of KrakenD CE's integration suite, rebuilt
 // from its behaviour: /param_forwarding/ answers the path, query and
 // headers it got (X-Forwarded-For checked to be a loopback address, then
 // left out) and "foo": 42; /redirect/ redirects to /param_forwarding/ with
-// the status its "status" query names.
+// the status its "status" query names; /delayed/ answers after 200ms.
 func ceBackend(t *testing.T) *httptest.Server {
 	t.Helper()
 	forwarded := func(next http.HandlerFunc) http.HandlerFunc {
@@ -32,7 +34,21 @@ func ceBackend(t *testing.T) *httptest.Server {
 		w.Header().Add("Set-Cookie", "test1=test1")
 		w.Header().Add("Set-Cookie", "test2=test2")
 		r.Header.Del("X-Forwarded-For")
-		json.NewEncoder(w).Encode(map[string]any{"path": r.URL.Path, "query": r.URL.Query(), "headers": r.Header, "foo": 42})
+		out := map[string]any{"path": r.URL.Path, "query": r.URL.Query(), "headers": r.Header, "foo": 42}
+		if r.URL.Query().Get("dump_body") == "1" {
+			b, _ := io.ReadAll(r.Body)
+			out["body"] = string(b)
+		}
+		json.NewEncoder(w).Encode(out)
+	}))
+	mux.HandleFunc("/delayed/", forwarded(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(200 * time.Millisecond):
+		case <-r.Context().Done():
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"late":true}`)
 	}))
 	mux.HandleFunc("/redirect/", forwarded(func(w http.ResponseWriter, r *http.Request) {
 		code, err := strconv.Atoi(r.URL.Query().Get("status"))
@@ -58,6 +74,10 @@ type ceSpec struct {
 	status             int
 	want               map[string]string
 	body               string
+	// in is the request's body; asJSON compares the body as JSON (the
+	// specs that write theirs as an object).
+	in     string
+	asJSON bool
 }
 
 // TestKrakenDCEIntegrationSpecs runs the specs of KrakenD CE's own
@@ -77,35 +97,48 @@ func TestKrakenDCEIntegrationSpecs(t *testing.T) {
 	ok := map[string]string{"Content-Type": json200, "Cache-Control": "public, max-age=3600", "X-Krakend-Completed": "true"}
 	backendHost := strings.TrimPrefix(be.URL, "http://")
 	specs := []ceSpec{
-		{"router_404", "GET", "/unknown", nil, 404, map[string]string{"Content-Type": "text/plain", "Cache-Control": ""}, "404 page not found"},
-		{"router_405", "POST", "/crash", nil, 405, map[string]string{"Content-Type": "text/plain", "Cache-Control": "", "X-Krakend-Completed": "false"}, "405 method not allowed"},
+		{"router_404", "GET", "/unknown", nil, 404, map[string]string{"Content-Type": "text/plain", "Cache-Control": ""}, "404 page not found", "", false},
+		{"router_405", "POST", "/crash", nil, 405, map[string]string{"Content-Type": "text/plain", "Cache-Control": "", "X-Krakend-Completed": "false"}, "405 method not allowed", "", false},
 		{"param_forwarding_1", "GET", "/param_forwarding/some/foo/bar?a=1&b=2",
 			map[string]string{"Authorization": "bearer 123456", "X-Y-Z": "true", "A-B-C": "ignore"}, 200, ok,
-			`{"foo":42,"headers":{"Accept-Encoding":["gzip"],"Authorization":["bearer 123456"],"User-Agent":["` + ua + `"],"X-Forwarded-Host":["localhost:8080"],"X-Y-Z":["true"]},"path":"/param_forwarding/bar","query":{"foo":["foo"]}}`},
+			`{"foo":42,"headers":{"Accept-Encoding":["gzip"],"Authorization":["bearer 123456"],"User-Agent":["` + ua + `"],"X-Forwarded-Host":["localhost:8080"],"X-Y-Z":["true"]},"path":"/param_forwarding/bar","query":{"foo":["foo"]}}`, "", false},
 		{"param_forwarding_2", "GET", "/param_forwarding/all/foo/bar?a=1&b=2",
 			map[string]string{"Authorization": "bearer 123456", "X-Y-Z": "true", "A-B-C": "ignore", "User-Agent": "Go-http-client/1.1"}, 200, ok,
-			`{"foo":42,"headers":{"A-B-C":["ignore"],"Accept-Encoding":["gzip"],"Authorization":["bearer 123456"],"User-Agent":["Go-http-client/1.1"],"X-Forwarded-Host":["localhost:8080"],"X-Forwarded-Via":["` + ua + `"],"X-Y-Z":["true"]},"path":"/param_forwarding/bar","query":{"foo":["foo"]}}`},
+			`{"foo":42,"headers":{"A-B-C":["ignore"],"Accept-Encoding":["gzip"],"Authorization":["bearer 123456"],"User-Agent":["Go-http-client/1.1"],"X-Forwarded-Host":["localhost:8080"],"X-Forwarded-Via":["` + ua + `"],"X-Y-Z":["true"]},"path":"/param_forwarding/bar","query":{"foo":["foo"]}}`, "", false},
 		{"param_forwarding_3", "GET", "/param_forwarding/some/foo/bar?a=1&b=2",
 			map[string]string{"autHoriZatiOn": "bearer 123456", "x-y-Z": "true", "a-b-c": "ignore"}, 200, ok,
-			`{"foo":42,"headers":{"Accept-Encoding":["gzip"],"Authorization":["bearer 123456"],"User-Agent":["` + ua + `"],"X-Forwarded-Host":["localhost:8080"],"X-Y-Z":["true"]},"path":"/param_forwarding/bar","query":{"foo":["foo"]}}`},
+			`{"foo":42,"headers":{"Accept-Encoding":["gzip"],"Authorization":["bearer 123456"],"User-Agent":["` + ua + `"],"X-Forwarded-Host":["localhost:8080"],"X-Y-Z":["true"]},"path":"/param_forwarding/bar","query":{"foo":["foo"]}}`, "", false},
 		{"query_forwarding_1", "GET", "/query_forwarding/all/foo?a=1&b=2", map[string]string{"X-Y-Z": "true"}, 200, ok,
-			`{"foo":42,"headers":{"Accept-Encoding":["gzip"],"User-Agent":["` + ua + `"],"X-Forwarded-Host":["localhost:8080"]},"path":"/param_forwarding/foo","query":{"a":["1"],"b":["2"]}}`},
+			`{"foo":42,"headers":{"Accept-Encoding":["gzip"],"User-Agent":["` + ua + `"],"X-Forwarded-Host":["localhost:8080"]},"path":"/param_forwarding/foo","query":{"a":["1"],"b":["2"]}}`, "", false},
 		{"query_forwarding_2", "GET", "/query_forwarding/all/foo?a=1&b=2&b=3", nil, 200, ok,
-			`{"foo":42,"headers":{"Accept-Encoding":["gzip"],"User-Agent":["` + ua + `"],"X-Forwarded-Host":["localhost:8080"]},"path":"/param_forwarding/foo","query":{"a":["1"],"b":["2","3"]}}`},
+			`{"foo":42,"headers":{"Accept-Encoding":["gzip"],"User-Agent":["` + ua + `"],"X-Forwarded-Host":["localhost:8080"]},"path":"/param_forwarding/foo","query":{"a":["1"],"b":["2","3"]}}`, "", false},
 		{"query_forwarding_3", "GET", "/query_forwarding/some/foo?a=1&b=2&b=3", nil, 200, ok,
-			`{"foo":42,"headers":{"Accept-Encoding":["gzip"],"User-Agent":["` + ua + `"],"X-Forwarded-Host":["localhost:8080"]},"path":"/param_forwarding/foo","query":{"a":["1"]}}`},
+			`{"foo":42,"headers":{"Accept-Encoding":["gzip"],"User-Agent":["` + ua + `"],"X-Forwarded-Host":["localhost:8080"]},"path":"/param_forwarding/foo","query":{"a":["1"]}}`, "", false},
 	}
 	for _, code := range []string{"301", "302", "303", "307"} {
 		specs = append(specs, ceSpec{"backend_" + code, "GET", "/redirect/" + code, nil, 200, ok,
-			`{"foo":42,"headers":{"Accept-Encoding":["gzip"],"Referer":["http://` + backendHost + `/redirect/?status=` + code + `"],"User-Agent":["` + ua + `"],"X-Forwarded-Host":["localhost:8080"]},"path":"/param_forwarding/","query":{"status":["` + code + `"]}}`})
+			`{"foo":42,"headers":{"Accept-Encoding":["gzip"],"Referer":["http://` + backendHost + `/redirect/?status=` + code + `"],"User-Agent":["` + ua + `"],"X-Forwarded-Host":["localhost:8080"]},"path":"/param_forwarding/","query":{"status":["` + code + `"]}}`, "", false})
 	}
+	partial := map[string]string{"Content-Type": json200, "Cache-Control": "", "X-Krakend-Completed": "false"}
+	specs = append(specs,
+		ceSpec{name: "param_forwarding_4", method: "POST", path: "/param_forwarding/some/foo/bar?a=1&b=2",
+			header: map[string]string{"autHoriZatiOn": "bearer 123456", "x-y-Z": "true", "a-b-c": "ignore"}, status: 200, want: ok,
+			in: `{"foo":"bar"}`, asJSON: true,
+			body: `{"body":"{\"foo\":\"bar\"}","foo":42,"headers":{"Accept-Encoding":["gzip"],"Authorization":["bearer 123456"],"User-Agent":["` + ua + `"],"X-Forwarded-Host":["localhost:8080"],"X-Y-Z":["true"]},"path":"/param_forwarding/bar","query":{"dump_body":["1"],"foo":["foo"]}}`},
+		ceSpec{name: "sequential_1", method: "GET", path: "/sequential/ok/foobar", status: 200, want: ok,
+			body: `{"foo":42,"headers":{"Accept-Encoding":["gzip"],"User-Agent":["` + ua + `"],"X-Forwarded-Host":["localhost:8080"]},"path":"/param_forwarding/42","query":{}}`},
+		ceSpec{name: "timeout", method: "GET", path: "/timeout", status: 200, want: partial,
+			body: `{"first":{"foo":42,"headers":{"Accept-Encoding":["gzip"],"User-Agent":["` + ua + `"],"X-Forwarded-Host":["localhost:8080"]},"path":"/param_forwarding/123","query":{}}}`},
+		ceSpec{name: "detail_error", method: "GET", path: "/detail_error", status: 200, want: partial, asJSON: true,
+			body: `{"error_backend_b":{"http_status_code":404,"http_body_encoding":"text/plain; charset=utf-8","http_body":"404 page not found\n"},"foo":42,"headers":{"Accept-Encoding":["gzip"],"User-Agent":["` + ua + `"],"X-Forwarded-Host":["localhost:8080"]},"path":"/param_forwarding/","query":{}}`},
+	)
 	// Beyond the suite's specs, the same file's other features lambdagate
 	// serves: its "/" endpoint, whose backend is the gateway's own
 	// /__debug/, an /__echo/ backend, and a martian modifier.
 	specs = append(specs,
-		ceSpec{"debug endpoint as a backend", "GET", "/", nil, 200, ok, `{"message":"pong"}`},
+		ceSpec{"debug endpoint as a backend", "GET", "/", nil, 200, ok, `{"message":"pong"}`, "", false},
 		ceSpec{"martian basic auth", "GET", "/martian/basic-auth", nil, 200, ok,
-			`{"foo":42,"headers":{"Accept-Encoding":["gzip"],"Authorization":["Basic a3Jha2VuZDpwYXNzd29yZA=="],"User-Agent":["` + ua + `"],"X-Forwarded-Host":["localhost:8080"]},"path":"/param_forwarding/auth","query":{}}`},
+			`{"foo":42,"headers":{"Accept-Encoding":["gzip"],"Authorization":["Basic a3Jha2VuZDpwYXNzd29yZA=="],"User-Agent":["` + ua + `"],"X-Forwarded-Host":["localhost:8080"]},"path":"/param_forwarding/auth","query":{}}`, "", false},
 	)
 	for _, s := range specs {
 		t.Run(s.name, func(t *testing.T) {
@@ -113,7 +146,7 @@ func TestKrakenDCEIntegrationSpecs(t *testing.T) {
 			for k, v := range s.header {
 				header[k] = v
 			}
-			r := do(t, s.method, g.URL+s.path, "", header)
+			r := do(t, s.method, g.URL+s.path, s.in, header)
 			if r.Status != s.status {
 				t.Errorf("status %d, want %d", r.Status, s.status)
 			}
@@ -121,6 +154,12 @@ func TestKrakenDCEIntegrationSpecs(t *testing.T) {
 				if got := r.Header.Get(k); got != v {
 					t.Errorf("%s: %q, want %q", k, got, v)
 				}
+			}
+			if s.asJSON {
+				if !jsonEqual(t, r.Body, s.body) {
+					t.Errorf("body\n%s\nwant (as JSON)\n%s", r.Body, s.body)
+				}
+				return
 			}
 			if r.Body != s.body {
 				t.Errorf("body\n%s\nwant\n%s", r.Body, s.body)
