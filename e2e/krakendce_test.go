@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -175,5 +176,43 @@ func TestKrakenDCEIntegrationSpecs(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.Body), &echoed); err != nil || echoed.Path != "/__echo/9" ||
 		len(echoed.Headers) != 4 || echoed.Headers["X-Secret"] != nil || echoed.Headers["User-Agent"][0] != ua {
 		t.Errorf("echo: %d %s (%v)", r.Status, r.Body, err)
+	}
+}
+
+// TestCompatExample runs examples/compat as its $comment says: the
+// gateway's own /__echo/ as the backend, martian modifiers adding
+// credentials, a query string and a header, router options answering.
+func TestCompatExample(t *testing.T) {
+	t.Parallel()
+	port := freePort(t)
+	cfg := loadConfig(t, filepath.Join("..", "..", "examples", "compat", "krakend.json"), map[string]string{"127.0.0.1:8080": "127.0.0.1:" + port})
+	g := startGateway(t, cfg, "--port", port)
+	var echoed struct {
+		URI     string              `json:"req_uri"`
+		Headers map[string][]string `json:"req_headers"`
+	}
+	r := do(t, "GET", g.URL+"/basic-auth", "", nil)
+	if err := json.Unmarshal([]byte(r.Body), &echoed); err != nil || r.Status != 200 ||
+		strings.Join(echoed.Headers["Authorization"], ",") != "Basic a3Jha2VuZDpwYXNzd29yZA==" {
+		t.Errorf("/basic-auth: %d %s (%v)", r.Status, r.Body, err)
+	}
+	r = do(t, "GET", g.URL+"//keyed/7?page=2&other=x", "", nil)
+	echoed.Headers = nil
+	if err := json.Unmarshal([]byte(r.Body), &echoed); err != nil || r.Status != 200 ||
+		echoed.URI != "/__echo/items/7?api_key=k1&page=2" || strings.Join(echoed.Headers["X-Tenant"], ",") != "demo" {
+		t.Errorf("//keyed/7: %d %s (%v)", r.Status, r.Body, err)
+	}
+	if r := do(t, "OPTIONS", g.URL+"/keyed/7", "", nil); r.Status != 200 || r.Header.Get("Allow") != "GET" {
+		t.Errorf("OPTIONS: %d, Allow %q", r.Status, r.Header.Get("Allow"))
+	}
+	if r := do(t, "GET", g.URL+"/nowhere", "", nil); r.Status != 404 || r.Body != `{"msg":"Unknown endpoint","status":404}` {
+		t.Errorf("404: %d %s", r.Status, r.Body)
+	}
+	do(t, "GET", g.URL+"/quiet", "", nil)
+	if g.WaitForLog("path=/quiet", 300*time.Millisecond) {
+		t.Errorf("/quiet was logged:\n%s", g.Logs())
+	}
+	if !strings.Contains(g.Logs(), "path=/basic-auth") {
+		t.Errorf("no access log for /basic-auth:\n%s", g.Logs())
 	}
 }
