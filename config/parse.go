@@ -26,8 +26,6 @@ const (
 // so that a KrakenD file runs. The value says why it is safe to ignore.
 var (
 	unsupportedService = map[string]string{
-		"debug_endpoint":             "no /__debug endpoint",
-		"echo_endpoint":              "no /__echo endpoint",
 		"plugin":                     "Go plugins are not loaded",
 		"async_agent":                "async agents are not run",
 		"disable_rest":               "endpoints are always served",
@@ -110,6 +108,8 @@ func Parse(data []byte) (*Service, []string, error) {
 		errs.Add("max_header_bytes", "must be above zero")
 	}
 	root.duration("max_shutdown_wait_time", &s.MaxShutdownWaitTime)
+	root.boolean("debug_endpoint", &s.DebugEndpoint)
+	root.boolean("echo_endpoint", &s.EchoEndpoint)
 	parseHTTPClient(root, &s.HTTPClient)
 	parseTLS(root, &s.TLS)
 	root.extra(&s.ExtraConfig)

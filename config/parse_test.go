@@ -406,7 +406,7 @@ func TestIsComment(t *testing.T) {
 func TestParseWarnings(t *testing.T) {
 	t.Parallel()
 	_, warns := mustParse(t, `{
-		"version": 3, "debug_endpoint": true, "echo_endpoint": true, "dns_cache_ttl": "1s",
+		"version": 3, "debug_endpoint": true, "echo_endpoint": true, "dns_cache_ttl": "1s", "use_h2c": true,
 		"tls": {"disabled": true, "cipher_suites": [1]},
 		"endpoints": [{
 			"endpoint": "/a", "concurrent_calls": 3,
@@ -417,9 +417,8 @@ func TestParseWarnings(t *testing.T) {
 		"tls.cipher_suites: not supported by lambdagate, ignored (Go's default cipher suites are used)",
 		"endpoints[0].concurrent_calls: concurrent calls are not made; each backend is called once",
 		"endpoints[0].backend[0].sd_scheme: not supported by lambdagate, ignored (only static hosts are supported)",
-		"debug_endpoint: not supported by lambdagate, ignored (no /__debug endpoint)",
 		"dns_cache_ttl: not supported by lambdagate, ignored (the system resolver is used)",
-		"echo_endpoint: not supported by lambdagate, ignored (no /__echo endpoint)",
+		"use_h2c: not supported by lambdagate, ignored (HTTP/2 without TLS is not served)",
 	}
 	if !reflect.DeepEqual(warns, want) {
 		t.Errorf("warnings =\n%s\nwant\n%s", strings.Join(warns, "\n"), strings.Join(want, "\n"))
@@ -476,12 +475,12 @@ func TestParseEncodings(t *testing.T) {
 
 func TestParseWarningsKeptWithErrors(t *testing.T) {
 	t.Parallel()
-	_, warns, err := Parse([]byte(`{"version": 3, "debug_endpoint": true, "bad": 1}`))
+	_, warns, err := Parse([]byte(`{"version": 3, "dns_cache_ttl": "1s", "bad": 1}`))
 	if err == nil || err.Error() != "bad: "+unknownKey {
 		t.Errorf("err = %v", err)
 	}
-	if len(warns) != 1 || !strings.HasPrefix(warns[0], "debug_endpoint: ") {
-		t.Errorf("warnings = %q, want the debug_endpoint one", warns)
+	if len(warns) != 1 || !strings.HasPrefix(warns[0], "dns_cache_ttl: ") {
+		t.Errorf("warnings = %q, want the dns_cache_ttl one", warns)
 	}
 }
 

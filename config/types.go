@@ -52,6 +52,12 @@ type Service struct {
 	// MaxShutdownWaitTime bounds how long a graceful stop waits for requests
 	// in flight (default: the longest endpoint timeout).
 	MaxShutdownWaitTime time.Duration
+	// DebugEndpoint serves KrakenD's /__debug/ endpoint: any method and
+	// path under it, logged at debug level, answered {"message":"pong"}.
+	DebugEndpoint bool
+	// EchoEndpoint serves KrakenD's /__echo/ endpoint: any method and path
+	// under it, answered with a description of the request as received.
+	EchoEndpoint bool
 	// HTTPClient tunes the connections to HTTP backends.
 	HTTPClient HTTPClient
 	// TLS, when set and not disabled, makes the listener serve HTTPS (and

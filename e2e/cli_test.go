@@ -23,7 +23,7 @@ func TestCheckListsEveryError(t *testing.T) {
 		"port: must be a whole number, got a string",
 		`timeout: "2 seconds" is not a duration`,
 		"colour: unknown key",
-		"warning: debug_endpoint: not supported by lambdagate, ignored",
+		"warning: dns_cache_ttl: not supported by lambdagate, ignored",
 		"endpoints[0].backend[0].url_pattern: placeholder {name} is not in the endpoint path /a/{id}",
 		`endpoints[1].method: "FETCH" is not an HTTP method`,
 		"endpoints[1].backend: needs at least one backend",

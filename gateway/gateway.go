@@ -22,6 +22,7 @@ import (
 
 	"github.com/lambdagate/lambdagate/backend"
 	"github.com/lambdagate/lambdagate/config"
+	"github.com/lambdagate/lambdagate/internal/devendpoint"
 	"github.com/lambdagate/lambdagate/internal/endpoint"
 	"github.com/lambdagate/lambdagate/internal/redispool"
 	"github.com/lambdagate/lambdagate/internal/router"
@@ -102,6 +103,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 	warns = append(warns, cwarns...)
 
 	rt := router.New(ropts.routerOptions())
+	skipLog := ropts.skipLogPaths()
 	var limits []int64
 	if !ropts.DisableHealth {
 		rt.Handle(http.MethodGet, ropts.healthPath(), healthHandler(opts.ConfigHash))
@@ -219,6 +221,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 			DisableAccessLog: ropts.DisableAccessLog,
 			ClientIP:         clientIP,
 			SendRequestID:    sopts.BackendRequestID,
+			SkipLogPaths:     skipLog,
 		})
 		if err != nil {
 			errs.Append(e.JSONPath, err)
@@ -245,6 +248,9 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 		}
 		rt.Add(router.Route{Method: e.Method, Pattern: e.Path, Handler: tel.Endpoint(e.Method, e.Path, h), MaxBodyBytes: maxBody})
 	}
+	if ropts.AutoOptions {
+		rt.AddAutoOptions()
+	}
 	secured, swarns, err := httpsecure.New(&cfg.ExtraConfig)
 	errs.Append(cfg.ExtraConfig.Path, err)
 	corsed, cwarns, err := cors.New(&cfg.ExtraConfig, opts.Logger)
@@ -257,8 +263,10 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 		return nil, warns, errs
 	}
 	// The service's route layers, outermost first: security/http, CORS,
-	// the service's rate limit.
-	g.handler = recoverPanics(wrap(rt, limited, corsed, secured), opts.Logger)
+	// the service's rate limit; then KrakenD's /__debug/ and /__echo/
+	// (debug_endpoint, echo_endpoint) in front of the router.
+	dev := devendpoint.Layer(devendpoint.Options{Debug: cfg.DebugEndpoint, Echo: cfg.EchoEndpoint, Logger: opts.Logger})
+	g.handler = recoverPanics(wrap(rt, dev, limited, corsed, secured), opts.Logger)
 	g.route = bodyLimits(rt, limits, g.maxBody)
 	return g, warns, nil
 }

@@ -132,7 +132,7 @@ func sortStrings(s []string) {
 func TestNewWarnings(t *testing.T) {
 	t.Parallel()
 	cfg := parse(t, `{"version": 3, "host": ["h"],
-		"extra_config": {"telemetry/metrics": {}, "router": {"auto_options": true}},
+		"extra_config": {"telemetry/metrics": {}, "router": {"max_multipart_memory": 1024}},
 		"endpoints": [{"endpoint": "/a", "extra_config": {"documentation/openapi": {}, "proxy": {}},
 			"backend": [{"url_pattern": "/x", "extra_config": {"telemetry/opentelemetry": {}, "backend/http": {}}}]}]}`)
 	g, warns, err := New(cfg, Options{Logger: quiet})
@@ -140,7 +140,7 @@ func TestNewWarnings(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		`extra_config.router.auto_options: not supported by lambdagate, ignored`,
+		`extra_config.router.max_multipart_memory: not supported by lambdagate, ignored`,
 		`extra_config: namespace "telemetry/metrics" is not implemented by lambdagate and is ignored (KrakenD's own metrics collector and stats server)`,
 		`endpoints[0].extra_config: namespace "documentation/openapi" is not implemented by lambdagate and is ignored (OpenAPI documentation export)`,
 		`endpoints[0].backend[0].extra_config: namespace "telemetry/opentelemetry" is not implemented here and is ignored (endpoint and backend overrides; lambdagate reads it on the service)`,
@@ -189,8 +189,10 @@ func TestNewRefusesUnimplementedNamespaces(t *testing.T) {
 			`endpoints[0].extra_config["security/bot-detector"]`, unprotected},
 		{"unknown auth namespace", `{}`, `{"auth/something-new": {}}`, `{}`,
 			`endpoints[0].extra_config["auth/something-new"]`, "could serve the endpoint unprotected"},
-		{"martian on a backend", `{}`, `{}`, `{"modifier/martian": {}}`,
-			`endpoints[0].backend[0].extra_config["modifier/martian"]`, differently},
+		{"jmespath on a backend", `{}`, `{}`, `{"modifier/jmespath": {}}`,
+			`endpoints[0].backend[0].extra_config["modifier/jmespath"]`, differently},
+		{"martian on an endpoint", `{}`, `{"modifier/martian": {}}`, `{}`,
+			`endpoints[0].extra_config["modifier/martian"]`, differently},
 		{"gRPC backend", `{}`, `{}`, `{"backend/grpc": {}}`,
 			`endpoints[0].backend[0].extra_config["backend/grpc"]`, differently},
 		{"proxy on the service", `{"proxy": {"sequential": true}}`, `{}`, `{}`,

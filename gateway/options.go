@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"github.com/lambdagate/lambdagate/backend"
 	"github.com/lambdagate/lambdagate/config"
@@ -47,13 +48,24 @@ type RouterOptions struct {
 	// believed.
 	TrustedProxies []string `json:"trusted_proxies"`
 
+	// AutoOptions answers OPTIONS on every path that has no OPTIONS
+	// endpoint: 200 with an Allow header listing its methods.
+	AutoOptions bool `json:"auto_options"`
+	// DisablePathDecoding lets URL-encoded path parameters through, decoded
+	// once, instead of answering 400.
+	DisablePathDecoding bool `json:"disable_path_decoding"`
+	// ErrorBody holds the JSON bodies of the router's 404 and 405 answers,
+	// under "404" and "405".
+	ErrorBody map[string]json.RawMessage `json:"error_body"`
+	// LoggerSkipPaths are request paths whose access-log line is not
+	// written.
+	LoggerSkipPaths []string `json:"logger_skip_paths"`
+	// RemoveExtraSlash matches paths with empty, . or .. segments as their
+	// cleaned form.
+	RemoveExtraSlash bool `json:"remove_extra_slash"`
+
 	// Accepted, not implemented: warned about when set.
-	AutoOptions            json.RawMessage `json:"auto_options"`
-	DisablePathDecoding    json.RawMessage `json:"disable_path_decoding"`
-	ErrorBody              json.RawMessage `json:"error_body"`
-	LoggerSkipPaths        json.RawMessage `json:"logger_skip_paths"`
 	MaxMultipartMemory     json.RawMessage `json:"max_multipart_memory"`
-	RemoveExtraSlash       json.RawMessage `json:"remove_extra_slash"`
 	AppEngine              json.RawMessage `json:"app_engine"`
 	UseH2C                 json.RawMessage `json:"use_h2c"`
 	DisableGinLoggerColors json.RawMessage `json:"disable_gin_logger_colors"`
@@ -70,9 +82,8 @@ func decodeRouterOptions(x *config.ExtraConfig) (RouterOptions, []string, error)
 	var warns []string
 	path := config.Join(x.Path, RouterNamespace)
 	for name, v := range map[string]json.RawMessage{
-		"auto_options": o.AutoOptions, "disable_path_decoding": o.DisablePathDecoding, "error_body": o.ErrorBody,
-		"logger_skip_paths": o.LoggerSkipPaths, "max_multipart_memory": o.MaxMultipartMemory,
-		"remove_extra_slash": o.RemoveExtraSlash, "app_engine": o.AppEngine, "use_h2c": o.UseH2C,
+		"max_multipart_memory": o.MaxMultipartMemory,
+		"app_engine":           o.AppEngine, "use_h2c": o.UseH2C,
 		"disable_gin_logger_colors": o.DisableGinLoggerColors,
 	} {
 		if v != nil {
@@ -86,7 +97,37 @@ func decodeRouterOptions(x *config.ExtraConfig) (RouterOptions, []string, error)
 	if o.MaxPayload != nil && *o.MaxPayload <= 0 {
 		errs.Add(config.Join(path, "max_payload"), "must be a number of bytes above zero, got %d", *o.MaxPayload)
 	}
+	for k, v := range o.ErrorBody {
+		at := config.Join(config.Join(path, "error_body"), k)
+		if k != "404" && k != "405" {
+			errs.Add(at, "is not a status the router answers: use \"404\" or \"405\"")
+			continue
+		}
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, v); err != nil {
+			errs.Add(at, "is not JSON: %v", err)
+			continue
+		}
+		o.ErrorBody[k] = buf.Bytes()
+	}
+	for i, p := range o.LoggerSkipPaths {
+		if p == "" || p[0] != '/' {
+			errs.Add(config.Join(path, "logger_skip_paths")+"["+strconv.Itoa(i)+"]", "%q must be a path starting with /", p)
+		}
+	}
 	return o, warns, errs.Err()
+}
+
+// skipLogPaths is the set of logger_skip_paths; nil when empty.
+func (o RouterOptions) skipLogPaths() map[string]bool {
+	if len(o.LoggerSkipPaths) == 0 {
+		return nil
+	}
+	m := make(map[string]bool, len(o.LoggerSkipPaths))
+	for _, p := range o.LoggerSkipPaths {
+		m[p] = true
+	}
+	return m
 }
 
 func (o RouterOptions) routerOptions() router.Options {
@@ -94,6 +135,10 @@ func (o RouterOptions) routerOptions() router.Options {
 		DisableRedirectFixedPath:     o.DisableRedirectFixedPath,
 		DisableRedirectTrailingSlash: o.DisableRedirectTrailingSlash,
 		DisableMethodNotAllowed:      o.DisableHandleMethodNotAllowed,
+		RemoveExtraSlash:             o.RemoveExtraSlash,
+		DisablePathDecoding:          o.DisablePathDecoding,
+		NotFoundBody:                 o.ErrorBody["404"],
+		MethodNotAllowedBody:         o.ErrorBody["405"],
 	}
 }
 

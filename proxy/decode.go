@@ -195,13 +195,17 @@ func (e *DecodeError) ClientStatus() int {
 	return e.Status
 }
 
+// jsonSpace is JSON's insignificant whitespace.
+const jsonSpace = " \t\r\n"
+
 // NewDecodeStage returns the Middleware that decodes the replies of next
 // as d says, or an error for an unknown encoding. It is the one stage that
 // turns bytes into data: a transport returns its reply's bytes (in Raw, or
 // as a stream in Body) and metadata. With encoding no-op the stage is
 // absent and the bytes reach the output as they are. With PassThrough a
-// reply that is one JSON object is validated and kept in Raw; anything
-// else is decoded into Data and Raw is cleared.
+// reply that is one JSON object is validated and kept in Raw, without the
+// whitespace around it; anything else is decoded into Data and Raw is
+// cleared.
 func NewDecodeStage(d Decoding) (Middleware, error) {
 	decode, err := DecoderFor(d.Encoding, d.IsCollection)
 	if err != nil {
@@ -234,7 +238,10 @@ func NewDecodeStage(d Decoding) (Middleware, error) {
 				}
 			}
 			if passThrough && JSONObject(body) {
-				resp.Raw = body
+				// The whitespace around the object goes (a backend's
+				// encoder often ends with a newline): KrakenD, which
+				// encodes the data again, writes none.
+				resp.Raw = bytes.Trim(body, jsonSpace)
 				return resp, err
 			}
 			resp.Raw = nil

@@ -212,6 +212,12 @@ func (t *transport) send(ctx context.Context, req *proxy.Request) (*proxy.Respon
 	}
 	// A copy: the call adds its trace headers.
 	hreq.Header = req.Headers.Clone()
+	if body != nil && len(req.Headers["Content-Length"]) != 1 {
+		// As KrakenD: the body's length is announced only when the
+		// endpoint forwards the client's Content-Length (input_headers);
+		// otherwise it is sent chunked, its length unknown.
+		hreq.ContentLength = 0
+	}
 	// The call's span (when telemetry is on) continues in the backend:
 	// traceparent, tracestate and baggage, W3C.
 	telemetry.InjectHTTP(ctx, hreq.Header)

@@ -609,3 +609,43 @@ func TestClaimFilling(t *testing.T) {
 		})
 	}
 }
+
+// TestBodyLength checks KrakenD's rule for a body's length: announced
+// only when the endpoint forwards the client's Content-Length, else the
+// body is sent chunked.
+func TestBodyLength(t *testing.T) {
+	t.Parallel()
+	type seen struct {
+		length   int64
+		chunked  bool
+		body     string
+		lengthHd string
+	}
+	got := make(chan seen, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- seen{r.ContentLength, len(r.TransferEncoding) > 0 && r.TransferEncoding[0] == "chunked", string(b), r.Header.Get("Content-Length")}
+		w.Write([]byte(`{}`))
+	}))
+	t.Cleanup(srv.Close)
+	for _, tt := range []struct {
+		name    string
+		headers http.Header
+		want    seen
+	}{
+		{"Content-Length not forwarded: chunked", http.Header{}, seen{-1, true, `{"foo":"bar"}`, ""}},
+		{"Content-Length forwarded: announced", http.Header{"Content-Length": {"13"}}, seen{13, false, `{"foo":"bar"}`, "13"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newPipeline(t, &config.Endpoint{Path: "/a"}, &config.Backend{URLPattern: "/x", Host: []string{srv.URL}, Method: "POST"})
+			resp, err := p(context.Background(), &proxy.Request{Headers: tt.headers, Body: []byte(`{"foo":"bar"}`)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			readBody(t, resp)
+			if s := <-got; s != tt.want {
+				t.Errorf("backend saw %+v, want %+v", s, tt.want)
+			}
+		})
+	}
+}

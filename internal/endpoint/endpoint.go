@@ -60,6 +60,9 @@ type Options struct {
 	// receive what KrakenD sends: the client's X-Request-Id only when the
 	// endpoint's input_headers let it through.
 	SendRequestID bool
+	// SkipLogPaths are request paths whose access-log line is not written
+	// (router.logger_skip_paths); nil for none.
+	SkipLogPaths map[string]bool
 }
 
 // New returns the router.Handler of an endpoint.
@@ -121,7 +124,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, params []string)
 		// the client can tell it from a whole one. Logged first.
 		defer panic(http.ErrAbortHandler)
 	}
-	if h.opts.DisableAccessLog || h.logger == nil {
+	if h.opts.DisableAccessLog || h.logger == nil || h.opts.SkipLogPaths != nil && h.opts.SkipLogPaths[r.URL.Path] {
 		return
 	}
 	attrs := make([]slog.Attr, 0, 12)

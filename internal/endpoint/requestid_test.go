@@ -108,3 +108,24 @@ func TestAccessLogFailedBackends(t *testing.T) {
 		t.Errorf("failed_backends = %s", fb)
 	}
 }
+
+// TestAccessLogSkipPaths checks router.logger_skip_paths: no access-log
+// line for a listed path, one for any other.
+func TestAccessLogSkipPaths(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	h, _ := New(Options{
+		Endpoint: &config.Endpoint{Method: "GET", Path: "/s/{id}", Timeout: time.Second, OutputEncoding: "json"},
+		Pipeline: (&recorder{resp: okData(`{}`)}).pipeline, Backends: 1,
+		Logger:       slog.New(slog.NewJSONHandler(&buf, nil)),
+		SkipLogPaths: map[string]bool{"/s/quiet": true},
+	})
+	h(httptest.NewRecorder(), httptest.NewRequest("GET", "/s/quiet", nil), []string{"quiet"})
+	if buf.Len() != 0 {
+		t.Errorf("a skipped path was logged: %s", buf.String())
+	}
+	h(httptest.NewRecorder(), httptest.NewRequest("GET", "/s/loud", nil), []string{"loud"})
+	if !strings.Contains(buf.String(), `"path":"/s/loud"`) {
+		t.Errorf("no line for another path: %s", buf.String())
+	}
+}

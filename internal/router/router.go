@@ -16,6 +16,7 @@ package router
 
 import (
 	"net/http"
+	"net/url"
 	"path"
 	"sort"
 	"strings"
@@ -59,6 +60,18 @@ type Options struct {
 	// DisableMethodNotAllowed answers 404 instead of 405 for a known path
 	// with another method.
 	DisableMethodNotAllowed bool
+	// RemoveExtraSlash matches a path with empty segments ("//") or . and
+	// .. segments as its cleaned form, without redirecting (KrakenD's
+	// remove_extra_slash, gin's RemoveExtraSlash).
+	RemoveExtraSlash bool
+	// DisablePathDecoding lets URL-encoded path parameter values through
+	// to the handler instead of answering 400 (KrakenD's
+	// disable_path_decoding). The . and .. values are refused still.
+	DisablePathDecoding bool
+	// NotFoundBody and MethodNotAllowedBody, when set, are the JSON bodies
+	// of 404 and 405 answers (KrakenD's error_body), written as
+	// application/json instead of the default text.
+	NotFoundBody, MethodNotAllowedBody []byte
 }
 
 // Router is a tree of routes. Build it with Add or Handle, then serve with
@@ -126,6 +139,40 @@ func (rt *Router) Add(r Route) {
 	}
 	n.routes[r.Method] = route
 	rt.byName[route.name] = route
+}
+
+// AddAutoOptions adds, for every path that has routes but no OPTIONS one,
+// an OPTIONS route answering 200 with an Allow header listing the path's
+// methods (KrakenD's auto_options). Call it once every route is added.
+func (rt *Router) AddAutoOptions() {
+	var walk func(n *node)
+	var add []Route
+	walk = func(n *node) {
+		if n.routes != nil && n.routes[http.MethodOptions] == nil {
+			methods := make([]string, 0, len(n.routes))
+			var pattern string
+			for m, r := range n.routes {
+				methods = append(methods, m)
+				pattern = r.Pattern
+			}
+			sort.Strings(methods)
+			allow := []string{strings.Join(methods, ", ")}
+			add = append(add, Route{Method: http.MethodOptions, Pattern: pattern, Handler: func(w http.ResponseWriter, _ *http.Request, _ []string) {
+				w.Header()["Allow"] = allow
+				w.WriteHeader(http.StatusOK)
+			}})
+		}
+		for _, c := range n.static {
+			walk(c)
+		}
+		if n.param != nil {
+			walk(n.param)
+		}
+	}
+	walk(rt.root)
+	for _, r := range add {
+		rt.Add(r)
+	}
 }
 
 // Lookup returns the route that serves method on the escaped path p, as
@@ -278,6 +325,9 @@ func (n *node) fixedPath(segs []string, out []string, method string) ([]string, 
 // served by that route without being matched again.
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	raw := r.URL.EscapedPath()
+	if rt.opts.RemoveExtraSlash {
+		raw = cleanPath(raw)
+	}
 	if route := rt.byName[r.Pattern]; route != nil && route.Method == r.Method {
 		if params, ok := route.paramsOf(raw); ok {
 			rt.serve(w, r, route, params)
@@ -310,7 +360,39 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, target, code)
 		return
 	}
+	rt.notFound(w)
+}
+
+// cleanPath drops empty, . and .. segments from p, keeping its trailing
+// slash, as gin does with RemoveExtraSlash.
+func cleanPath(p string) string {
+	if !strings.Contains(p, "//") && !strings.Contains(p, "/.") {
+		return p
+	}
+	c := path.Clean("/" + p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c
+}
+
+// notFound answers 404: error_body's JSON when set, else KrakenD's text.
+func (rt *Router) notFound(w http.ResponseWriter) {
+	if rt.opts.NotFoundBody != nil {
+		jsonError(w, http.StatusNotFound, rt.opts.NotFoundBody)
+		return
+	}
 	notFound(w)
+}
+
+var applicationJSON = []string{"application/json; charset=utf-8"}
+
+func jsonError(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h["Content-Type"] = applicationJSON
+	h["X-Krakend-Completed"] = completedFalse
+	w.WriteHeader(status)
+	w.Write(body)
 }
 
 // The bodies of the router's own answers, as KrakenD's engine writes them:
@@ -338,7 +420,16 @@ func plainError(w http.ResponseWriter, status int, body []byte) {
 
 // serve checks the params of a matched request and runs its route.
 func (rt *Router) serve(w http.ResponseWriter, r *http.Request, route *Route, params []string) {
-	for _, v := range params {
+	for i, v := range params {
+		if rt.opts.DisablePathDecoding {
+			d, ok := decodedParam(v)
+			if !ok {
+				http.Error(w, "400 bad request: a path parameter decodes to a forbidden character", http.StatusBadRequest)
+				return
+			}
+			params[i] = d
+			continue
+		}
 		if !validParam(v) {
 			http.Error(w, "400 bad request: a path parameter is URL-encoded or holds a forbidden character", http.StatusBadRequest)
 			return
@@ -349,7 +440,7 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request, route *Route, pa
 
 func (rt *Router) methodNotAllowed(w http.ResponseWriter, n *node) {
 	if rt.opts.DisableMethodNotAllowed {
-		notFound(w)
+		rt.notFound(w)
 		return
 	}
 	allow := make([]string, 0, len(n.routes))
@@ -358,6 +449,10 @@ func (rt *Router) methodNotAllowed(w http.ResponseWriter, n *node) {
 	}
 	sort.Strings(allow)
 	w.Header().Set("Allow", strings.Join(allow, ", "))
+	if rt.opts.MethodNotAllowedBody != nil {
+		jsonError(w, http.StatusMethodNotAllowed, rt.opts.MethodNotAllowedBody)
+		return
+	}
 	plainError(w, http.StatusMethodNotAllowed, methodNotAllowedBody)
 }
 
@@ -408,6 +503,23 @@ func (rt *Router) redirect(raw, method string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// decodedParam decodes an escaped value once, for DisablePathDecoding:
+// what it decodes to must not be . or .., nor hold /, ?, #, NUL or another
+// control byte (gin, which matches decoded paths, would not have matched a
+// decoded /).
+func decodedParam(v string) (string, bool) {
+	d, err := url.PathUnescape(v)
+	if err != nil || d == "." || d == ".." {
+		return "", false
+	}
+	for i := 0; i < len(d); i++ {
+		if c := d[i]; c == '/' || c == '?' || c == '#' || c < 0x20 || c == 0x7f {
+			return "", false
+		}
+	}
+	return d, true
 }
 
 // validParam refuses values that are URL-encoded (they could hide /, ?, #,

@@ -264,3 +264,81 @@ func TestLookup(t *testing.T) {
 		}
 	}
 }
+
+// TestRouterKrakenDOptions checks remove_extra_slash,
+// disable_path_decoding, error_body and auto_options.
+func TestRouterKrakenDOptions(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name           string
+		opts           Options
+		auto           bool
+		method, target string
+		want           want
+		contentType    string
+	}{
+		{"extra slashes redirected by default", Options{}, false, "GET", "/users//42", want{status: 301, location: "/users/42"}, ""},
+		{"remove_extra_slash serves at once", Options{RemoveExtraSlash: true}, false, "GET", "/users//42", want{status: 200, body: "user 42"}, ""},
+		{"remove_extra_slash: dot segments", Options{RemoveExtraSlash: true}, false, "GET", "/a/./b/../b/c", want{status: 200, body: "abc "}, ""},
+		{"remove_extra_slash keeps the trailing slash", Options{RemoveExtraSlash: true, DisableRedirectTrailingSlash: true}, false, "GET", "//slash/", want{status: 200, body: "slash "}, ""},
+		{"encoded param refused by default", Options{}, false, "GET", "/users/caf%C3%A9", want{status: 400}, ""},
+		{"disable_path_decoding: decoded once", Options{DisablePathDecoding: true}, false, "GET", "/users/caf%C3%A9", want{status: 200, body: "user café"}, ""},
+		{"disable_path_decoding: double-encoded slash kept encoded once", Options{DisablePathDecoding: true}, false, "GET", "/users/a%252Fb", want{status: 200, body: "user a%2Fb"}, ""},
+		{"disable_path_decoding: encoded slash refused", Options{DisablePathDecoding: true}, false, "GET", "/users/a%2Fb", want{status: 400}, ""},
+		{"disable_path_decoding: dot-dot refused", Options{DisablePathDecoding: true}, false, "GET", "/users/%2E%2E", want{status: 400}, ""},
+		{"error_body 404", Options{NotFoundBody: []byte(`{"msg":"Unknown endpoint","status":404}`)}, false, "GET", "/nope",
+			want{status: 404, body: `{"msg":"Unknown endpoint","status":404}`}, "application/json; charset=utf-8"},
+		{"error_body 405", Options{MethodNotAllowedBody: []byte(`{"oh":"no"}`)}, false, "PATCH", "/users/42",
+			want{status: 405, body: `{"oh":"no"}`, allow: "DELETE, GET, POST"}, "application/json; charset=utf-8"},
+		{"no auto_options: 405", Options{}, false, "OPTIONS", "/users/42", want{status: 405, allow: "DELETE, GET, POST"}, ""},
+		{"auto_options", Options{}, true, "OPTIONS", "/users/42", want{status: 200, allow: "DELETE, GET, POST"}, ""},
+		{"auto_options on a static path", Options{}, true, "OPTIONS", "/users", want{status: 200, allow: "GET"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rt := newTestRouter(tt.opts)
+			if tt.auto {
+				rt.AddAutoOptions()
+			}
+			w := serve(rt, tt.method, tt.target)
+			check(t, w, tt.want)
+			if tt.contentType != "" && w.Header().Get("Content-Type") != tt.contentType {
+				t.Errorf("Content-Type = %q, want %q", w.Header().Get("Content-Type"), tt.contentType)
+			}
+		})
+	}
+}
+
+// FuzzRouterKrakenDOptions sends random paths to a router with
+// remove_extra_slash, disable_path_decoding and auto_options: it must
+// never panic, and a handler never sees a param that decodes to a path
+// separator or a dot segment.
+func FuzzRouterKrakenDOptions(f *testing.F) {
+	for _, s := range []string{"/users//42", "/users/%252F", "/users/%2F", "/a/./b/../b/c", "//", "/users/%zz", "/users/caf%C3%A9"} {
+		f.Add("GET", s)
+	}
+	f.Add("OPTIONS", "/users/1")
+	f.Fuzz(func(t *testing.T, method, target string) {
+		rt := New(Options{RemoveExtraSlash: true, DisablePathDecoding: true})
+		h := func(w http.ResponseWriter, _ *http.Request, params []string) {
+			for _, p := range params {
+				if p == "" || p == "." || p == ".." || strings.ContainsAny(p, "/?#\x00") {
+					t.Fatalf("handler got param %q", p)
+				}
+			}
+		}
+		rt.Handle("GET", "/users/{id}", h)
+		rt.Handle("GET", "/a/b/c", h)
+		rt.AddAutoOptions()
+		u, err := url.ParseRequestURI(target)
+		if err != nil || !strings.HasPrefix(u.Path, "/") {
+			return
+		}
+		w := httptest.NewRecorder()
+		rt.ServeHTTP(w, &http.Request{Method: method, URL: u, Header: http.Header{}})
+		if loc := w.Header().Get("Location"); loc != "" && (!strings.HasPrefix(loc, "/") || strings.HasPrefix(loc, "//")) {
+			t.Fatalf("redirect of %q to %q leaves the gateway", target, loc)
+		}
+	})
+}

@@ -137,7 +137,7 @@ func (o Options) resolve(path string) (rscors.Options, []string, error) {
 		warns = append(warns, fmt.Sprintf(`%s: allow_credentials with any origin answers "Access-Control-Allow-Origin: *", which browsers refuse for requests with credentials; list the origins in allow_origins`, path))
 	}
 	if o.OptionsPassthrough {
-		warns = append(warns, fmt.Sprintf("%s.options_passthrough: preflight requests go on to the router, which answers them only where an endpoint has method OPTIONS (405 elsewhere; lambdagate has no router auto_options)", path))
+		warns = append(warns, fmt.Sprintf("%s.options_passthrough: preflight requests go on to the router, which answers them only where an endpoint has method OPTIONS (405 elsewhere, unless router auto_options answers them)", path))
 	}
 	headers := o.AllowHeaders
 	if len(headers) == 0 {

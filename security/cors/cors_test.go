@@ -231,7 +231,7 @@ func TestNew(t *testing.T) {
 		{Name: "credentials with any origin warns", Extra: `{"security/cors": {"allow_credentials": true}}`,
 			Warns: []string{ns + `: allow_credentials with any origin answers "Access-Control-Allow-Origin: *", which browsers refuse for requests with credentials; list the origins in allow_origins`}},
 		{Name: "options_passthrough warns", Extra: `{"security/cors": {"options_passthrough": true}}`,
-			Warns: []string{ns + `.options_passthrough: preflight requests go on to the router, which answers them only where an endpoint has method OPTIONS (405 elsewhere; lambdagate has no router auto_options)`}},
+			Warns: []string{ns + `.options_passthrough: preflight requests go on to the router, which answers them only where an endpoint has method OPTIONS (405 elsewhere, unless router auto_options answers them)`}},
 	}, func(x *config.ExtraConfig) (bool, []string, error) {
 		mw, warns, err := New(x, nil)
 		return mw != nil, warns, err
