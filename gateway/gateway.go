@@ -26,6 +26,7 @@ import (
 	"github.com/lambdagate/lambdagate/config"
 	"github.com/lambdagate/lambdagate/internal/endpoint"
 	"github.com/lambdagate/lambdagate/internal/fastserver"
+	"github.com/lambdagate/lambdagate/internal/linger"
 	"github.com/lambdagate/lambdagate/internal/redispool"
 	"github.com/lambdagate/lambdagate/internal/router"
 	"github.com/lambdagate/lambdagate/proxy"
@@ -392,6 +393,16 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 	engine := EngineNetHTTP
 	if _, fast := running.(*fastserver.Server); fast {
 		engine = EngineFast
+	} else {
+		// net/http's own close after a refused body lingers 500ms, too
+		// short for a client still sending megabytes: the connections
+		// close with internal/linger's bounds, as fastserver's do.
+		ln = &linger.Listener{Listener: ln, Bounds: linger.Default}
+		srv.ConnState = func(c net.Conn, st http.ConnState) {
+			if lc := linger.Of(c); lc != nil {
+				lc.SetIdle(st == http.StateIdle)
+			}
+		}
 	}
 	g.logger.Info("listening", "url", scheme+"://"+ln.Addr().String(), "endpoints", len(g.cfg.Endpoints), "engine", engine)
 	done := make(chan error, 1)
