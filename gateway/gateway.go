@@ -196,6 +196,11 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 		}
 		rt.Add(router.Route{Method: e.Method, Pattern: e.Path, Handler: tel.Endpoint(e.Method, e.Path, h), MaxBodyBytes: maxBody})
 	}
+	for _, k := range kinds {
+		if s, ok := k.(backend.Starter); ok {
+			s.Started()
+		}
+	}
 	secured, swarns, err := httpsecure.New(&cfg.ExtraConfig)
 	errs.Append(cfg.ExtraConfig.Path, err)
 	corsed, cwarns, err := cors.New(&cfg.ExtraConfig, opts.Logger)

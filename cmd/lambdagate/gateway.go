@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -24,6 +25,7 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	file := fs.String("c", "./krakend.json", "configuration file")
 	port := fs.Int("port", -1, "listening port, overriding the file's (0 lets the system choose)")
+	listenIP := fs.String("listen-ip", "", "address to listen on, overriding the file's listen_ip (127.0.0.1: loopback only)")
 	functions := fs.String("functions", "", "serve Lambda backends without an endpoint from the local runtime, with the functions in this directory")
 	functionsAddr := fs.String("functions-addr", "127.0.0.1:0", "address of the local Lambda runtime started by --functions")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (for `go tool pprof`)")
@@ -38,6 +40,10 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 		}
 		defer stopProfile()
 	}
+	if *listenIP != "" && net.ParseIP(*listenIP) == nil {
+		fmt.Fprintf(stderr, "lambdagate: --listen-ip %q is not an IP address (e.g. 127.0.0.1 or ::1)\n", *listenIP)
+		return 2
+	}
 	cfg, warns, err := config.Load(*file)
 	if err != nil {
 		printConfigErrors(stderr, *file, err)
@@ -49,6 +55,9 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		cfg.Port = *port
+	}
+	if *listenIP != "" {
+		cfg.ListenIP = *listenIP
 	}
 	logger, lwarns, err := telemetry.NewLogger(&cfg.ExtraConfig, stdout, stderr)
 	if err != nil {
@@ -74,8 +83,8 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 			defer cancel()
 			srv.Close(cctx)
 		}()
+		// The runtime logs its own start (its URL and functions), once.
 		localURL, local = srv.URL(), srv
-		logger.Info("local Lambda runtime started", "url", localURL, "functions", srv.Functions())
 	}
 
 	gw, gwarns, err := gateway.New(cfg, gateway.Options{Logger: logger, LocalLambdaURL: localURL, Version: versionString()})

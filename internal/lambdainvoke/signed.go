@@ -117,6 +117,15 @@ func newClient(endpoint, region string, creds aws.CredentialsProvider, snd sende
 // CloseIdle closes the Client's idle connections.
 func (s *Client) CloseIdle() { s.sender.closeIdle() }
 
+// CheckCredentials retrieves the Client's credentials as an invocation
+// would: a *CredentialsError when none can be had.
+func (s *Client) CheckCredentials(ctx context.Context) error {
+	if _, err := s.creds.Retrieve(ctx); err != nil {
+		return &CredentialsError{Err: err}
+	}
+	return nil
+}
+
 // Region is the region the Client signs for: the Key's, the SDK's, or
 // us-east-1 for a local runtime or a custom endpoint without one.
 func (s *Client) Region() string { return s.region }
