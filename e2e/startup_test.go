@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -53,5 +54,28 @@ func TestListenIPFlag(t *testing.T) {
 	}
 	if code, _, stderr := runCLI(t, "run", "-c", "/nonexistent.json", "--listen-ip", "localhost:80"); code != 2 || !strings.Contains(stderr, "--listen-ip") {
 		t.Errorf("--listen-ip localhost:80: exit %d, %q; want 2 naming the flag", code, stderr)
+	}
+}
+
+// TestIgnoredOptionWarningsGrouped: an option ignored in many places is
+// one warning line with a count and the first paths, in check and run.
+func TestIgnoredOptionWarningsGrouped(t *testing.T) {
+	t.Parallel()
+	ep := func(p string) string {
+		return `{"endpoint": "/` + p + `", "concurrent_calls": 2, "backend": [{"host": ["http://127.0.0.1:1"], "url_pattern": "/"}]}`
+	}
+	cfg := `{"version": 3, "endpoints": [` + ep("a") + `, ` + ep("b") + `, ` + ep("c") + `, ` + ep("d") + `]}`
+	file := filepath.Join(t.TempDir(), "krakend.json")
+	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI(t, "check", "-c", file)
+	want := "endpoints[*].concurrent_calls: concurrent calls are not made; each backend is called once (4 places: endpoints[0].concurrent_calls, endpoints[1].concurrent_calls, endpoints[2].concurrent_calls, …)"
+	if code != 0 || strings.Count(stderr, "concurrent_calls") != 4 || !strings.Contains(stderr, "warning: "+want) {
+		t.Errorf("check: exit %d; want one line %q:\n%s", code, want, stderr)
+	}
+	g := startGateway(t, cfg)
+	if strings.Count(g.Logs(), "concurrent calls are not made") != 1 {
+		t.Errorf("run: want one grouped warning:\n%s", g.Logs())
 	}
 }

@@ -89,7 +89,7 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 
 	gw, gwarns, err := gateway.New(cfg, gateway.Options{Logger: logger, LocalLambdaURL: localURL, Version: versionString()})
 	warns = append(warns, gwarns...)
-	for _, w := range warns {
+	for _, w := range config.GroupWarnings(warns) {
 		logger.Warn(w)
 	}
 	if err != nil {
@@ -147,7 +147,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		warns = append(warns, gwarns...)
 	}
 	err = errs.Err()
-	for _, w := range warns {
+	for _, w := range config.GroupWarnings(warns) {
 		fmt.Fprintf(stderr, "warning: %s\n", w)
 	}
 	if err != nil {
