@@ -28,6 +28,13 @@ type Kind interface {
 	Close()
 }
 
+// Starter is a Kind with something to say once every backend is built: a
+// start-up line or warning about all its backends at once, not one per
+// backend. The gateway calls Started once, after the last Build.
+type Starter interface {
+	Started()
+}
+
 // Deps is what a gateway gives each kind it builds.
 type Deps struct {
 	// Service is the whole configuration.

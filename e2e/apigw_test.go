@@ -42,6 +42,9 @@ def lambda_handler(event, context):
                                 "httpUA": event["requestContext"]["http"]["userAgent"],
                                 "b64": event["isBase64Encoded"]})}
 `},
+	// answers text on a JSON endpoint: a 502 whose reason the access log gives.
+	"textfn": {"index.js": `exports.handler = async () => ({statusCode: 200, headers: {"content-type": "text/plain"}, body: "hello, not JSON"});
+`},
 	// payload 1.0, Python: answers the binary body it got, in base64.
 	"v1pybin": {"lambda_function.py": `import base64
 
@@ -107,7 +110,8 @@ func TestAPIGatewayFunctionsUnchanged(t *testing.T) {
 	  {"endpoint": "/v1", "input_headers": ["Day"], "backend": [` + lambda("v1node", "apigateway_v1") + `]},
 	  {"endpoint": "/v2", "input_headers": ["Day"], "backend": [` + lambda("v2py", "apigateway_v2") + `]},
 	  {"endpoint": "/bin", "method": "POST", "output_encoding": "no-op", "input_headers": ["Content-Type"],
-	   "backend": [` + lambda("v1pybin", "apigateway_v1") + `]}]`
+	   "backend": [` + lambda("v1pybin", "apigateway_v1") + `]},
+	  {"endpoint": "/text", "backend": [` + lambda("textfn", "apigateway_v1") + `]}]`
 	engines := []struct {
 		name, cfg string
 		h2        bool
@@ -184,6 +188,13 @@ func TestAPIGatewayFunctionsUnchanged(t *testing.T) {
 			}
 			if status != 200 || body != string(want) {
 				t.Errorf("binary round trip: %d %q, want 200 %q", status, body, want)
+			}
+
+			if status, _ = send("GET", "/text", "", ""); status != 502 {
+				t.Errorf("text on a JSON endpoint: %d, want 502", status)
+			}
+			if !g.WaitForLog(`endpoints[3].backend[0]: `, 5*time.Second) || !strings.Contains(g.Logs(), "level=WARN msg=request") {
+				t.Errorf("the access log does not say why endpoints[3].backend[0] failed, at WARN:\n%s", g.Logs())
 			}
 		})
 	}

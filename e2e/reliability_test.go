@@ -6,11 +6,14 @@ package e2e
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -172,6 +175,20 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
+// urllibPost posts 7 MB to argv[1] with Python's urllib and prints the
+// status it reads, or the error that kept it from reading one.
+const urllibPost = `import sys, urllib.request, urllib.error
+req = urllib.request.Request(sys.argv[1], data=b"x" * (7 << 20), method="POST",
+                             headers={"Content-Type": "application/json"})
+try:
+    with urllib.request.urlopen(req, timeout=30) as r:
+        print("status", r.status)
+except urllib.error.HTTPError as e:
+    print("status", e.code)
+except Exception as e:
+    print("error", repr(e))
+`
+
 func badInput(t *testing.T, engine string) {
 	fs := fakelambda.Start()
 	t.Cleanup(fs.Close)
@@ -226,6 +243,27 @@ func badInput(t *testing.T, engine string) {
 			// Read no further than the limit, plus what socket buffers hold.
 			if resp.StatusCode != 413 || sent.Load() > tc.limit+16<<20 {
 				t.Errorf("%s streamed: %d after %d bytes sent, want 413 well before 64 MiB", tc.path, resp.StatusCode, sent.Load())
+			}
+		}
+	})
+
+	t.Run("a 7 MB POST from a client that does not wait for 100 Continue", func(t *testing.T) {
+		// Python's urllib sends the whole body before reading: it reads
+		// its 413 only if the gateway drains the body instead of
+		// resetting the connection (the lingering close).
+		py, err := exec.LookPath("python3")
+		if err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatal("python3 is needed")
+			}
+			t.Skip("no python3")
+		}
+		for _, path := range []string{"/fixed", "/small"} {
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			out, err := exec.CommandContext(ctx, py, "-c", urllibPost, g.URL+path).CombinedOutput()
+			cancel()
+			if got := strings.TrimSpace(string(out)); err != nil || got != "status 413" {
+				t.Errorf("%s: python urllib got %q (%v), want status 413", path, got, err)
 			}
 		}
 	})

@@ -251,6 +251,11 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 	if ropts.AutoOptions {
 		rt.AddAutoOptions()
 	}
+	for _, k := range kinds {
+		if s, ok := k.(backend.Starter); ok {
+			s.Started()
+		}
+	}
 	secured, swarns, err := httpsecure.New(&cfg.ExtraConfig)
 	errs.Append(cfg.ExtraConfig.Path, err)
 	corsed, cwarns, err := cors.New(&cfg.ExtraConfig, opts.Logger)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lambdagate/lambdagate/internal/fastserver"
+	"github.com/lambdagate/lambdagate/internal/linger"
 )
 
 // Live serves one listener with a gateway that can be replaced while it
@@ -222,6 +223,16 @@ func (l *Live) Serve(ctx context.Context, ln net.Listener) error {
 	engine := EngineNetHTTP
 	if _, fast := running.(*fastserver.Server); fast {
 		engine = EngineFast
+	} else {
+		// net/http's own close after a refused body lingers 500ms, too
+		// short for a client still sending megabytes: the connections
+		// close with internal/linger's bounds, as fastserver's do.
+		ln = &linger.Listener{Listener: ln, Bounds: linger.Default}
+		srv.ConnState = func(c net.Conn, st http.ConnState) {
+			if lc := linger.Of(c); lc != nil {
+				lc.SetIdle(st == http.StateIdle)
+			}
+		}
 	}
 	g.logger.Info("listening", "url", scheme+"://"+ln.Addr().String(), "endpoints", len(g.cfg.Endpoints), "engine", engine)
 	done := make(chan error, 1)

@@ -26,6 +26,9 @@ func BenchmarkServe(b *testing.B) {
 	one := strings.Replace(endpoints, `"extra_config":{"proxy":{"max_payload":4096}},`, "", 1)
 	requests := []struct{ name, raw string }{
 		{"get-param", "GET /a/42 HTTP/1.1\r\nHost: gw\r\n\r\n"},
+		// Names a client sent in lower case, which fastserver records
+		// for payload 1.0 events (internal/wirenames).
+		{"get-lower-case-names", "GET /a/42 HTTP/1.1\r\nhost: gw\r\nday: Thu\r\nx-api-key: k\r\n\r\n"},
 		{"post-params", "POST /b/7/ann HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"x\":12345}"},
 	}
 	for _, cfgCase := range []struct{ name, endpoints string }{{"limits", endpoints}, {"one-limit", one}} {

@@ -18,6 +18,27 @@ func (e *BackendFailure) Error() string { return e.Err.Error() }
 // Unwrap returns the cause.
 func (e *BackendFailure) Unwrap() error { return e.Err }
 
+// BackendFailures lists the backend failures err holds, in backend order,
+// or nil when err names none.
+func BackendFailures(err error) []*BackendFailure {
+	if err == nil {
+		return nil
+	}
+	errs := []error{err}
+	var me *MergeError
+	if errors.As(err, &me) {
+		errs = me.Errs
+	}
+	var out []*BackendFailure
+	for _, e := range errs {
+		var bf *BackendFailure
+		if errors.As(e, &bf) {
+			out = append(out, bf)
+		}
+	}
+	return out
+}
+
 // FailedBackends lists the names of the backends err reports as failed,
 // in backend order, or nil when err names none.
 func FailedBackends(err error) []string {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lambdagate/lambdagate/internal/lambdainvoke"
+	"github.com/lambdagate/lambdagate/internal/wirenames"
 )
 
 const usersEndpoint = `{"endpoint": "/users/{id}", "timeout": "1s", "backend": [{"host": ["http://h"], "url_pattern": "/u"}]}`
@@ -403,5 +404,39 @@ func TestCanceledClient(t *testing.T) {
 	cancel()
 	if status, _ := serve(a, get("/users/1", "A", "a").WithContext(ctx), "1"); status != 500 || a.cache.get(keyOf([]string{"a"}), time.Now()) != nil {
 		t.Errorf("canceled: %d", status)
+	}
+}
+
+// TestRequestEventHeaderSpelling: REQUEST events of payload 1.0 show the
+// header names as the client spelt them (recorded by the server, lower
+// case over HTTP/2), as API Gateway's REST APIs do.
+func TestRequestEventHeaderSpelling(t *testing.T) {
+	t.Parallel()
+	e := testEndpoint(t, usersEndpoint)
+	opts := `{"function_name": "auth", "payload_format_version": "1.0", "identity_source": ["method.request.header.X-Key", "method.request.querystring.token"]}`
+	for _, c := range []struct {
+		name         string
+		prepare      func(r *http.Request) *http.Request
+		key, hostKey string
+	}{
+		{"canonical", func(r *http.Request) *http.Request { return r }, "X-Key", "Host"},
+		{"recorded", func(r *http.Request) *http.Request {
+			var n wirenames.Names
+			n.Record([]byte("x-key: k\r\nhost: example.com\r\n"))
+			return r.WithContext(wirenames.NewContext(r.Context(), &n))
+		}, "x-key", "host"},
+		{"HTTP/2", func(r *http.Request) *http.Request { r.ProtoMajor = 2; return r }, "x-key", "host"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			inv := &fakeInvoker{reply: answering(`{"principalId": "p", "policyDocument": {"Statement": {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "*"}}}`)}
+			a := testAuthorizer(t, e, opts, inv)
+			if status, _ := serve(a, c.prepare(get("/users/42?token=t", "X-Key", "k")), "42"); status != 200 {
+				t.Fatalf("status %d", status)
+			}
+			headers, _ := inv.last()["headers"].(map[string]any)
+			if headers[c.key] != "k" || headers[c.hostKey] == nil || len(headers) != 2 {
+				t.Errorf("event headers = %v, want %s and %s", headers, c.key, c.hostKey)
+			}
+		})
 	}
 }

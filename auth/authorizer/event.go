@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lambdagate/lambdagate/internal/apigw"
+	"github.com/lambdagate/lambdagate/internal/wirenames"
 )
 
 // The events an authorizer function receives, as API Gateway sends them
@@ -217,18 +218,28 @@ func (a *Authorizer) eventV2(in eventFor) *requestEventV2JSON {
 	return ev
 }
 
-// headersV1 returns a request's headers as REST API events hold them:
-// the last value of each, and all of them; Host included.
+// headersV1 returns a request's headers as REST API events hold them,
+// under the names the client spelt (lower case over HTTP/2; as the server
+// recorded them, internal/wirenames): the last value of each, and all of
+// them; Host included.
 func headersV1(r *http.Request) (map[string]string, map[string][]string) {
+	spell := func(k string) string { return k }
+	if r.ProtoMajor >= 2 {
+		spell = wirenames.Lower{}.Spelling
+	} else if n := wirenames.FromContext(r.Context()); n != nil && n.Len() > 0 {
+		spell = n.Spelling
+	}
 	single := make(map[string]string, len(r.Header)+1)
 	multi := make(map[string][]string, len(r.Header)+1)
 	for k, vs := range r.Header {
 		if len(vs) > 0 {
-			single[k], multi[k] = vs[len(vs)-1], vs
+			name := spell(k)
+			single[name], multi[name] = vs[len(vs)-1], vs
 		}
 	}
 	if r.Host != "" {
-		single["Host"], multi["Host"] = r.Host, []string{r.Host}
+		name := spell("Host")
+		single[name], multi[name] = r.Host, []string{r.Host}
 	}
 	return single, multi
 }

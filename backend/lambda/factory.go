@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -32,6 +33,37 @@ type kind struct {
 	localURL string
 	hooks    *factoryHooks
 	clients  lambdainvoke.Clients
+	// local lists the backends on the local runtime; aws the clients of
+	// real AWS and their backends: for Started's lines.
+	local []string
+	aws   []awsClient
+}
+
+// awsClient is a client of real AWS and the backends that use it.
+type awsClient struct {
+	client   *lambdainvoke.Client
+	backends []string
+}
+
+// credentialCheckTimeout bounds the start-up look for credentials.
+const credentialCheckTimeout = 3 * time.Second
+
+// Started logs one line listing the backends on the local runtime, and
+// warns once per set of AWS settings for which no credentials can be had,
+// naming the chain tried and the backends concerned.
+func (k *kind) Started() {
+	if len(k.local) > 0 {
+		k.deps.Logger.Info("lambda backends use the local Lambda runtime", "endpoint", k.localURL, "count", len(k.local), "backends", k.local)
+	}
+	for _, a := range k.aws {
+		ctx, cancel := context.WithTimeout(context.Background(), credentialCheckTimeout)
+		err := a.client.CheckCredentials(ctx)
+		cancel()
+		if err != nil {
+			k.deps.Warn(fmt.Sprintf("%s: no AWS credentials for Lambda in %s: every call will fail (502) until some are found; tried: %s (%v)",
+				strings.Join(a.backends, ", "), a.client.Region(), lambdainvoke.CredentialChain, errors.Unwrap(err)))
+		}
+	}
 }
 
 // factoryHooks lets tests replace what reaches the network.
@@ -110,9 +142,6 @@ func (k *kind) Build(spec backend.Spec) (backend.Transport, error) {
 		inv = k.hooks.invoker
 	} else {
 		key := clientKey(&o, k.localURL)
-		if key.Local {
-			logger.Info("lambda backend uses the local Lambda runtime", "backend", b.JSONPath, "endpoint", k.localURL)
-		}
 		ctx, cancel := context.WithTimeout(context.Background(), startupTimeout)
 		client, err := k.invokerFor(ctx, key, base)
 		cancel()
@@ -121,6 +150,7 @@ func (k *kind) Build(spec backend.Spec) (backend.Transport, error) {
 			errs.Append(base, err)
 			return backend.Transport{}, errs
 		}
+		k.note(key, client, b.JSONPath)
 		inv, sdkAttempts = client, client.SDKMaxAttempts()
 	}
 	var backoff retry.BackoffDelayer
@@ -173,6 +203,23 @@ func (o *Options) key() lambdainvoke.Key {
 
 // invokerFor returns the kind's client of key, building it on first use.
 // A problem is a config.Error at the option it names under base.
+// note remembers a backend for Started: on the local runtime, or on a
+// client of real AWS (no custom endpoint).
+func (k *kind) note(key lambdainvoke.Key, c *lambdainvoke.Client, path string) {
+	switch {
+	case key.Local:
+		k.local = append(k.local, path)
+	case key.Endpoint == "":
+		for i := range k.aws {
+			if k.aws[i].client == c {
+				k.aws[i].backends = append(k.aws[i].backends, path)
+				return
+			}
+		}
+		k.aws = append(k.aws, awsClient{client: c, backends: []string{path}})
+	}
+}
+
 func (k *kind) invokerFor(ctx context.Context, key lambdainvoke.Key, base string) (*lambdainvoke.Client, error) {
 	c, err := k.clients.Get(ctx, key, k.deps.Logger)
 	var ce *lambdainvoke.ConfigError

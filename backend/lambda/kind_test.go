@@ -89,6 +89,7 @@ func builder(hooks *factoryHooks) func(testSpec) (proxy.Proxy, bool, error) {
 		if err != nil {
 			return nil, true, err
 		}
+		k.Started() // as the gateway does once every backend is built
 		decode, err := proxy.NewDecodeStage(proxy.Decoding{Encoding: ts.Backend.Encoding, Replies: tr.Replies})
 		if err != nil {
 			return nil, true, err

@@ -159,7 +159,7 @@ func (o *Options) resolve(base string, endpointParams []string, endpointMethod s
 	case o.FunctionParamName != "":
 		p, ok := findParam(o.FunctionParamName, endpointParams)
 		if !ok {
-			errs.Add(at("function_param_name"), "the endpoint has no placeholder {%s}: its placeholders are %s; add it to the endpoint path or fix the name", strings.ToLower(o.FunctionParamName[:1])+o.FunctionParamName[1:], listParams(endpointParams))
+			errs.Add(at("function_param_name"), "the endpoint has no placeholder {%s}: %s; add it to the endpoint path or fix the name", strings.ToLower(o.FunctionParamName[:1])+o.FunctionParamName[1:], listParams(endpointParams))
 		}
 		s.paramName = p
 	default:
@@ -247,9 +247,13 @@ func findParam(name string, params []string) (string, bool) {
 	return params[i], true
 }
 
+// listParams says which placeholders an endpoint has, as a clause.
 func listParams(params []string) string {
-	if len(params) == 0 {
-		return "none"
+	switch len(params) {
+	case 0:
+		return "its path has no placeholders"
+	case 1:
+		return "its only placeholder is {" + params[0] + "}"
 	}
-	return "{" + strings.Join(params, "}, {") + "}"
+	return "its placeholders are {" + strings.Join(params, "}, {") + "}"
 }

@@ -20,7 +20,9 @@ func TestConfigErrors(t *testing.T) {
 	}{
 		{"both function options", gatewayConfig{endpoint: "/x/{lambda}", lambda: `{"function_name": "a", "function_param_name": "Lambda", "region": "us-east-1"}`}, ".function_param_name", "both set"},
 		{"neither, no {function}", gatewayConfig{lambda: `{"region": "us-east-1"}`}, "", "says no function"},
-		{"placeholder the endpoint lacks", gatewayConfig{endpoint: "/x/{id}", lambda: `{"function_param_name": "Lambda", "region": "us-east-1"}`}, ".function_param_name", "no placeholder {lambda}"},
+		{"placeholder the endpoint lacks", gatewayConfig{endpoint: "/x/{id}", lambda: `{"function_param_name": "Lambda", "region": "us-east-1"}`}, ".function_param_name", "no placeholder {lambda}: its only placeholder is {id}; add it"},
+		{"placeholder, the endpoint has none", gatewayConfig{endpoint: "/x", lambda: `{"function_param_name": "Lambda", "region": "us-east-1"}`}, ".function_param_name", "no placeholder {lambda}: its path has no placeholders; add it"},
+		{"placeholder, the endpoint has two others", gatewayConfig{endpoint: "/x/{a}/{b}", lambda: `{"function_param_name": "Lambda", "region": "us-east-1"}`}, ".function_param_name", "its placeholders are {a}, {b}"},
 		{"bad function name", gatewayConfig{lambda: `{"function_name": "no spaces please", "region": "us-east-1"}`}, ".function_name", "not a Lambda function name"},
 		{"unknown key", gatewayConfig{lambda: `{"function_name": "a", "regoin": "us-east-1"}`}, ".regoin", "unknown key"},
 		{"max_retries as a string", gatewayConfig{lambda: `{"function_name": "a", "max_retries": "2", "region": "us-east-1"}`}, ".max_retries", "whole number"},

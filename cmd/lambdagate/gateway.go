@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -26,6 +27,7 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	file := fs.String("c", "./krakend.json", "configuration file")
 	port := fs.Int("port", -1, "listening port, overriding the file's (0 lets the system choose)")
+	listenIP := fs.String("listen-ip", "", "address to listen on, overriding the file's listen_ip (127.0.0.1: loopback only)")
 	functions := fs.String("functions", "", "serve Lambda backends without an endpoint from the local runtime, with the functions in this directory")
 	functionsAddr := fs.String("functions-addr", "127.0.0.1:0", "address of the local Lambda runtime started by --functions")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (for `go tool pprof`)")
@@ -49,6 +51,10 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "lambdagate: --port %d is not a port (0 to 65535)\n", *port)
 		return 2
 	}
+	if *listenIP != "" && net.ParseIP(*listenIP) == nil {
+		fmt.Fprintf(stderr, "lambdagate: --listen-ip %q is not an IP address (e.g. 127.0.0.1 or ::1)\n", *listenIP)
+		return 2
+	}
 	data, err := os.ReadFile(*file)
 	if err != nil {
 		printConfigErrors(stderr, *file, &config.Error{Msg: fmt.Sprintf("cannot read the configuration: %v (pass the file with -c FILE)", err)})
@@ -64,6 +70,9 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 	prepare := func(c *config.Service) {
 		if *port >= 0 {
 			c.Port = *port
+		}
+		if *listenIP != "" {
+			c.ListenIP = *listenIP
 		}
 	}
 	prepare(cfg)
@@ -91,8 +100,8 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 			defer cancel()
 			srv.Close(cctx)
 		}()
+		// The runtime logs its own start (its URL and functions), once.
 		localURL, local = srv.URL(), srv
-		logger.Info("local Lambda runtime started", "url", localURL, "functions", srv.Functions())
 	}
 
 	gopts := gateway.Options{Logger: logger, LocalLambdaURL: localURL, Version: versionString()}
@@ -101,7 +110,7 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 	first.ConfigHash = hash
 	gw, gwarns, err := gateway.New(cfg, first)
 	warns = append(warns, gwarns...)
-	for _, w := range warns {
+	for _, w := range config.GroupWarnings(warns) {
 		logger.Warn(w)
 	}
 	if err != nil {
@@ -184,7 +193,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		warns = append(warns, gwarns...)
 	}
 	err = errs.Err()
-	for _, w := range warns {
+	for _, w := range config.GroupWarnings(warns) {
 		fmt.Fprintf(stderr, "warning: %s\n", w)
 	}
 	if err != nil {

@@ -24,6 +24,7 @@ import (
 	"github.com/lambdagate/lambdagate/internal/clientip"
 	"github.com/lambdagate/lambdagate/internal/render"
 	"github.com/lambdagate/lambdagate/internal/router"
+	"github.com/lambdagate/lambdagate/internal/scrub"
 	"github.com/lambdagate/lambdagate/internal/wirenames"
 	"github.com/lambdagate/lambdagate/proxy"
 	"github.com/lambdagate/lambdagate/telemetry"
@@ -139,20 +140,41 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, params []string)
 		slog.String("remote", r.RemoteAddr),
 		slog.String("request_id", id),
 	)
-	if len(res.failed) > 0 {
-		attrs = append(attrs, slog.Any("failed_backends", res.failed))
+	level := slog.LevelInfo
+	if res.err != nil {
+		// The operator sees why: each failed backend's reason, secrets
+		// scrubbed, at WARN.
+		level = slog.LevelWarn
+		attrs = failureAttrs(attrs, res.err)
 	}
 	if tid := telemetry.TraceID(r.Context()); tid != "" {
 		attrs = append(attrs, slog.String("trace_id", tid))
 	}
-	h.logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+	h.logger.LogAttrs(r.Context(), level, "request", attrs...)
+}
+
+// failureAttrs adds to attrs what the access log says of a failure:
+// failed_backends (their JSON paths) and errors ("path: reason" each), or
+// error for a failure no backend is named in (the endpoint's timeout).
+func failureAttrs(attrs []slog.Attr, err error) []slog.Attr {
+	fails := proxy.BackendFailures(err)
+	if len(fails) == 0 {
+		return append(attrs, slog.String("error", scrub.Text(err.Error())))
+	}
+	paths := make([]string, len(fails))
+	reasons := make([]string, len(fails))
+	for i, f := range fails {
+		paths[i] = f.Backend
+		reasons[i] = f.Backend + ": " + scrub.Text(f.Err.Error())
+	}
+	return append(attrs, slog.Any("failed_backends", paths), slog.Any("errors", reasons))
 }
 
 // result is what the access log says of a request.
 type result struct {
 	status  int
-	outcome string   // rejected, error, partial, complete, stream_error or client_gone
-	failed  []string // the failed backends, by JSON path
+	outcome string // rejected, error, partial, complete, stream_error or client_gone
+	err     error  // why the request failed or is partial
 	// abort says the response must be cut: its stream failed after the
 	// status was written.
 	abort bool
@@ -191,9 +213,10 @@ func (h *handler) handle(w http.ResponseWriter, r *http.Request, params []string
 	resp, err := h.opts.Pipeline(ctx, req)
 
 	if err != nil && resp == nil {
-		return result{status: h.fail(w, err), outcome: "error", failed: proxy.FailedBackends(err)}
+		return result{status: h.fail(w, err), outcome: "error", err: err}
 	}
-	if err != nil && h.logger != nil {
+	if err != nil && h.logger != nil && h.opts.DisableAccessLog {
+		// Without the access log, whose line says why, a line of its own.
 		h.logger.LogAttrs(r.Context(), slog.LevelWarn, "partial response",
 			slog.String("route", h.route), slog.String("error", err.Error()), slog.String("request_id", id))
 	}
@@ -238,7 +261,7 @@ func (h *handler) handle(w http.ResponseWriter, r *http.Request, params []string
 	if complete {
 		return result{status: status, outcome: "complete"}
 	}
-	return result{status: status, outcome: "partial", failed: proxy.FailedBackends(err)}
+	return result{status: status, outcome: "partial", err: err}
 }
 
 // The X-Krakend-Completed header's values, shared by every response: each

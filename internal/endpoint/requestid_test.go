@@ -129,3 +129,67 @@ func TestAccessLogSkipPaths(t *testing.T) {
 		t.Errorf("no line for another path: %s", buf.String())
 	}
 }
+
+// TestAccessLogReasons: a failed or partial request's access-log line is
+// a WARN that says why, per failed backend (its JSON path and its error's
+// text), with secrets scrubbed; a complete one stays INFO.
+func TestAccessLogReasons(t *testing.T) {
+	t.Parallel()
+	partial := func() *proxy.Response {
+		r := okData(`{"a":1}`)()
+		r.IsComplete = false
+		return r
+	}
+	cases := []struct {
+		name       string
+		resp       func() *proxy.Response
+		err        error
+		wantLevel  string
+		wantErrors string // JSON of the errors attribute
+		wantError  string // the error attribute
+	}{
+		{name: "complete", resp: okData(`{}`), wantLevel: "INFO", wantErrors: "null"},
+		{name: "partial, a secret in the reason", resp: partial,
+			err:       &proxy.MergeError{Errs: []error{&proxy.BackendFailure{Backend: "endpoints[0].backend[1]", Err: errors.New(`Get "http://u:pw@h/x?token=abc": EOF`)}}},
+			wantLevel: "WARN", wantErrors: `["endpoints[0].backend[1]: Get \"http://u:***@h/x?token=***\": EOF"]`},
+		{name: "failed, two backends",
+			err: &proxy.MergeError{Errs: []error{
+				&proxy.BackendFailure{Backend: "endpoints[8].backend[0]", Err: errors.New(`lambda function "f" failed (Unhandled): TypeError: boom`)},
+				&proxy.BackendFailure{Backend: "endpoints[8].backend[1]", Err: &proxy.BackendError{Backend: "http://h/x", StatusCode: 503}},
+			}},
+			wantLevel: "WARN", wantErrors: `["endpoints[8].backend[0]: lambda function \"f\" failed (Unhandled): TypeError: boom","endpoints[8].backend[1]: backend http://h/x answered status 503"]`},
+		{name: "failed, no backend named", err: errors.New("endpoint timeout"), wantLevel: "WARN", wantErrors: "null", wantError: "endpoint timeout"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			var buf bytes.Buffer
+			logger := slog.New(slog.NewJSONHandler(&buf, nil))
+			h, _ := New(Options{
+				Endpoint: &config.Endpoint{Method: "GET", Path: "/m", Timeout: time.Second, OutputEncoding: "json"},
+				Pipeline: (&recorder{resp: c.resp, err: c.err}).pipeline, Backends: 2, Logger: logger,
+			})
+			h(httptest.NewRecorder(), httptest.NewRequest("GET", "/m", nil), nil)
+			var line map[string]any
+			for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+				var m map[string]any
+				if json.Unmarshal([]byte(l), &m) == nil && m["msg"] == "request" {
+					line = m
+				}
+				if strings.Contains(l, "partial response") {
+					t.Errorf("a second line for the partial response: %s", l)
+				}
+			}
+			if line == nil {
+				t.Fatalf("no access-log line in %s", buf.String())
+			}
+			errs, _ := json.Marshal(line["errors"])
+			if line["level"] != c.wantLevel || string(errs) != c.wantErrors || c.wantError != "" && line["error"] != c.wantError {
+				t.Errorf("access log %v;\nwant level %s, errors %s, error %q", line, c.wantLevel, c.wantErrors, c.wantError)
+			}
+			if line["request_id"] == "" || line["request_id"] == nil {
+				t.Error("no request_id")
+			}
+		})
+	}
+}

@@ -50,6 +50,8 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/lambdagate/lambdagate/internal/linger"
 )
 
 // Config holds the server's limits, with net/http's meanings.
@@ -79,11 +81,15 @@ type Config struct {
 	Route func(method, path []byte) (name string, bodyLimit int64)
 	// Logger receives the errors the server cannot answer.
 	Logger *slog.Logger
+	// Linger bounds the lingering close of a connection the server closes
+	// (internal/linger; zero: linger.Default).
+	Linger linger.Bounds
 }
 
 // Server serves an http.Handler over HTTP/1.1 with fasthttp.
 type Server struct {
 	srv     *fasthttp.Server
+	linger  linger.Bounds
 	handler http.Handler
 	logger  *slog.Logger
 	// writeTimeout bounds a streamed response (Config.WriteTimeout).
@@ -110,7 +116,11 @@ func New(h http.Handler, c Config) *Server {
 		c.Logger = slog.Default()
 	}
 	base, cancel := context.WithCancel(context.Background())
+	if c.Linger == (linger.Bounds{}) {
+		c.Linger = linger.Default
+	}
 	s := &Server{
+		linger:       c.Linger,
 		handler:      h,
 		logger:       c.Logger,
 		writeTimeout: c.WriteTimeout,
@@ -201,7 +211,7 @@ func bodyLimit(n int64) int {
 // Serve accepts connections on ln until Shutdown or Close. It returns
 // http.ErrServerClosed after either, like net/http.
 func (s *Server) Serve(ln net.Listener) error {
-	l := &lingerListener{Listener: ln}
+	l := &lingerListener{Listener: ln, bounds: s.linger}
 	s.lnMu.Lock()
 	if s.closed {
 		s.lnMu.Unlock()
@@ -298,6 +308,11 @@ func (s *Server) track(c net.Conn, state fasthttp.ConnState) {
 		s.conns[c] = struct{}{}
 	case fasthttp.StateClosed, fasthttp.StateHijacked:
 		delete(s.conns, c)
+	}
+	if lc, ok := c.(*lingerConn); ok {
+		// A connection closed between requests (idle timeout, Shutdown)
+		// has nothing to linger for, and fasthttp's reader waits on it.
+		lc.SetIdle(state == fasthttp.StateIdle)
 	}
 }
 

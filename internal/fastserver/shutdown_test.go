@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/lambdagate/lambdagate/internal/linger"
 )
 
 // Shutdown and Close, and the goroutines they leave behind.
@@ -212,7 +214,7 @@ func TestNoGoroutineLeak(t *testing.T) {
 		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*workerPool).Start.func2"),
 	}
 	defer func() {
-		// The lingering closes end within lingerTime; goleak's own
+		// The lingering closes end within their (shortened) time; goleak's own
 		// retries last less than that.
 		deadline := time.Now().Add(3 * time.Second)
 		for goleak.Find(opts...) != nil && time.Now().Before(deadline) {
@@ -233,7 +235,8 @@ func TestNoGoroutineLeak(t *testing.T) {
 			b.ServeHTTP(w, r)
 		})
 		ln := listenLocal(t)
-		s := New(h, Config{MaxBodyBytes: 1024, IdleTimeout: time.Second, ReadHeaderTimeout: time.Second, Logger: quietSlog})
+		s := New(h, Config{MaxBodyBytes: 1024, IdleTimeout: time.Second, ReadHeaderTimeout: time.Second, Logger: quietSlog,
+			Linger: linger.Bounds{Time: 500 * time.Millisecond, Idle: 500 * time.Millisecond, Bytes: 256 << 10}})
 		sv := serveBackground(s, ln)
 		addr := ln.Addr().String()
 

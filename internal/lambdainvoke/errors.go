@@ -55,6 +55,10 @@ func (e *APIError) HTTPStatusCode() int { return e.StatusCode }
 
 var _ smithy.APIError = (*APIError)(nil)
 
+// CredentialChain names the places the AWS SDK's default chain looks for
+// credentials, in its order.
+const CredentialChain = "environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), shared config and credentials files (AWS_PROFILE, ~/.aws/config, ~/.aws/credentials: keys, SSO, credential_process), web identity (AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN), the container endpoint (AWS_CONTAINER_CREDENTIALS_*), EC2 instance metadata (unless AWS_EC2_METADATA_DISABLED)"
+
 // CredentialsError reports that no usable AWS credentials could be had. Its
 // text is the SDK's, which never holds a secret.
 type CredentialsError struct {

@@ -129,6 +129,15 @@ func (s *Client) CloseIdle() {
 	}
 }
 
+// CheckCredentials retrieves the Client's credentials as an invocation
+// would: a *CredentialsError when none can be had.
+func (s *Client) CheckCredentials(ctx context.Context) error {
+	if _, err := s.creds.Retrieve(ctx); err != nil {
+		return &CredentialsError{Err: err}
+	}
+	return nil
+}
+
 // Region is the region the Client signs for: the Key's, the SDK's, or
 // us-east-1 for a local runtime or a custom endpoint without one.
 func (s *Client) Region() string { return s.region }
