@@ -240,6 +240,42 @@ func (b *streamBody) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// WriteTo writes the rest of the stream to w, one Write per chunk, with no
+// copy: the writer flushes after each (internal/render).
+func (b *streamBody) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	if len(b.pending) > 0 {
+		n, err := w.Write(b.pending)
+		total += int64(n)
+		b.pending = nil
+		if err != nil {
+			return total, err
+		}
+	}
+	if b.eof {
+		return total, nil
+	}
+	if b.err != nil {
+		return total, b.err
+	}
+	for {
+		chunk, err := b.next()
+		if err == io.EOF {
+			b.eof = true
+			return total, nil
+		}
+		if err != nil {
+			b.err = b.failed(err)
+			return total, b.err
+		}
+		n, err := w.Write(chunk)
+		total += int64(n)
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
 // failed names a mid-stream failure, logs it and counts it in the errors
 // metric (by the function's error code, Timeout, Canceled or
 // StreamIdleTimeout).

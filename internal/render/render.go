@@ -164,7 +164,7 @@ func writeNoOp(w http.ResponseWriter, status int, resp *proxy.Response) error {
 }
 
 // streamBufSize is the copy buffer of a stream: one read is at most this.
-const streamBufSize = 32 << 10
+const streamBufSize = 64 << 10
 
 var streamBufs = sync.Pool{New: func() any { b := make([]byte, streamBufSize); return &b }}
 
@@ -187,8 +187,42 @@ func (e *StreamError) Error() string {
 
 func (e *StreamError) Unwrap() error { return e.Err }
 
-// copyStream copies body to w, flushing after every read.
+// flushWriter writes to w and flushes after every write, remembering a
+// write's failure (the client's) apart from the stream's.
+type flushWriter struct {
+	w   http.ResponseWriter
+	rc  *http.ResponseController
+	err error
+}
+
+func (f *flushWriter) Write(b []byte) (int, error) {
+	n, err := f.w.Write(b)
+	if err == nil {
+		if ferr := f.rc.Flush(); ferr != nil && !errors.Is(ferr, http.ErrNotSupported) {
+			err = ferr
+		}
+	}
+	if err != nil {
+		f.err = err
+	}
+	return n, err
+}
+
+// copyStream copies body to w, flushing after every read. A body that is
+// an io.WriterTo (a Lambda stream) writes its chunks itself, without a
+// copy buffer.
 func copyStream(w http.ResponseWriter, body io.Reader) error {
+	if wt, ok := body.(io.WriterTo); ok {
+		fw := &flushWriter{w: w, rc: http.NewResponseController(w)}
+		_, err := wt.WriteTo(fw)
+		switch {
+		case fw.err != nil:
+			return &StreamError{Client: true, Err: fw.err}
+		case err != nil:
+			return &StreamError{Err: err}
+		}
+		return nil
+	}
 	bp := streamBufs.Get().(*[]byte)
 	defer streamBufs.Put(bp)
 	buf := *bp
