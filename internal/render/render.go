@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"sync"
 
 	"github.com/lambdagate/lambdagate/proxy"
@@ -126,7 +127,8 @@ func writeString(w http.ResponseWriter, status int, resp *proxy.Response) error 
 // writeNoOp passes the single backend's reply through: its status, its
 // headers and its bytes (Raw) or stream (Body), untouched. A stream is
 // copied as it arrives, flushed after every read, so that server-sent
-// events and long downloads reach the client as the backend sends them.
+// events and long downloads reach the client as the backend sends them;
+// one whose Content-Length is at most maxUnstreamed is sent as a whole.
 func writeNoOp(w http.ResponseWriter, status int, resp *proxy.Response) error {
 	if resp == nil {
 		w.WriteHeader(status)
@@ -145,14 +147,18 @@ func writeNoOp(w http.ResponseWriter, status int, resp *proxy.Response) error {
 	switch {
 	case resp.Body != nil:
 		defer resp.Body.Close()
-		if _, known := h["Content-Length"]; !known {
-			// Nothing to wait for: the headers go out now, the body as it
-			// comes.
+		if n, ok := smallLength(h); ok {
+			// A reply of known, small length is no stream: sent as one
+			// response (the fasthttp engine keeps its connection).
 			w.WriteHeader(status)
-			flush(w)
-		} else {
-			w.WriteHeader(status)
+			if _, err := io.CopyN(w, resp.Body, n); err != nil && err != io.EOF {
+				return &StreamError{Err: err}
+			}
+			return nil
 		}
+		// The headers go out now, the body as it comes.
+		w.WriteHeader(status)
+		flush(w)
 		return copyStream(w, resp.Body)
 	case resp.Raw != nil:
 		w.WriteHeader(status)
@@ -161,6 +167,24 @@ func writeNoOp(w http.ResponseWriter, status int, resp *proxy.Response) error {
 		w.WriteHeader(status)
 	}
 	return nil
+}
+
+// maxUnstreamed is the largest Content-Length of a reply sent without
+// flushing per read.
+const maxUnstreamed = 64 << 10
+
+// smallLength returns the Content-Length of h when it is set and at most
+// maxUnstreamed.
+func smallLength(h http.Header) (int64, bool) {
+	vs := h["Content-Length"]
+	if len(vs) != 1 {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(vs[0], 10, 64)
+	if err != nil || n < 0 || n > maxUnstreamed {
+		return 0, false
+	}
+	return n, true
 }
 
 // streamBufSize is the copy buffer of a stream: one read is at most this.
