@@ -240,7 +240,7 @@ func TestLambdaResponseStream(t *testing.T) {
 			})
 		})
 	}
-	for _, want := range []string{`"outcome":"stream_error"`, `"lambda response stream failed"`, `"error_type":"Runtime.Unknown"`, `"error_type":"StreamIdleTimeout"`} {
+	for _, want := range []string{`"outcome":"stream_error"`, `"outcome":"client_gone"`, `"lambda response stream failed"`, `"error_type":"Runtime.Unknown"`, `"error_type":"StreamIdleTimeout"`} {
 		if !strings.Contains(log.String(), want) {
 			t.Errorf("log lacks %s:\n%s", want, log.String())
 		}
