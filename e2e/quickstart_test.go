@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bufio"
 	"io"
 	"net"
 	"net/http"
@@ -23,6 +24,9 @@ type readmeCall struct {
 	method, url, body string
 	header            map[string]string
 	want              string
+	// stream is curl's -N: the answer streams, and its lines must arrive
+	// one by one, not at once.
+	stream bool
 }
 
 // readmeCalls reads the calls between the quickstart-calls markers of the
@@ -58,7 +62,7 @@ func readmeCalls(t *testing.T) []readmeCall {
 
 var curlArg = regexp.MustCompile(`'[^']*'|\S+`)
 
-// parseCurl understands the curl flags the README uses: -s, -X, -d, -H.
+// parseCurl understands the curl flags the README uses: -s, -N, -X, -d, -H.
 func parseCurl(t *testing.T, args string) readmeCall {
 	t.Helper()
 	c := readmeCall{method: "GET"}
@@ -67,6 +71,8 @@ func parseCurl(t *testing.T, args string) readmeCall {
 		w := strings.Trim(words[i], "'")
 		switch w {
 		case "-s":
+		case "-N":
+			c.stream = true
 		case "-X":
 			i++
 			c.method = words[i]
@@ -114,6 +120,10 @@ func TestQuickstart(t *testing.T) {
 		url := strings.Replace(c.url, "localhost:8080", strings.TrimPrefix(gw.URL, "http://"), 1)
 		if !strings.HasPrefix(url, "http") {
 			url = "http://" + url
+		}
+		if c.stream {
+			checkStreamed(t, url, c.want)
+			continue
 		}
 		r := do(t, c.method, url, c.body, c.header)
 		got := strings.TrimRight(r.Body, "\n")
@@ -191,4 +201,38 @@ func freePort(t *testing.T) string {
 	}
 	defer ln.Close()
 	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
+// checkStreamed GETs url and checks that its non-empty lines are the
+// README's (want, joined) and that they arrived one by one: the last at
+// least 200 ms after the first (the example's events are 300 ms apart).
+func checkStreamed(t *testing.T, url, want string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got string
+	var first, last time.Time
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if sc.Text() == "" {
+			continue
+		}
+		if first.IsZero() {
+			first = time.Now()
+		}
+		last = time.Now()
+		got += sc.Text()
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	if got != want {
+		t.Errorf("GET %s: got %q, README shows %q", url, got, want)
+	}
+	if last.Sub(first) < 200*time.Millisecond {
+		t.Errorf("GET %s: the lines arrived together (%v apart), not one by one", url, last.Sub(first))
+	}
 }

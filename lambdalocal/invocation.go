@@ -36,6 +36,9 @@ type invocation struct {
 	clientContext string // decoded X-Amz-Client-Context (JSON), or empty
 	traceID       string
 	log           tailLog
+	// stream, for an InvokeWithResponseStream call, takes a response the
+	// runtime streams; nil for Invoke.
+	stream *streamSink
 
 	// Set by the Runtime API's next handler before it closes delivered.
 	delivered   chan struct{}

@@ -17,6 +17,7 @@ import (
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc(lambdaapi.InvokePattern, s.handleInvoke)
+	mux.HandleFunc(lambdaapi.InvokeStreamPattern, s.handleInvokeStream)
 	mux.HandleFunc("GET "+lambdaapi.FunctionsPath, s.handleListFunctions)
 	mux.HandleFunc("GET "+lambdaapi.FunctionsPath+"/{$}", s.handleListFunctions)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -88,6 +88,10 @@ func (sb *sandbox) handleResponse(w http.ResponseWriter, r *http.Request) {
 	if inv == nil {
 		return
 	}
+	if inv.stream != nil && r.Header.Get(hdrResponseMode) == responseStreaming {
+		sb.handleStreamedResponse(w, r, inv)
+		return
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxResponsePayload+1))
 	if err != nil {
 		return // the process's connection broke; its exit or the timeout ends inv

@@ -136,6 +136,11 @@ func (k *kind) Build(spec backend.Spec) (backend.Transport, error) {
 	}
 	logger := k.deps.Logger
 
+	if s.stream {
+		if errs := checkStreamEndpoint(base, spec.Endpoint, b); len(errs) > 0 {
+			return backend.Transport{}, errs
+		}
+	}
 	var inv lambdainvoke.Invoker
 	sdkAttempts := 0
 	if k.hooks != nil && k.hooks.invoker != nil {
@@ -179,6 +184,14 @@ func (k *kind) Build(spec backend.Spec) (backend.Transport, error) {
 			relayAnyStatus: b.Encoding == proxy.EncodingNoOp,
 		},
 		logger: logger,
+	}
+	if s.stream {
+		streamer, ok := inv.(lambdainvoke.StreamInvoker)
+		if !ok {
+			return backend.Transport{}, config.Errors{{Path: config.Join(base, "invoke_mode"), Msg: "this backend's invocation client cannot stream"}}
+		}
+		t.streamer = streamer
+		return backend.Transport{Call: t.callStream, Target: s.target(), Replies: replyRules}, nil
 	}
 	return backend.Transport{Call: t.call, Target: s.target(), Replies: replyRules}, nil
 }
@@ -241,52 +254,23 @@ func newRoute(e *config.Endpoint) route {
 type transport struct {
 	settings
 	invoker lambdainvoke.Invoker
-	payload payloadBuilder
-	results results
-	logger  *slog.Logger
+	// streamer invokes with InvokeWithResponseStream (invoke_mode
+	// RESPONSE_STREAM); nil otherwise.
+	streamer lambdainvoke.StreamInvoker
+	payload  payloadBuilder
+	results  results
+	logger   *slog.Logger
 	// tel is the backend's telemetry; nil when there is none.
 	tel *backendTelemetry
 }
 
 // call invokes the backend's function for one request.
 func (t *transport) call(ctx context.Context, req *proxy.Request) (*proxy.Response, error) {
-	fn, fromParam, allowedIndex := t.fixedName, false, -1
-	if t.paramName != "" {
-		fn, fromParam = req.Params.Value(t.paramSlot), true
-		if !validFunctionName(fn) {
-			return nil, &proxy.StatusError{Status: http.StatusNotFound, Err: fmt.Errorf("%q is not a Lambda function name", fn)}
-		}
-		if t.allowed != nil {
-			if allowedIndex = matchAllowed(fn, t.allowed); allowedIndex < 0 {
-				return nil, &proxy.StatusError{Status: http.StatusNotFound, Err: fmt.Errorf("lambda function %q is not in allowed_functions", fn)}
-			}
-		}
-	}
-	var traceHeader string
-	if t.tel != nil && t.tel.propagate {
-		traceHeader = telemetry.XRayTraceHeader(ctx)
-	}
-	payload, err := t.payload(req, traceHeader)
+	in, fm, fromParam, err := t.prepare(ctx, req)
 	if err != nil {
-		return nil, fmt.Errorf("building the payload of lambda function %q: %w", fn, err)
+		return nil, err
 	}
-	if len(payload) > t.maxPayload {
-		return nil, &proxy.StatusError{Status: http.StatusRequestEntityTooLarge, Err: fmt.Errorf("the payload for lambda function %q is %d bytes, above Lambda's limit of %d for %s invocations", fn, len(payload), t.maxPayload, t.invocationType)}
-	}
-	fm := t.tel.metricsFor(allowedIndex)
-	in := &lambdainvoke.Invocation{
-		FunctionName:   fn,
-		Qualifier:      t.qualifier,
-		InvocationType: t.invocationType,
-		LogTail:        t.logTail,
-		Payload:        payload,
-		TraceHeader:    traceHeader,
-	}
-	if fm != nil {
-		// Not a nil *functionMetrics in the interface: the retry loop
-		// checks for nil.
-		in.Retries = fm
-	}
+	fn, payload := in.FunctionName, in.Payload
 	res, err := t.invoker.Invoke(ctx, in)
 	if fm != nil {
 		fm.invoked(ctx, len(payload), res, err)
@@ -301,6 +285,50 @@ func (t *transport) call(ctx context.Context, req *proxy.Request) (*proxy.Respon
 		t.writeLogTail(ctx, req, fn, res)
 	}
 	return t.results.response(res, fn)
+}
+
+// prepare checks the function a request calls and builds its invocation
+// and its metrics (nil without telemetry); fromParam says the name came
+// from the path.
+func (t *transport) prepare(ctx context.Context, req *proxy.Request) (in *lambdainvoke.Invocation, fm *functionMetrics, fromParam bool, err error) {
+	fn, fromParam, allowedIndex := t.fixedName, false, -1
+	if t.paramName != "" {
+		fn, fromParam = req.Params.Value(t.paramSlot), true
+		if !validFunctionName(fn) {
+			return nil, nil, fromParam, &proxy.StatusError{Status: http.StatusNotFound, Err: fmt.Errorf("%q is not a Lambda function name", fn)}
+		}
+		if t.allowed != nil {
+			if allowedIndex = matchAllowed(fn, t.allowed); allowedIndex < 0 {
+				return nil, nil, fromParam, &proxy.StatusError{Status: http.StatusNotFound, Err: fmt.Errorf("lambda function %q is not in allowed_functions", fn)}
+			}
+		}
+	}
+	var traceHeader string
+	if t.tel != nil && t.tel.propagate {
+		traceHeader = telemetry.XRayTraceHeader(ctx)
+	}
+	payload, err := t.payload(req, traceHeader)
+	if err != nil {
+		return nil, nil, fromParam, fmt.Errorf("building the payload of lambda function %q: %w", fn, err)
+	}
+	if len(payload) > t.maxPayload {
+		return nil, nil, fromParam, &proxy.StatusError{Status: http.StatusRequestEntityTooLarge, Err: fmt.Errorf("the payload for lambda function %q is %d bytes, above Lambda's limit of %d for %s invocations", fn, len(payload), t.maxPayload, t.invocationType)}
+	}
+	fm = t.tel.metricsFor(allowedIndex)
+	in = &lambdainvoke.Invocation{
+		FunctionName:   fn,
+		Qualifier:      t.qualifier,
+		InvocationType: t.invocationType,
+		LogTail:        t.logTail,
+		Payload:        payload,
+		TraceHeader:    traceHeader,
+	}
+	if fm != nil {
+		// Not a nil *functionMetrics in the interface: the retry loop
+		// checks for nil.
+		in.Retries = fm
+	}
+	return in, fm, fromParam, nil
 }
 
 // writeLogTail writes the function's log tail (log_type Tail) to the debug

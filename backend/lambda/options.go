@@ -4,6 +4,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/lambdagate/lambdagate/config"
 	"github.com/lambdagate/lambdagate/internal/lambdaapi"
@@ -87,7 +88,23 @@ type Options struct {
 	// Retry-After: 1 at once, never queued. Cache hits and coalesced
 	// requests take no place. Default 0: no cap.
 	MaxConcurrency int `json:"max_concurrency"`
+	// InvokeMode is BUFFERED (default: Invoke, the result read whole) or
+	// RESPONSE_STREAM (InvokeWithResponseStream: the function's bytes reach
+	// the client as it writes them, up to Lambda's 200 MB). Streaming is
+	// the whole endpoint's: one backend, output_encoding and encoding
+	// no-op, RequestResponse, no cache_ttl or max_concurrency.
+	InvokeMode string `json:"invoke_mode"`
+	// StreamIdleTimeout, a duration, ends a RESPONSE_STREAM response when
+	// no chunk arrived for that long (the endpoint's timeout bounds the
+	// whole stream). Default: none.
+	StreamIdleTimeout string `json:"stream_idle_timeout"`
 }
+
+// Invoke modes.
+const (
+	InvokeModeBuffered = "BUFFERED"
+	InvokeModeStream   = "RESPONSE_STREAM"
+)
 
 // Invocation types.
 const (
@@ -124,6 +141,8 @@ type settings struct {
 	maxRetries     int
 	maxPayload     int
 	traffic        traffic
+	stream         bool          // invoke_mode RESPONSE_STREAM
+	idleTimeout    time.Duration // stream_idle_timeout; 0: none
 }
 
 // target is the backend's telemetry target: its function_name, or the
@@ -229,6 +248,7 @@ func (o *Options) resolve(base string, endpointParams []string, endpointMethod s
 		errs.Add(at("max_retries"), "must be -1 (the AWS SDK's default policy), 0 (one attempt, the default) or a number of retries, got %d", o.MaxRetries)
 	}
 	o.key().CheckOptions(func(option, msg string) { errs.Add(at(option), "%s", msg) })
+	o.resolveStream(at, &s, &errs)
 	s.traffic = o.resolveTraffic(at, s, endpointMethod, &errs)
 	return s, errs
 }

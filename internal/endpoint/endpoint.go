@@ -250,7 +250,9 @@ func (h *handler) handle(w http.ResponseWriter, r *http.Request, params []string
 		w.WriteHeader(status)
 	} else if werr := h.writer(r)(w, status, resp); werr != nil {
 		var se *render.StreamError
-		if errors.As(werr, &se) && se.Client {
+		if (errors.As(werr, &se) && se.Client) || r.Context().Err() != nil {
+			// The client left: a write failed, or (net/http) the request's
+			// context ended the stream.
 			return result{status: status, outcome: "client_gone", abort: true}
 		}
 		if h.logger != nil {

@@ -1,7 +1,6 @@
 package fastserver
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -462,16 +461,15 @@ func (w *responseWriter) startStream() error {
 	if w.writeTimeout > 0 {
 		_ = conn.SetWriteDeadline(time.Now().Add(w.writeTimeout))
 	}
-	st := &streamOut{bw: bufio.NewWriterSize(conn, 4096), chunked: chunked, head: head}
+	st := &streamOut{conn: conn, chunked: chunked, head: head}
 	w.stream = st
 	// fasthttp writes nothing more on this connection, and closes it once
 	// the handler is done.
 	ctx.HijackSetNoResponse(true)
 	ctx.Hijack(func(net.Conn) {})
-	if _, err := st.bw.Write(resp.Header.Header()); err != nil {
-		st.err = err
-		return err
-	}
+	// The status line and headers go out with the first bytes of the body
+	// (or the next flush).
+	st.pending = append(st.pending, resp.Header.Header()...)
 	if b := resp.Body(); len(b) > 0 {
 		if _, err := st.write(b); err != nil {
 			return err
@@ -481,12 +479,17 @@ func (w *responseWriter) startStream() error {
 	return nil
 }
 
-// streamOut is a streamed response's writer on the connection.
+// streamOut is a streamed response's writer on the connection: each write
+// goes out at once, in one writev (the chunk's size line, the bytes and
+// the CRLF), with no copy.
 type streamOut struct {
-	bw      *bufio.Writer
+	conn    net.Conn
+	pending []byte // the header block, until the first write
 	chunked bool
 	head    bool // no body goes out
 	err     error
+	bufs    net.Buffers
+	size    [24]byte
 }
 
 func (s *streamOut) write(b []byte) (int, error) {
@@ -496,31 +499,45 @@ func (s *streamOut) write(b []byte) (int, error) {
 	if s.head {
 		return len(b), nil
 	}
-	if s.chunked {
-		var size [16]byte
-		s.bw.Write(strconv.AppendInt(size[:0], int64(len(b)), 16))
-		s.bw.WriteString("\r\n")
+	s.bufs = s.bufs[:0]
+	if len(s.pending) > 0 {
+		s.bufs = append(s.bufs, s.pending)
 	}
-	s.bw.Write(b)
 	if s.chunked {
-		s.bw.WriteString("\r\n")
+		line := strconv.AppendInt(s.size[:0], int64(len(b)), 16)
+		line = append(line, '\r', '\n')
+		s.bufs = append(s.bufs, line, b, chunkEnd)
+	} else {
+		s.bufs = append(s.bufs, b)
 	}
-	// bufio keeps the first error; flush reports it.
+	if _, err := s.bufs.WriteTo(s.conn); err != nil {
+		s.err = err
+		return 0, err
+	}
+	s.pending = nil
 	return len(b), nil
 }
 
+var chunkEnd = []byte("\r\n")
+
+// flush sends the header block when nothing did yet; writes are not
+// buffered.
 func (s *streamOut) flush() error {
-	if s.err != nil {
+	if s.err != nil || len(s.pending) == 0 {
 		return s.err
 	}
-	s.err = s.bw.Flush()
-	return s.err
+	if _, err := s.conn.Write(s.pending); err != nil {
+		s.err = err
+		return err
+	}
+	s.pending = nil
+	return nil
 }
 
 // end writes the last chunk of a response that completed.
 func (s *streamOut) end() {
 	if s.chunked && !s.head && s.err == nil {
-		s.bw.WriteString("0\r\n\r\n")
+		s.pending = append(s.pending, "0\r\n\r\n"...)
 	}
 	_ = s.flush()
 }

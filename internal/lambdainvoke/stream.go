@@ -247,7 +247,7 @@ func (s *Client) InvokeStream(ctx context.Context, in *Invocation) (*Stream, err
 		RequestID:       resp.Header.Get(lambdaapi.HeaderRequestID),
 		body:            resp.Body,
 		dec:             eventstream.NewDecoder(),
-		buf:             make([]byte, 0, 32<<10),
+		buf:             make([]byte, 0, 4<<10),
 	}, nil
 }
 

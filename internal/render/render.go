@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"sync"
 
 	"github.com/lambdagate/lambdagate/proxy"
@@ -135,7 +136,8 @@ func writeString(w http.ResponseWriter, status int, resp *proxy.Response) error 
 // writeNoOp passes the single backend's reply through: its status, its
 // headers and its bytes (Raw) or stream (Body), untouched. A stream is
 // copied as it arrives, flushed after every read, so that server-sent
-// events and long downloads reach the client as the backend sends them.
+// events and long downloads reach the client as the backend sends them;
+// one whose Content-Length is at most maxUnstreamed is sent as a whole.
 func writeNoOp(w http.ResponseWriter, status int, resp *proxy.Response) error {
 	if resp == nil {
 		w.WriteHeader(status)
@@ -154,14 +156,18 @@ func writeNoOp(w http.ResponseWriter, status int, resp *proxy.Response) error {
 	switch {
 	case resp.Body != nil:
 		defer resp.Body.Close()
-		if _, known := h["Content-Length"]; !known {
-			// Nothing to wait for: the headers go out now, the body as it
-			// comes.
+		if n, ok := smallLength(h); ok {
+			// A reply of known, small length is no stream: sent as one
+			// response (the fasthttp engine keeps its connection).
 			w.WriteHeader(status)
-			flush(w)
-		} else {
-			w.WriteHeader(status)
+			if _, err := io.CopyN(w, resp.Body, n); err != nil && err != io.EOF {
+				return &StreamError{Err: err}
+			}
+			return nil
 		}
+		// The headers go out now, the body as it comes.
+		w.WriteHeader(status)
+		flush(w)
 		return copyStream(w, resp.Body)
 	case resp.Raw != nil:
 		w.WriteHeader(status)
@@ -172,8 +178,26 @@ func writeNoOp(w http.ResponseWriter, status int, resp *proxy.Response) error {
 	return nil
 }
 
+// maxUnstreamed is the largest Content-Length of a reply sent without
+// flushing per read.
+const maxUnstreamed = 64 << 10
+
+// smallLength returns the Content-Length of h when it is set and at most
+// maxUnstreamed.
+func smallLength(h http.Header) (int64, bool) {
+	vs := h["Content-Length"]
+	if len(vs) != 1 {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(vs[0], 10, 64)
+	if err != nil || n < 0 || n > maxUnstreamed {
+		return 0, false
+	}
+	return n, true
+}
+
 // streamBufSize is the copy buffer of a stream: one read is at most this.
-const streamBufSize = 32 << 10
+const streamBufSize = 64 << 10
 
 var streamBufs = sync.Pool{New: func() any { b := make([]byte, streamBufSize); return &b }}
 
@@ -196,8 +220,42 @@ func (e *StreamError) Error() string {
 
 func (e *StreamError) Unwrap() error { return e.Err }
 
-// copyStream copies body to w, flushing after every read.
+// flushWriter writes to w and flushes after every write, remembering a
+// write's failure (the client's) apart from the stream's.
+type flushWriter struct {
+	w   http.ResponseWriter
+	rc  *http.ResponseController
+	err error
+}
+
+func (f *flushWriter) Write(b []byte) (int, error) {
+	n, err := f.w.Write(b)
+	if err == nil {
+		if ferr := f.rc.Flush(); ferr != nil && !errors.Is(ferr, http.ErrNotSupported) {
+			err = ferr
+		}
+	}
+	if err != nil {
+		f.err = err
+	}
+	return n, err
+}
+
+// copyStream copies body to w, flushing after every read. A body that is
+// an io.WriterTo (a Lambda stream) writes its chunks itself, without a
+// copy buffer.
 func copyStream(w http.ResponseWriter, body io.Reader) error {
+	if wt, ok := body.(io.WriterTo); ok {
+		fw := &flushWriter{w: w, rc: http.NewResponseController(w)}
+		_, err := wt.WriteTo(fw)
+		switch {
+		case fw.err != nil:
+			return &StreamError{Client: true, Err: fw.err}
+		case err != nil:
+			return &StreamError{Err: err}
+		}
+		return nil
+	}
 	bp := streamBufs.Get().(*[]byte)
 	defer streamBufs.Put(bp)
 	buf := *bp

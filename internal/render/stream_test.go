@@ -91,3 +91,16 @@ func TestNoOpStream(t *testing.T) {
 		})
 	}
 }
+
+// TestNoOpSmallLength: a reply with a small Content-Length is not
+// streamed: no flush.
+func TestNoOpSmallLength(t *testing.T) {
+	w := &flushCounter{ResponseRecorder: httptest.NewRecorder(), flushed: "never"}
+	body := &chunks{parts: []string{"ab", "c"}, w: w}
+	if err := writeNoOp(w, 200, &proxy.Response{Body: body, Metadata: proxy.Metadata{Headers: http.Header{"Content-Length": {"3"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if w.Body.String() != "abc" || w.flushed != "never" {
+		t.Fatalf("body %q, flushed %q", w.Body.String(), w.flushed)
+	}
+}

@@ -205,6 +205,98 @@ function parseJSONHeader(value) {
   }
 }
 
+// ---- Response streaming ----------------------------------------------
+//
+// awslambda.streamifyResponse(async (event, responseStream, context) => ...)
+// marks a handler whose response is streamed, as Lambda's Node.js runtime
+// provides it: the response goes to the Runtime API in streaming mode
+// (Lambda-Runtime-Function-Response-Mode: streaming, a chunked body sent as
+// it is written), and a failure after the first byte is reported in the
+// Lambda-Runtime-Function-Error-Type / -Error-Body trailers.
+// awslambda.HttpResponseStream.from(stream, {statusCode, headers, cookies})
+// begins an HTTP integration response: the JSON prelude, eight NUL bytes,
+// then the body.
+
+const streamingSymbol = Symbol.for('aws.lambda.runtime.handler.streaming');
+const httpIntegrationType = 'application/vnd.awslambda.http-integration-response';
+
+global.awslambda = global.awslambda || {};
+global.awslambda.streamifyResponse = (handler) => {
+  handler[streamingSymbol] = 'response';
+  return handler;
+};
+global.awslambda.HttpResponseStream = class HttpResponseStream {
+  static from(stream, prelude) {
+    stream.setContentType(httpIntegrationType);
+    stream.write(JSON.stringify(prelude || {}));
+    stream.write(Buffer.alloc(8));
+    return stream;
+  }
+};
+
+function isStreamingHandler(handler) {
+  return Boolean(handler && handler[streamingSymbol] === 'response');
+}
+
+// runStreamingHandler calls a streamified handler with a response stream
+// whose bytes go to the Runtime API as they are written; it resolves once
+// the response is posted.
+async function runStreamingHandler(handler, body, context, requestId) {
+  const { Writable } = require('stream');
+  let contentType = 'application/octet-stream';
+  let req;
+  let posted;
+  const open = () => {
+    if (req) return;
+    req = http.request({
+      host: apiHost, port: apiPort, method: 'POST', agent,
+      path: `${base}/invocation/${requestId}/response`,
+      headers: {
+        'Content-Type': contentType,
+        'Lambda-Runtime-Function-Response-Mode': 'streaming',
+        'Transfer-Encoding': 'chunked',
+        Trailer: 'Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body',
+      },
+    });
+    posted = new Promise((resolve, reject) => {
+      req.on('response', (res) => { res.resume(); res.on('end', resolve); res.on('error', reject); });
+      req.on('error', reject);
+    });
+  };
+  const stream = new Writable({
+    write(chunk, encoding, cb) { open(); req.write(chunk, cb); },
+  });
+  stream.setContentType = (type) => { if (!req) contentType = type; };
+  const finished = new Promise((resolve) => stream.on('finish', resolve));
+  let failure;
+  try {
+    const event = JSON.parse(body.toString('utf8'));
+    await handler(event, stream, context);
+    if (!stream.writableEnded) stream.end();
+    await finished;
+  } catch (err) {
+    failure = errorDocument(err);
+  }
+  if (!failure) {
+    open();
+    req.end();
+    await posted;
+    return;
+  }
+  logLine('ERROR', [`Invoke Error \t${JSON.stringify(failure)}`]);
+  if (!req) {
+    await postError(`/invocation/${requestId}/error`, failure);
+    return;
+  }
+  req.addTrailers({
+    'Lambda-Runtime-Function-Error-Type': failure.errorType,
+    'Lambda-Runtime-Function-Error-Body': Buffer.from(JSON.stringify(failure)).toString('base64'),
+  });
+  req.end();
+  await posted;
+}
+// ---- end of response streaming ------------------------------------------
+
 async function main() {
   patchConsole();
   let handler;
@@ -272,6 +364,11 @@ async function main() {
       identity: parseJSONHeader(h['lambda-runtime-cognito-identity']),
       getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     };
+    if (isStreamingHandler(handler)) {
+      await runStreamingHandler(handler, next.body, context, requestId);
+      currentRequestId = undefined;
+      continue;
+    }
     let result;
     let failure;
     try {
