@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -28,6 +29,7 @@ import (
 	"github.com/lambdagate/lambdagate/internal/fastserver"
 	"github.com/lambdagate/lambdagate/internal/redispool"
 	"github.com/lambdagate/lambdagate/internal/router"
+	"github.com/lambdagate/lambdagate/modifier/lua"
 	"github.com/lambdagate/lambdagate/proxy"
 	"github.com/lambdagate/lambdagate/security/cors"
 	"github.com/lambdagate/lambdagate/security/httpsecure"
@@ -125,6 +127,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 	g.closers = append(g.closers, authz.close)
 	g.redisPools(cfg, &errs, &warns)
 
+	var luaAt []string // the Lua modifiers' paths, for the partial-support warning
 	for _, e := range cfg.Endpoints {
 		if e.Timeout > g.drain && cfg.MaxShutdownWaitTime == 0 {
 			g.drain = e.Timeout
@@ -169,6 +172,26 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 		if mw := checks.Middleware(cel.ParamNames(e), opts.Logger); mw != nil {
 			pipeline = mw(pipeline)
 		}
+		// The endpoint's Lua modifier, around the CEL checks as in KrakenD.
+		if o, path, err := lua.Decode(&e.ExtraConfig, lua.ProxyNamespace, lua.LegacyProxyNamespace); err != nil {
+			errs.Append(e.JSONPath, err)
+			continue
+		} else if o != nil {
+			script, err := lua.New(o, lua.Spec{Path: path, ParamNames: cel.ParamNames(e), NoOp: e.OutputEncoding == "no-op", Logger: opts.Logger})
+			if err != nil {
+				errs.Append(e.JSONPath, err)
+				continue
+			}
+			pipeline = script.Middleware()(pipeline)
+			luaAt = append(luaAt, path)
+		}
+		for _, b := range e.Backend {
+			for _, ns := range []string{lua.BackendNamespace, lua.LegacyBackendNamespace} {
+				if b.ExtraConfig.Has(ns) {
+					luaAt = append(luaAt, config.Join(b.ExtraConfig.Path, ns))
+				}
+			}
+		}
 		maxBody := maxBodyBytes(ropts, popts)
 		if maxBody <= 0 {
 			maxBody = endpoint.DefaultMaxBodyBytes
@@ -210,6 +233,9 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 			continue
 		}
 		rt.Add(router.Route{Method: e.Method, Pattern: e.Path, Handler: tel.Endpoint(e.Method, e.Path, h), MaxBodyBytes: maxBody})
+	}
+	if len(luaAt) > 0 {
+		warns = append(warns, fmt.Sprintf("%s: Lua support is partial (no modifier/lua-endpoint, no http_response, request:url() cannot be set, a script's memory is bounded by the endpoint's timeout only): see docs/programmable.md", strings.Join(luaAt, ", ")))
 	}
 	secured, swarns, err := httpsecure.New(&cfg.ExtraConfig)
 	errs.Append(cfg.ExtraConfig.Path, err)
