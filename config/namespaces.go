@@ -120,6 +120,8 @@ var namespaces = map[string]Namespace{
 
 	// Lua modifiers: modifier/lua-proxy read on endpoints, lua-backend on
 	// backends; elsewhere refused, as the scripts can refuse requests.
+	"modifier/lua-endpoint":                            {Class: NamespaceRefusedAccess, ReadBy: "on endpoints", Does: "Lua scripts on the client's request, which can refuse requests and rewrite them (on the service too in KrakenD)"},
+	"github.com/devopsfaith/krakend-lua/router":        {Class: NamespaceRefusedAccess, ReadBy: "on endpoints", Current: "modifier/lua-endpoint", Does: "legacy name of modifier/lua-endpoint"},
 	"modifier/lua-proxy":                               {Class: NamespaceRefusedAccess, ReadBy: "on endpoints", Does: "Lua scripts around the endpoint's backends, which can refuse requests and rewrite requests and responses"},
 	"modifier/lua-backend":                             {Class: NamespaceRefusedAccess, ReadBy: "on backends", Does: "Lua scripts around one backend, which can refuse requests and rewrite requests and responses"},
 	"github.com/devopsfaith/krakend-lua/proxy":         {Class: NamespaceRefusedAccess, ReadBy: "on endpoints", Current: "modifier/lua-proxy", Does: "legacy name of modifier/lua-proxy"},
@@ -130,7 +132,6 @@ var namespaces = map[string]Namespace{
 	"auth/basic":                  {Class: NamespaceRefusedAccess, Does: "HTTP Basic authentication"},
 	"auth/revoker":                {Class: NamespaceRefusedAccess, Does: "revocation of JWTs"},
 	"governance/quota":            {Class: NamespaceRefusedAccess, Does: "request quotas per user or plan"},
-	"modifier/lua-endpoint":       {Class: NamespaceRefusedAccess, Does: "Lua scripts, which can refuse requests and rewrite requests and responses"},
 	"plugin/http-server":          {Class: NamespaceRefusedAccess, Does: "Go plugins in the HTTP server, such as authentication or IP filtering"},
 	"plugin/http-client":          {Class: NamespaceRefusedAccess, Does: "Go plugins replacing a backend's HTTP client"},
 	"plugin/middleware":           {Class: NamespaceRefusedAccess, Does: "Go middleware plugins"},
@@ -203,7 +204,6 @@ var namespaces = map[string]Namespace{
 	"github_com/devopsfaith/bloomfilter":                            {Class: NamespaceRefusedAccess, Current: "auth/revoker"},
 	"github_com/devopsfaith/krakend-botdetector":                    {Class: NamespaceRefusedAccess, Current: "security/bot-detector"},
 	"github.com/devopsfaith/krakend-jsonschema":                     {Class: NamespaceRefusedAccess, Current: "validation/json-schema"},
-	"github.com/devopsfaith/krakend-lua/router":                     {Class: NamespaceRefusedAccess, Current: "modifier/lua-endpoint"},
 	"github.com/devopsfaith/krakend-httpcache":                      {Class: NamespaceRefusedResponse, ReadBy: "on HTTP backends", Current: "qos/http-cache", Does: "legacy name of qos/http-cache"},
 	"github.com/devopsfaith/krakend-oauth2-clientcredentials":       {Class: NamespaceRefusedResponse, Current: "auth/client-credentials"},
 	"github.com/devopsfaith/krakend-jose/signer":                    {Class: NamespaceRefusedResponse, Current: "auth/signer"},

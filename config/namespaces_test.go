@@ -183,6 +183,7 @@ var implemented = []string{
 	"qos/ratelimit/router/redis", "redis",
 	"qos/ratelimit/service",
 	"validation/cel", "github.com/devopsfaith/krakend-cel",
+	"modifier/lua-endpoint", "github.com/devopsfaith/krakend-lua/router",
 	"modifier/lua-proxy", "modifier/lua-backend", "github.com/devopsfaith/krakend-lua/proxy", "github.com/devopsfaith/krakend-lua/proxy/backend",
 }
 

@@ -217,6 +217,25 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 			errs.Append(e.JSONPath, err)
 			continue
 		}
+		// modifier/lua-endpoint, on the client's request before the
+		// endpoint reads it: in front of the rate limit, behind the
+		// identity layers (KrakenD's order).
+		if o, path, err := lua.Decode(&e.ExtraConfig, lua.RouterNamespace, lua.LegacyRouterNamespace); err != nil {
+			errs.Append(e.JSONPath, err)
+			continue
+		} else if o != nil {
+			if o.Post != "" || o.SkipNext {
+				errs.Add(path, "post and skip_next do not apply to modifier/lua-endpoint (KrakenD runs its pre code only): move them to modifier/lua-proxy")
+				continue
+			}
+			script, err := lua.New(o, lua.Spec{Path: path, Logger: opts.Logger})
+			if err != nil {
+				errs.Append(e.JSONPath, err)
+				continue
+			}
+			h = script.Wrap(h, e.Params, maxBody)
+			luaAt = append(luaAt, path)
+		}
 		// The identity layers, outside the rate limit: a JWT validator,
 		// then a Lambda authorizer.
 		if authorize != nil {
@@ -235,7 +254,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 		rt.Add(router.Route{Method: e.Method, Pattern: e.Path, Handler: tel.Endpoint(e.Method, e.Path, h), MaxBodyBytes: maxBody})
 	}
 	if len(luaAt) > 0 {
-		warns = append(warns, fmt.Sprintf("%s: Lua support is partial (no modifier/lua-endpoint, no http_response, request:url() cannot be set, a script's memory is bounded by the endpoint's timeout only): see docs/programmable.md", strings.Join(luaAt, ", ")))
+		warns = append(warns, fmt.Sprintf("%s: Lua support is partial (no modifier/lua-endpoint on the service, no http_response, request:url() cannot be set, a script's memory is bounded by the endpoint's timeout only): see docs/programmable.md", strings.Join(luaAt, ", ")))
 	}
 	secured, swarns, err := httpsecure.New(&cfg.ExtraConfig)
 	errs.Append(cfg.ExtraConfig.Path, err)

@@ -1,8 +1,10 @@
 package gateway
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -105,13 +107,47 @@ func TestLuaStartupErrors(t *testing.T) {
 			`endpoints[0].backend[0].extra_config["modifier/lua-backend"].sourcez: unknown key`},
 		{`{"endpoint": "/a", "backend": [{"url_pattern": "/", "extra_config": {"modifier/lua-proxy": {"pre": "x()"}}}]}`,
 			`endpoints[0].backend[0].extra_config["modifier/lua-proxy"]`},
-		{`{"endpoint": "/a", "extra_config": {"modifier/lua-endpoint": {"pre": "x()"}}, "backend": [{"url_pattern": "/"}]}`,
-			`endpoints[0].extra_config["modifier/lua-endpoint"]: not implemented`},
+		{`{"endpoint": "/a", "extra_config": {"modifier/lua-endpoint": {"pre": "x()", "post": "y()"}}, "backend": [{"url_pattern": "/"}]}`,
+			`endpoints[0].extra_config["modifier/lua-endpoint"]: post and skip_next do not apply`},
 	} {
 		cfg := parse(t, `{"version": 3, "host": ["http://127.0.0.1:1"], "endpoints": [`+c.endpoint+`]}`)
 		_, _, err := New(cfg, Options{Logger: quiet})
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("New = %v, want %q", err, c.want)
 		}
+	}
+}
+
+// modifier/lua-endpoint: the ctx object on the client's request, before
+// the endpoint reads it.
+func TestLuaEndpointCtx(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"path":"` + r.URL.Path + `","q":"` + r.URL.Query().Get("q") + `","h":"` + r.Header.Get("X-In") + `","m":"` + r.Method + `","b":` + strconv.Quote(string(b)) + `}`))
+	}))
+	defer srv.Close()
+	h := builtGateway(t, `{"version": 3, "host": ["`+srv.URL+`"], "endpoints": [
+		{"endpoint": "/e/{id}", "method": "POST", "input_headers": ["X-In"], "input_query_strings": ["q"],
+		 "extra_config": {"github.com/devopsfaith/krakend-lua/router": {"pre": "local c = ctx.load(); if c:headers('X-Block') ~= '' then custom_error('blocked', 403) end; c:headers('X-In', c:method() .. c:host()); c:query('q', c:query('q') .. '!'); c:params('id', c:params('id') .. '0'); c:body(c:body() .. '+lua')"}},
+		 "backend": [{"url_pattern": "/b/{id}"}]}
+	]}`, nil)
+	call := func(block bool) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodPost, "/e/4?q=x", strings.NewReader("body"))
+		r.Host = "gw.test"
+		if block {
+			r.Header.Set("X-Block", "1")
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	w := call(false)
+	if want := `{"path":"/b/40","q":"x!","h":"POSTgw.test","m":"POST","b":"body+lua"}`; w.Code != 200 || strings.TrimSpace(w.Body.String()) != want {
+		t.Errorf("%d %s, want %s", w.Code, w.Body, want)
+	}
+	if w := call(true); w.Code != 403 || w.Body.String() != "blocked" {
+		t.Errorf("custom_error: %d %q", w.Code, w.Body)
 	}
 }

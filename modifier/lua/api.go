@@ -24,15 +24,20 @@ type vm struct {
 	gen    uint64
 	call   call
 	req    *glua.LUserData // request.load()'s value, made once
+	ctx    *glua.LUserData // ctx.load()'s value, made once
 	resp   *glua.LUserData // response.load()'s value, made once
 }
 
 // call is what one run of a script works on.
 type call struct {
-	req    *proxy.Request
-	cloned bool // req is this call's own (see writable)
-	resp   *proxy.Response
-	custom *CustomError
+	http      *http.Request // modifier/lua-endpoint's request
+	params    []string      // and its path params by slot
+	pathNames []string
+	maxBody   int64
+	req       *proxy.Request
+	cloned    bool // req is this call's own (see writable)
+	resp      *proxy.Response
+	custom    *CustomError
 }
 
 // tableRef is a luaTable: a Go map, shared, not copied.
@@ -70,6 +75,7 @@ func (v *vm) register() {
 	v.class(typeList, nil, map[string]glua.LGFunction{
 		"get": listGet, "set": listSet, "len": listLen, "del": listDel,
 	})
+	v.registerCtx()
 	L.SetGlobal("custom_error", L.NewFunction(v.customError))
 }
 

@@ -1,6 +1,7 @@
-// Package lua implements KrakenD's Lua modifiers on the proxy pipeline:
-// modifier/lua-proxy (around an endpoint's merge) and modifier/lua-backend
-// (around one backend), with gopher-lua as the VM.
+// Package lua implements KrakenD's Lua modifiers, with gopher-lua as the
+// VM: modifier/lua-endpoint (a pre script on the client's HTTP request,
+// the ctx object), modifier/lua-proxy (around an endpoint's merge) and
+// modifier/lua-backend (around one backend).
 //
 // Sources and the pre and post code are parsed and compiled once at
 // start-up (a syntax error is a start-up error naming the file and line);
@@ -11,7 +12,8 @@
 // script and line. live re-reads a source file that changed.
 //
 // This package must not know about routing or transports: it returns
-// proxy.Middlewares the gateway and backend.Build place.
+// proxy.Middlewares and a handler wrapper the gateway and backend.Build
+// place.
 package lua
 
 import (
