@@ -5,7 +5,7 @@
 // allow/deny, mapping, group), the error options of the "backend/http"
 // namespace (return_error_code, return_error_details), its circuit breaker
 // (qos/circuitbreaker), its rate limit (qos/ratelimit/proxy), its CEL
-// checks (validation/cel), and its
+// checks (validation/cel), its Lua modifier (modifier/lua-backend), and its
 // telemetry. Every stage but the transport applies to every kind alike.
 //
 // A new kind of backend is a Kind in the list the gateway builds: nothing
@@ -18,6 +18,7 @@ import (
 
 	"github.com/lambdagate/lambdagate/config"
 	"github.com/lambdagate/lambdagate/internal/ratelimit"
+	"github.com/lambdagate/lambdagate/modifier/lua"
 	"github.com/lambdagate/lambdagate/proxy"
 	"github.com/lambdagate/lambdagate/qos/circuitbreaker"
 	"github.com/lambdagate/lambdagate/telemetry"
@@ -140,6 +141,13 @@ func Build(spec Spec, kinds []Kind, tel *telemetry.Telemetry) (proxy.Proxy, erro
 	if checks != nil && len(checks.JWT) > 0 {
 		errs.Add(checks.JWT[0].Path, "reads JWT on a backend: token checks run on endpoints with auth/validator only (as in KrakenD); move it to the endpoint's %q", cel.Namespace)
 	}
+	var script *lua.Script
+	if o, path, err := lua.Decode(&b.ExtraConfig, lua.BackendNamespace, lua.LegacyBackendNamespace); err != nil {
+		errs.Append(b.JSONPath, err)
+	} else if o != nil {
+		script, err = lua.New(o, lua.Spec{Path: path, ParamNames: paramNames(spec.Endpoint), NoOp: b.Encoding == proxy.EncodingNoOp, Logger: spec.Logger})
+		errs.Append(b.JSONPath, err)
+	}
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -177,6 +185,10 @@ func Build(spec Spec, kinds []Kind, tel *telemetry.Telemetry) (proxy.Proxy, erro
 	if mw := checks.Middleware(paramNames(spec.Endpoint), spec.Logger); mw != nil {
 		p = mw(p)
 	}
+	// The Lua modifier, around the CEL checks as in KrakenD.
+	if script != nil {
+		p = script.Middleware()(p)
+	}
 	target := t.Target
 	if target == "" {
 		target = HostTarget(b)
@@ -199,12 +211,21 @@ func passThrough(e *config.Endpoint, b *config.Backend) bool {
 		b.Target == "" && len(b.Allow) == 0 && len(b.Deny) == 0 && len(b.Mapping) == 0 && b.Group == ""
 }
 
-// readsData reports whether a programmable layer (validation/cel) of the
-// endpoint or the backend may read the response's data, which then must be
-// decoded.
+// readsData reports whether a programmable layer (validation/cel, the Lua
+// modifiers) of the endpoint or the backend may read the response's data,
+// which then must be decoded.
 func readsData(e *config.Endpoint, b *config.Backend) bool {
-	return e.ExtraConfig.Has(cel.Namespace) || e.ExtraConfig.Has(cel.LegacyNamespace) ||
-		b.ExtraConfig.Has(cel.Namespace) || b.ExtraConfig.Has(cel.LegacyNamespace)
+	for _, ns := range []string{cel.Namespace, cel.LegacyNamespace, lua.ProxyNamespace, lua.LegacyProxyNamespace} {
+		if e.ExtraConfig.Has(ns) {
+			return true
+		}
+	}
+	for _, ns := range []string{cel.Namespace, cel.LegacyNamespace, lua.BackendNamespace, lua.LegacyBackendNamespace} {
+		if b.ExtraConfig.Has(ns) {
+			return true
+		}
+	}
+	return false
 }
 
 // paramNames returns req_params' names for e's requests, none without e.

@@ -123,14 +123,20 @@ var namespaces = map[string]Namespace{
 	"validation/cel":                     {Class: NamespaceRefusedAccess, ReadBy: "on endpoints and backends", Does: "CEL expressions that refuse requests or responses"},
 	"github.com/devopsfaith/krakend-cel": {Class: NamespaceRefusedAccess, ReadBy: "on endpoints and backends", Current: "validation/cel", Does: "legacy name of validation/cel"},
 
+	// Lua modifiers: modifier/lua-proxy read on endpoints, lua-backend on
+	// backends; elsewhere refused, as the scripts can refuse requests.
+	"modifier/lua-endpoint":                            {Class: NamespaceRefusedAccess, ReadBy: "on endpoints", Does: "Lua scripts on the client's request, which can refuse requests and rewrite them (on the service too in KrakenD)"},
+	"github.com/devopsfaith/krakend-lua/router":        {Class: NamespaceRefusedAccess, ReadBy: "on endpoints", Current: "modifier/lua-endpoint", Does: "legacy name of modifier/lua-endpoint"},
+	"modifier/lua-proxy":                               {Class: NamespaceRefusedAccess, ReadBy: "on endpoints", Does: "Lua scripts around the endpoint's backends, which can refuse requests and rewrite requests and responses"},
+	"modifier/lua-backend":                             {Class: NamespaceRefusedAccess, ReadBy: "on backends", Does: "Lua scripts around one backend, which can refuse requests and rewrite requests and responses"},
+	"github.com/devopsfaith/krakend-lua/proxy":         {Class: NamespaceRefusedAccess, ReadBy: "on endpoints", Current: "modifier/lua-proxy", Does: "legacy name of modifier/lua-proxy"},
+	"github.com/devopsfaith/krakend-lua/proxy/backend": {Class: NamespaceRefusedAccess, ReadBy: "on backends", Current: "modifier/lua-backend", Does: "legacy name of modifier/lua-backend"},
+
 	// Who gets in, what they may send, how much.
 	"auth/api-keys":            {Class: NamespaceRefusedAccess, Does: "API-key authentication and roles"},
 	"auth/basic":               {Class: NamespaceRefusedAccess, Does: "HTTP Basic authentication"},
 	"auth/revoker":             {Class: NamespaceRefusedAccess, Does: "revocation of JWTs"},
 	"governance/quota":         {Class: NamespaceRefusedAccess, Does: "request quotas per user or plan"},
-	"modifier/lua-endpoint":    {Class: NamespaceRefusedAccess, Does: "Lua scripts, which can refuse requests and rewrite requests and responses"},
-	"modifier/lua-proxy":       {Class: NamespaceRefusedAccess, Does: "Lua scripts, which can refuse requests and rewrite requests and responses"},
-	"modifier/lua-backend":     {Class: NamespaceRefusedAccess, Does: "Lua scripts, which can refuse requests and rewrite requests and responses"},
 	"plugin/http-server":       {Class: NamespaceRefusedAccess, Does: "Go plugins in the HTTP server, such as authentication or IP filtering"},
 	"plugin/http-client":       {Class: NamespaceRefusedAccess, Does: "Go plugins replacing a backend's HTTP client"},
 	"plugin/middleware":        {Class: NamespaceRefusedAccess, Does: "Go middleware plugins"},
@@ -200,9 +206,6 @@ var namespaces = map[string]Namespace{
 	"github.com/devopsfaith/krakend/proxy/plugin":                   {Class: NamespaceRefusedAccess, Current: "plugin/req-resp-modifier"},
 	"github_com/devopsfaith/bloomfilter":                            {Class: NamespaceRefusedAccess, Current: "auth/revoker"},
 	"github_com/devopsfaith/krakend-botdetector":                    {Class: NamespaceRefusedAccess, Current: "security/bot-detector"},
-	"github.com/devopsfaith/krakend-lua/router":                     {Class: NamespaceRefusedAccess, Current: "modifier/lua-endpoint"},
-	"github.com/devopsfaith/krakend-lua/proxy":                      {Class: NamespaceRefusedAccess, Current: "modifier/lua-proxy"},
-	"github.com/devopsfaith/krakend-lua/proxy/backend":              {Class: NamespaceRefusedAccess, Current: "modifier/lua-backend"},
 	"github.com/devopsfaith/krakend-httpcache":                      {Class: NamespaceRefusedResponse, ReadBy: "on HTTP backends", Current: "qos/http-cache", Does: "legacy name of qos/http-cache"},
 	"github.com/devopsfaith/krakend-oauth2-clientcredentials":       {Class: NamespaceRefusedResponse, Current: "auth/client-credentials"},
 	"github.com/devopsfaith/krakend-jose/signer":                    {Class: NamespaceRefusedResponse, Current: "auth/signer"},

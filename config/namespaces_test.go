@@ -185,6 +185,8 @@ var implemented = []string{
 	"modifier/martian",
 	"validation/cel", "github.com/devopsfaith/krakend-cel",
 	"validation/json-schema", "github.com/devopsfaith/krakend-jsonschema",
+	"modifier/lua-endpoint", "github.com/devopsfaith/krakend-lua/router",
+	"modifier/lua-proxy", "modifier/lua-backend", "github.com/devopsfaith/krakend-lua/proxy", "github.com/devopsfaith/krakend-lua/proxy/backend",
 }
 
 func allNames() []string {

@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/lambdagate/lambdagate/backend"
@@ -26,6 +27,7 @@ import (
 	"github.com/lambdagate/lambdagate/internal/endpoint"
 	"github.com/lambdagate/lambdagate/internal/redispool"
 	"github.com/lambdagate/lambdagate/internal/router"
+	"github.com/lambdagate/lambdagate/modifier/lua"
 	"github.com/lambdagate/lambdagate/proxy"
 	"github.com/lambdagate/lambdagate/security/cors"
 	"github.com/lambdagate/lambdagate/security/httpsecure"
@@ -135,6 +137,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 	g.closers = append(g.closers, authz.close)
 	g.redisPools(cfg, &errs, &warns)
 
+	var luaAt []string // the Lua modifiers' paths, for the partial-support warning
 	for _, e := range cfg.Endpoints {
 		if e.Timeout > g.drain && cfg.MaxShutdownWaitTime == 0 {
 			g.drain = e.Timeout
@@ -196,6 +199,26 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 		if mw := checks.Middleware(cel.ParamNames(e), opts.Logger); mw != nil {
 			pipeline = mw(pipeline)
 		}
+		// The endpoint's Lua modifier, around the CEL checks as in KrakenD.
+		if o, path, err := lua.Decode(&e.ExtraConfig, lua.ProxyNamespace, lua.LegacyProxyNamespace); err != nil {
+			errs.Append(e.JSONPath, err)
+			continue
+		} else if o != nil {
+			script, err := lua.New(o, lua.Spec{Path: path, ParamNames: cel.ParamNames(e), NoOp: e.OutputEncoding == "no-op", Logger: opts.Logger})
+			if err != nil {
+				errs.Append(e.JSONPath, err)
+				continue
+			}
+			pipeline = script.Middleware()(pipeline)
+			luaAt = append(luaAt, path)
+		}
+		for _, b := range e.Backend {
+			for _, ns := range []string{lua.BackendNamespace, lua.LegacyBackendNamespace} {
+				if b.ExtraConfig.Has(ns) {
+					luaAt = append(luaAt, config.Join(b.ExtraConfig.Path, ns))
+				}
+			}
+		}
 		validate, err := jsonschema.New(e)
 		if err != nil {
 			errs.Append(e.JSONPath, err)
@@ -231,6 +254,25 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 			errs.Append(e.JSONPath, err)
 			continue
 		}
+		// modifier/lua-endpoint, on the client's request before the
+		// endpoint reads it: in front of the rate limit, behind the
+		// identity layers (KrakenD's order).
+		if o, path, err := lua.Decode(&e.ExtraConfig, lua.RouterNamespace, lua.LegacyRouterNamespace); err != nil {
+			errs.Append(e.JSONPath, err)
+			continue
+		} else if o != nil {
+			if o.Post != "" || o.SkipNext {
+				errs.Add(path, "post and skip_next do not apply to modifier/lua-endpoint (KrakenD runs its pre code only): move them to modifier/lua-proxy")
+				continue
+			}
+			script, err := lua.New(o, lua.Spec{Path: path, Logger: opts.Logger})
+			if err != nil {
+				errs.Append(e.JSONPath, err)
+				continue
+			}
+			h = script.Wrap(h, e.Params, maxBody)
+			luaAt = append(luaAt, path)
+		}
 		// The identity layers, outside the rate limit: a JWT validator,
 		// then a Lambda authorizer.
 		if authorize != nil {
@@ -255,6 +297,9 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 		if s, ok := k.(backend.Starter); ok {
 			s.Started()
 		}
+	}
+	if len(luaAt) > 0 {
+		warns = append(warns, fmt.Sprintf("%s: Lua support is partial (no modifier/lua-endpoint on the service, no http_response, request:url() cannot be set, a script's memory is bounded by the endpoint's timeout only): see docs/programmable.md", strings.Join(luaAt, ", ")))
 	}
 	secured, swarns, err := httpsecure.New(&cfg.ExtraConfig)
 	errs.Append(cfg.ExtraConfig.Path, err)

@@ -1,0 +1,6 @@
+function ok()
+end
+
+function broken(
+  return 1
+end
