@@ -11,8 +11,8 @@ import (
 
 // TestSpawnerThread: a process started through the spawner, asked for by
 // a goroutine whose OS thread then ends, lives on (its parent-death signal
-// is tied to the spawner's thread), and is killed by that signal when the
-// spawner's thread ends (it fails without Pdeathsig, or when the process is
+// is tied to a spawner thread), and is killed by that signal when the
+// spawner's threads end (it fails without Pdeathsig, or when the process is
 // started from another thread).
 func TestSpawnerThread(t *testing.T) {
 	sp := newSpawner()
@@ -46,6 +46,6 @@ func TestSpawnerThread(t *testing.T) {
 	select {
 	case <-exited:
 	case <-time.After(5 * time.Second):
-		t.Fatal("the process outlived the spawner's thread by 5s: no parent-death signal")
+		t.Fatal("the process outlived the spawner's threads by 5s: no parent-death signal")
 	}
 }
