@@ -13,14 +13,14 @@ import (
 )
 
 // orphanFunctions writes a functions folder with a Node.js and a Python
-// function, each sleeping event.ms (or the ms query string) before it
-// answers, with three processes each at most.
+// function, each sleeping event.ms (the ms query string, in lambdagate's
+// default payload) before it answers, with three processes each at most.
 func orphanFunctions(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	files := map[string]map[string]string{
 		"nodesleep": {"index.js": `exports.handler = async (event) => {
-  const ms = Number((event.queryStringParameters || {}).ms || 0);
+  const ms = Number(event.ms || 0);
   if (ms) await new Promise((r) => setTimeout(r, ms));
   return {runtime: 'node'};
 };
@@ -29,7 +29,7 @@ func orphanFunctions(t *testing.T) string {
 
 
 def lambda_handler(event, context):
-    ms = int((event.get("queryStringParameters") or {}).get("ms") or 0)
+    ms = int(event.get("ms") or 0)
     time.sleep(ms / 1000)
     return {"runtime": "python"}
 `},

@@ -5,6 +5,6 @@ package lambdalocal
 import "syscall"
 
 // parentDeath has the kernel SIGKILL the process when the thread that
-// started it exits: the spawner's thread, which lives as long as the
+// started it exits: a spawner thread, which lives as long as the
 // Server, or the whole gateway when it dies without closing the Server.
 func parentDeath(a *syscall.SysProcAttr) { a.Pdeathsig = syscall.SIGKILL }

@@ -3,12 +3,14 @@ package lambdalocal
 import (
 	"os/exec"
 	"runtime"
+	"sync"
 )
 
-// spawner starts the function processes of one Server, all from one
-// goroutine locked to its OS thread for the Server's whole life.
+// spawner starts the function processes of one Server, all from a few
+// goroutines (spawnThreads), each locked to its OS thread for the Server's
+// whole life, so that cold starts of several processes run side by side.
 //
-// Why one thread: on Linux each process is started with a parent-death
+// Why such threads: on Linux each process is started with a parent-death
 // signal (SysProcAttr.Pdeathsig = SIGKILL, see setProcessGroup), so that a
 // gateway that dies without its shutdown path (SIGKILL, an out-of-memory
 // kill, a crash) takes its function processes with it. The kernel sends
@@ -16,15 +18,18 @@ import (
 // process; Go may end an idle thread of its own (after a goroutine that
 // locked it exits), and a process started from an ordinary goroutine would
 // then be killed at a random moment. The spawner's goroutine calls
-// runtime.LockOSThread and never unlocks: no other goroutine runs on that
+// runtime.LockOSThread and never unlocks: no other goroutine runs on its
 // thread, and the thread lives until the goroutine returns, at Close, when
 // every process of the Server has been killed already. Elsewhere (no
 // Pdeathsig) it changes nothing but where Start is called.
 type spawner struct {
 	reqs chan spawnRequest
 	quit chan struct{} // closed by stop
-	done chan struct{} // closed when the goroutine has returned
+	done sync.WaitGroup
 }
+
+// spawnThreads is how many processes a Server may be starting at once.
+const spawnThreads = 4
 
 type spawnRequest struct {
 	cmd *exec.Cmd
@@ -32,15 +37,16 @@ type spawnRequest struct {
 }
 
 func newSpawner() *spawner {
-	s := &spawner{reqs: make(chan spawnRequest), quit: make(chan struct{}), done: make(chan struct{})}
-	go s.loop()
+	s := &spawner{reqs: make(chan spawnRequest), quit: make(chan struct{})}
+	for range spawnThreads {
+		s.done.Go(s.loop)
+	}
 	return s
 }
 
 func (s *spawner) loop() {
 	// Never unlocked: when loop returns, Go ends the thread with it.
 	runtime.LockOSThread()
-	defer close(s.done)
 	for {
 		select {
 		case r := <-s.reqs:
@@ -51,7 +57,7 @@ func (s *spawner) loop() {
 	}
 }
 
-// start starts cmd on the spawner's thread; errClosed after stop.
+// start starts cmd on one of the spawner's threads; errClosed after stop.
 func (s *spawner) start(cmd *exec.Cmd) error {
 	r := spawnRequest{cmd: cmd, err: make(chan error, 1)}
 	select {
@@ -62,8 +68,9 @@ func (s *spawner) start(cmd *exec.Cmd) error {
 	}
 }
 
-// stop ends the spawner's goroutine (and its thread) and waits for it.
+// stop ends the spawner's goroutines (and their threads) and waits for
+// them.
 func (s *spawner) stop() {
 	close(s.quit)
-	<-s.done
+	s.done.Wait()
 }
