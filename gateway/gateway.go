@@ -29,6 +29,7 @@ import (
 	"github.com/lambdagate/lambdagate/internal/redispool"
 	"github.com/lambdagate/lambdagate/internal/router"
 	"github.com/lambdagate/lambdagate/proxy"
+	"github.com/lambdagate/lambdagate/security/botdetect"
 	"github.com/lambdagate/lambdagate/security/cors"
 	"github.com/lambdagate/lambdagate/security/httpsecure"
 	"github.com/lambdagate/lambdagate/telemetry"
@@ -193,6 +194,16 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 			errs.Append(e.JSONPath, err)
 			continue
 		}
+		// The endpoint's bot detector, outermost: a bot is refused before
+		// its token is checked or counted.
+		bots, err := botdetect.New(&e.ExtraConfig)
+		if err != nil {
+			errs.Append(e.JSONPath, err)
+			continue
+		}
+		if bots != nil {
+			h = bots.WrapRoute(h)
+		}
 		rt.Add(router.Route{Method: e.Method, Pattern: e.Path, Handler: tel.Endpoint(e.Method, e.Path, h), MaxBodyBytes: maxBody})
 	}
 	secured, swarns, err := httpsecure.New(&cfg.ExtraConfig)
@@ -201,14 +212,20 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 	errs.Append(cfg.ExtraConfig.Path, err)
 	warns = append(append(warns, swarns...), cwarns...)
 	limited := g.serviceRateLimit(cfg, clientIP, &errs, &warns)
+	var botLayer func(http.Handler) http.Handler
+	bots, err := botdetect.New(&cfg.ExtraConfig)
+	errs.Append(cfg.ExtraConfig.Path, err)
+	if bots != nil {
+		botLayer = bots.Wrap
+	}
 	warns = append(warns, unusedNamespaces(cfg, &errs)...)
 	if len(errs) > 0 {
 		g.close()
 		return nil, warns, errs
 	}
 	// The service's route layers, outermost first: security/http, CORS,
-	// the service's rate limit.
-	g.handler = recoverPanics(wrap(rt, limited, corsed, secured), opts.Logger)
+	// the bot detector (a bot takes no token), the service's rate limits.
+	g.handler = recoverPanics(wrap(rt, limited, botLayer, corsed, secured), opts.Logger)
 	g.route = bodyLimits(rt, limits, g.maxBody)
 	return g, warns, nil
 }
