@@ -106,14 +106,21 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 	errs.Append(cfg.ExtraConfig.Path, err)
 	warns = append(warns, twarns...)
 	g := &Gateway{cfg: cfg, logger: opts.Logger, drain: cfg.MaxShutdownWaitTime, tel: tel, engine: sopts.Engine}
+	g.redisPools(cfg, &errs, &warns)
+	var pools backend.RedisPools
+	if g.redis != nil {
+		pools = g.redis
+	}
 	kinds, err := buildKinds(append(append([]backend.NewKind(nil), opts.Kinds...), ownKinds(opts)...), backend.Deps{
 		Service:   cfg,
 		Logger:    opts.Logger,
 		Telemetry: tel,
 		Warn:      func(msg string) { warns = append(warns, msg) },
+		Redis:     pools,
 	})
 	if err != nil {
 		errs.Append(cfg.ExtraConfig.Path, err)
+		g.close()
 		return nil, warns, errs
 	}
 	g.kinds = kinds
@@ -123,7 +130,6 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 	g.closers = append(g.closers, jwt.close)
 	authz := newAuthorizerLayers(opts.LocalLambdaURL, opts.Logger, ropts, clientIP, func(msg string) { warns = append(warns, msg) })
 	g.closers = append(g.closers, authz.close)
-	g.redisPools(cfg, &errs, &warns)
 
 	for _, e := range cfg.Endpoints {
 		if e.Timeout > g.drain && cfg.MaxShutdownWaitTime == 0 {
