@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/lambdagate/lambdagate/config"
 	"github.com/lambdagate/lambdagate/proxy"
 	"github.com/lambdagate/lambdagate/telemetry"
@@ -48,6 +50,15 @@ type Deps struct {
 	// Warn records a start-up warning (an option that works but is
 	// risky): `lambdagate check` prints it and `run` logs it. Never nil.
 	Warn func(msg string)
+	// Redis gives the service's "redis" connection pools by name (nil:
+	// none).
+	Redis RedisPools
+}
+
+// RedisPools gives the service's Redis connection pools by name.
+type RedisPools interface {
+	Get(name string) (*redis.Client, bool)
+	Names() []string
 }
 
 // NewKind builds a kind for one gateway.

@@ -115,6 +115,7 @@ var namespaces = map[string]Namespace{
 	"qos/ratelimit/router/redis":                           {Class: NamespaceRefusedAccess, ReadBy: "on endpoints", Does: "rate limit of an endpoint kept in Redis, which KrakenD reads on endpoints only too"},
 	"qos/ratelimit/service":                                {Class: NamespaceRefusedAccess, ReadBy: "on the service", Does: "rate limit of the whole service, which KrakenD reads on the service only too"},
 	"qos/ratelimit/service/redis":                          {Class: NamespaceRefusedAccess, ReadBy: "on the service", Does: "rate limit of the whole service kept in Redis, which KrakenD reads on the service only too"},
+	"security/bot-detector":                                {Class: NamespaceRefusedAccess, ReadBy: "on the service and on endpoints", Does: "bot detection: requests from bots are refused, which KrakenD reads on the service and on endpoints too"},
 	"redis":                                                {Class: NamespaceWarned, ReadBy: "on the service", Does: "Redis connection pools for other namespaces"},
 
 	// CEL checks, read on endpoints and backends (validation/cel); on the
@@ -143,7 +144,6 @@ var namespaces = map[string]Namespace{
 	"plugin/req-resp-modifier": {Class: NamespaceRefusedAccess, Does: "Go plugins that check or modify requests and responses"},
 	"qos/ratelimit/tiered":     {Class: NamespaceRefusedAccess, Does: "rate limits by tier"},
 	"qos/circuit-breaker/http": {Class: NamespaceRefusedAccess, Does: "circuit breaker on HTTP statuses: stops calling a failing backend"},
-	"security/bot-detector":    {Class: NamespaceRefusedAccess, Does: "bot detection: requests from bots are refused"},
 	"security/policies":        {Class: NamespaceRefusedAccess, Does: "policies on requests, responses and JWTs"},
 
 	// What is answered.

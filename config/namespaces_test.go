@@ -187,6 +187,7 @@ var implemented = []string{
 	"validation/json-schema", "github.com/devopsfaith/krakend-jsonschema",
 	"modifier/lua-endpoint", "github.com/devopsfaith/krakend-lua/router",
 	"modifier/lua-proxy", "modifier/lua-backend", "github.com/devopsfaith/krakend-lua/proxy", "github.com/devopsfaith/krakend-lua/proxy/backend",
+	"security/bot-detector",
 }
 
 func allNames() []string {
@@ -311,7 +312,7 @@ func TestClassifyUnknownNamespaces(t *testing.T) {
 func TestCheckUnused(t *testing.T) {
 	t.Parallel()
 	s, _, err := Parse([]byte(`{"version": 3, "host": ["h"],
-		"extra_config": {"security/bot-detector": {}, "telemetry/metrics": {}, "unknown/ns": {}, "router": {}},
+		"extra_config": {"security/policies": {}, "telemetry/metrics": {}, "unknown/ns": {}, "router": {}},
 		"endpoints": [{"endpoint": "/a", "extra_config": {"auth/api-keys": {}, "telemetry/opentelemetry": {}, "auth/magic": {}},
 			"backend": [{"url_pattern": "/x", "extra_config": {"qos/circuit-breaker/http": {}, "modifier/martian": {}, "auth/validator": {},
 				"proxy": {"shadow": true}, "github.com/devopsfaith/krakend/http": {}, "github_com/devopsfaith/krakend-gologging": {}}}]}]}`))
@@ -325,7 +326,7 @@ func TestCheckUnused(t *testing.T) {
 	warns = append(warns, e.ExtraConfig.CheckUnused(&errs)...)
 	warns = append(warns, e.Backend[0].ExtraConfig.CheckUnused(&errs)...)
 	wantErrs := []string{
-		`extra_config["security/bot-detector"]: not implemented by lambdagate (bot detection: requests from bots are refused): ignored, the gateway would serve every endpoint unprotected; remove it, or wait until lambdagate implements it`,
+		`extra_config["security/policies"]: not implemented by lambdagate (policies on requests, responses and JWTs): ignored, the gateway would serve every endpoint unprotected; remove it, or wait until lambdagate implements it`,
 		`endpoints[0].extra_config["auth/api-keys"]: not implemented by lambdagate (API-key authentication and roles): ignored, the gateway would serve the endpoint unprotected; remove it, or wait until lambdagate implements it`,
 		`endpoints[0].extra_config["auth/magic"]: not a namespace lambdagate or KrakenD knows, but "auth/" namespaces protect endpoints: ignored, the gateway could serve the endpoint unprotected; remove it, or correct its name`,
 		`endpoints[0].backend[0].extra_config["auth/validator"]: lambdagate reads "auth/validator" on the service and on endpoints only (here: JWT validation, which runs on endpoints): ignored, the gateway would serve the endpoint unprotected; remove it, or wait until lambdagate implements it`,

@@ -29,6 +29,7 @@ import (
 	"github.com/lambdagate/lambdagate/internal/router"
 	"github.com/lambdagate/lambdagate/modifier/lua"
 	"github.com/lambdagate/lambdagate/proxy"
+	"github.com/lambdagate/lambdagate/security/botdetect"
 	"github.com/lambdagate/lambdagate/security/cors"
 	"github.com/lambdagate/lambdagate/security/httpsecure"
 	"github.com/lambdagate/lambdagate/telemetry"
@@ -117,14 +118,21 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 	errs.Append(cfg.ExtraConfig.Path, err)
 	warns = append(warns, twarns...)
 	g := &Gateway{cfg: cfg, logger: opts.Logger, drain: cfg.MaxShutdownWaitTime, tel: tel, engine: sopts.Engine}
+	g.redisPools(cfg, &errs, &warns)
+	var pools backend.RedisPools
+	if g.redis != nil {
+		pools = g.redis
+	}
 	kinds, err := buildKinds(append(append([]backend.NewKind(nil), opts.Kinds...), ownKinds(opts)...), backend.Deps{
 		Service:   cfg,
 		Logger:    opts.Logger,
 		Telemetry: tel,
 		Warn:      func(msg string) { warns = append(warns, msg) },
+		Redis:     pools,
 	})
 	if err != nil {
 		errs.Append(cfg.ExtraConfig.Path, err)
+		g.close()
 		return nil, warns, errs
 	}
 	g.kinds = kinds
@@ -135,7 +143,6 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 	g.closers = append(g.closers, jwt.close)
 	authz := newAuthorizerLayers(opts.LocalLambdaURL, opts.Logger, ropts, clientIP, func(msg string) { warns = append(warns, msg) })
 	g.closers = append(g.closers, authz.close)
-	g.redisPools(cfg, &errs, &warns)
 
 	var luaAt []string // the Lua modifiers' paths, for the partial-support warning
 	for _, e := range cfg.Endpoints {
@@ -288,6 +295,16 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 			errs.Append(e.JSONPath, err)
 			continue
 		}
+		// The endpoint's bot detector, outermost: a bot is refused before
+		// its token is checked or counted.
+		bots, err := botdetect.New(&e.ExtraConfig)
+		if err != nil {
+			errs.Append(e.JSONPath, err)
+			continue
+		}
+		if bots != nil {
+			h = bots.WrapRoute(h)
+		}
 		rt.Add(router.Route{Method: e.Method, Pattern: e.Path, Handler: tel.Endpoint(e.Method, e.Path, h), MaxBodyBytes: maxBody})
 	}
 	if ropts.AutoOptions {
@@ -307,16 +324,23 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 	errs.Append(cfg.ExtraConfig.Path, err)
 	warns = append(append(warns, swarns...), cwarns...)
 	limited := g.serviceRateLimit(cfg, clientIP, &errs, &warns)
+	var botLayer func(http.Handler) http.Handler
+	bots, err := botdetect.New(&cfg.ExtraConfig)
+	errs.Append(cfg.ExtraConfig.Path, err)
+	if bots != nil {
+		botLayer = bots.Wrap
+	}
 	warns = append(warns, unusedNamespaces(cfg, &errs)...)
 	if len(errs) > 0 {
 		g.close()
 		return nil, warns, errs
 	}
 	// The service's route layers, outermost first: security/http, CORS,
-	// the service's rate limit; then KrakenD's /__debug/ and /__echo/
-	// (debug_endpoint, echo_endpoint) in front of the router.
+	// the bot detector (a bot takes no token), the service's rate limits;
+	// then KrakenD's /__debug/ and /__echo/ (debug_endpoint,
+	// echo_endpoint) in front of the router.
 	dev := devendpoint.Layer(devendpoint.Options{Debug: cfg.DebugEndpoint, Echo: cfg.EchoEndpoint, Logger: opts.Logger})
-	g.handler = recoverPanics(wrap(rt, dev, limited, corsed, secured), opts.Logger)
+	g.handler = recoverPanics(wrap(rt, dev, limited, botLayer, corsed, secured), opts.Logger)
 	g.route = bodyLimits(rt, limits, g.maxBody)
 	return g, warns, nil
 }

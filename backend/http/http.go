@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
@@ -45,6 +46,8 @@ type kind struct {
 
 	shared   *httpcache.Store
 	sharedBy *httpcache.Settings
+	// redis are the service's Redis pools, for caches shared through one.
+	redis backend.RedisPools
 }
 
 // NewKind builds the HTTP kind of a gateway. It claims every backend:
@@ -58,7 +61,7 @@ func NewKind(deps backend.Deps) (backend.Kind, error) {
 	if warn == nil {
 		warn = func(string) {}
 	}
-	return &kind{client: newClient(c), warn: warn}, nil
+	return &kind{client: newClient(c), warn: warn, redis: deps.Redis}, nil
 }
 
 func (k *kind) Name() string { return "http" }
@@ -104,6 +107,21 @@ func (k *kind) Build(spec backend.Spec) (backend.Transport, error) {
 				return backend.Transport{}, err
 			}
 			t.cache = httpcache.NewLayer(store, k.now, t.noop)
+			if name := settings.ConnectionName; name != "" {
+				var client *redis.Client
+				ok := false
+				if k.redis != nil {
+					client, ok = k.redis.Get(name)
+				}
+				if !ok {
+					var names []string
+					if k.redis != nil {
+						names = k.redis.Names()
+					}
+					return backend.Transport{}, &config.Error{Path: config.Join(settings.Path, "connection_name"), Msg: fmt.Sprintf("%q is not one of the service's redis.connection_pools %q", name, names)}
+				}
+				t.cache.ShareThrough(client)
+			}
 			t.cacheKey = t.method + " " + strings.Join(hosts, ",")
 		}
 	}

@@ -340,7 +340,7 @@ func TestHTTPCacheStartUp(t *testing.T) {
 		backends []string
 		want     string
 	}{
-		{"Redis", []string{`"extra_config": {"qos/http-cache": {"connection_name": "r"}}`}, at + ".connection_name: a cache shared through Redis is not implemented (KrakenD's schema"},
+		{"Redis", []string{`"extra_config": {"qos/http-cache": {"connection_name": "r"}}`}, at + `.connection_name: "r" is not one of the service's redis.connection_pools`},
 		{"max_items alone", []string{`"extra_config": {"qos/http-cache": {"max_items": 5}}`}, at + ".max_items: needs max_size"},
 		{"max_size alone", []string{`"extra_config": {"qos/http-cache": {"max_size": 5000}}`}, at + ".max_size: needs max_items"},
 		{"max_size too small", []string{`"extra_config": {"qos/http-cache": {"max_items": 5, "max_size": 1000}}`}, at + ".max_size: must be at least 1024"},

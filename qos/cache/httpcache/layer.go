@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/lambdagate/lambdagate/proxy"
 	"github.com/lambdagate/lambdagate/qos/cache"
 )
@@ -74,6 +76,8 @@ type Layer struct {
 	// for the layer are dropped, so the client sees what it saw without
 	// the cache.
 	keepHeaders bool
+	// redis shares the stored replies with other gateways (nil: none).
+	redis *redis.Client
 }
 
 // NewLayer returns a layer on store. now is the clock of the freshness
@@ -101,11 +105,22 @@ func (l *Layer) Call(ctx context.Context, key string, h http.Header, send proxy.
 	mine := false
 	e, err := l.store.Fetch(ctx, key, func(ctx context.Context) (cache.Loaded[*Entry], error) {
 		mine = true
+		if l.redis != nil {
+			// Another gateway's reply, when it was made for this
+			// request's Vary'd headers.
+			if e, size, ttl, ok := l.fromRedis(ctx, key); ok && e.matches(h) {
+				return cache.Loaded[*Entry]{Value: e, Size: size, TTL: ttl}, nil
+			}
+		}
 		resp, err := send(ctx, req)
 		if err != nil {
 			return cache.Loaded[*Entry]{}, err
 		}
-		return l.load(resp, h)
+		loaded, err := l.load(resp, h)
+		if err == nil && l.redis != nil && loaded.TTL > 0 && loaded.Value.stream == nil {
+			l.toRedis(ctx, key, loaded.Value, loaded.TTL)
+		}
+		return loaded, err
 	})
 	if err != nil {
 		var be *proxy.BackendError

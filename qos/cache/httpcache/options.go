@@ -41,9 +41,9 @@ type Options struct {
 	MaxItems int `json:"max_items"`
 	// MaxSize bounds the store by bytes; set with MaxItems, or neither.
 	MaxSize int64 `json:"max_size"`
-	// ConnectionName is in no KrakenD schema of the namespace (its keys
-	// are shared, max_items and max_size, no others): refused with a
-	// message saying so, rather than as an unknown key.
+	// ConnectionName is lambdagate's (no KrakenD schema of the namespace
+	// has it): the replies are shared through the service's Redis pool of
+	// that name, by every gateway using it.
 	ConnectionName *string `json:"connection_name"`
 }
 
@@ -56,6 +56,9 @@ type Settings struct {
 	Explicit bool
 	// Path is the namespace's JSON path.
 	Path string
+	// ConnectionName names the Redis pool the replies are shared through
+	// ("": none).
+	ConnectionName string
 }
 
 // Parse reads the backend's namespace (or its legacy name). It returns nil
@@ -72,10 +75,12 @@ func Parse(b *config.Backend) (*Settings, error) {
 	}
 	var errs config.Errors
 	at := func(key string) string { return config.Join(path, key) }
-	if o.ConnectionName != nil {
-		errs.Add(at("connection_name"), "a cache shared through Redis is not implemented (KrakenD's schema for qos/http-cache has no connection_name either: its keys are shared, max_items and max_size): remove it to cache in this gateway's memory")
-	}
 	s := &Settings{Shared: o.Shared, MaxItems: DefaultMaxItems, MaxSize: DefaultMaxSize, Path: path}
+	if o.ConnectionName != nil {
+		if s.ConnectionName = *o.ConnectionName; s.ConnectionName == "" {
+			errs.Add(at("connection_name"), "names no pool: write the name of one of the service's redis.connection_pools, or remove it to cache in this gateway's memory only")
+		}
+	}
 	switch {
 	case o.MaxItems == 0 && o.MaxSize == 0:
 	case o.MaxItems == 0:
