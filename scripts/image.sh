@@ -5,10 +5,15 @@
 # by default, a HEALTHCHECK with `lambdagate health`. Debian's buildah builds it.
 #
 #   scripts/image.sh build [TAG]   build TAG (default lambdagate:dev)
-#   scripts/image.sh can-run       exit 0 when this machine can run containers
-#                                  (podman), else print why and exit 1
+#   scripts/image.sh can-run [IMAGE]
+#                                  exit 0 when this machine can run containers
+#                                  (podman runs IMAGE, else a probe image built
+#                                  here, with `lambdagate version`), else print
+#                                  why and exit 1
 set -eu
 cd "$(dirname "$0")/.."
+# HEALTHCHECK exists in Docker's image format only.
+export BUILDAH_FORMAT=docker
 CA=/etc/ssl/certs/ca-certificates.crt
 
 can_build() {
@@ -17,8 +22,14 @@ can_build() {
 }
 
 can_run() {
-	can_build || return 1
 	command -v podman >/dev/null 2>&1 || { echo "podman is not installed (apt-get install -y podman)"; return 1; }
+	if [ -n "${1:-}" ]; then
+		if ! err=$(podman run --rm --network host --entrypoint /usr/local/bin/lambdagate "$1" version 2>&1); then
+			echo "podman cannot run a container here: $(echo "$err" | tail -n1)"; return 1
+		fi
+		return 0
+	fi
+	can_build || return 1
 	# The smallest container there is: the CA bundle's image, running nothing
 	# but podman's own check that it can create and start one.
 	out=$(mktemp -d)
@@ -49,7 +60,7 @@ build() {
 	buildah copy "$ctr" "$out/lambdagate" /usr/local/bin/lambdagate >/dev/null
 	buildah copy "$ctr" deploy/image/krakend.json /etc/lambdagate/krakend.json >/dev/null
 	buildah config --user 65532:65532 --port 8080 \
-		--healthcheck 'CMD ["/usr/local/bin/lambdagate", "health"]' \
+		--healthcheck 'CMD /usr/local/bin/lambdagate health' \
 		--healthcheck-interval 10s --healthcheck-timeout 3s --healthcheck-start-period 5s --healthcheck-retries 3 \
 		--entrypoint '["/usr/local/bin/lambdagate"]' --cmd 'run -c /etc/lambdagate/krakend.json' \
 		--label org.opencontainers.image.title=lambdagate --label "org.opencontainers.image.version=$version" "$ctr"
@@ -59,6 +70,6 @@ build() {
 
 case "${1:-}" in
 build) shift; build "$@" ;;
-can-run) can_run ;;
-*) echo "usage: scripts/image.sh build [TAG] | can-run" >&2; exit 2 ;;
+can-run) shift; can_run "$@" ;;
+*) echo "usage: scripts/image.sh build [TAG] | can-run [IMAGE]" >&2; exit 2 ;;
 esac
