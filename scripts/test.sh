@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: installs what the tests use
-# (the AWS CLI, python3, Node.js and npm, redis-server, haproxy, the AWS Runtime Interface
+# (the AWS CLI, python3, Node.js and npm, redis-server, haproxy, buildah and podman, the AWS Runtime Interface
 # Emulator, the OpenID Connect server of e2e/oidc_test.go), then checks
 # formatting, vets, runs every test with the race detector, runs a 60 s
 # soak (bench/soak), and runs each
@@ -21,6 +21,7 @@ export AWS_REGION=us-east-1
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_DEFAULT_PROFILE || true
 
 RIE_VERSION=v0.0.0-20261030222936-bef5c4ba774d
+HELM_VERSION=v4.3.2
 GOBIN_DIR="$(go env GOPATH)/bin"
 export PATH="$GOBIN_DIR:$PATH"
 
@@ -46,6 +47,12 @@ install_tools() {
   # The fleet test (e2e/fleet_test.go) runs Debian's haproxy in front of
   # three gateways; with CI set, it fails without it.
   command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
+  # The container image's test (e2e/image_test.go) builds the image with
+  # buildah and runs it with podman; where containers cannot run (no
+  # permission to set rlimits, no user namespaces), it skips with the reason
+  # scripts/image.sh can-run prints.
+  command -v buildah >/dev/null 2>&1 || missing+=(buildah)
+  command -v podman >/dev/null 2>&1 || missing+=(podman)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "== installing ${missing[*]} with apt-get"
     local sudo=""
@@ -57,6 +64,12 @@ install_tools() {
   if ! command -v aws-lambda-rie >/dev/null 2>&1; then
     echo "== installing the AWS Runtime Interface Emulator ($RIE_VERSION)"
     go install "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$RIE_VERSION"  # keep in step with internal/rietest.Version
+  fi
+  # Helm lints and renders the chart in deploy/'s tests (deploy/deploy_test.go);
+  # it is a Go module: one go install, cached in GOPATH/bin afterwards.
+  if ! command -v helm >/dev/null 2>&1; then
+    echo "== installing Helm ($HELM_VERSION) with go install"
+    go install "helm.sh/helm/v4/cmd/helm@$HELM_VERSION"
   fi
   # The OpenID Connect server the JWT tests run, at the version its
   # package-lock.json pins (node_modules is not committed).
