@@ -6,4 +6,5 @@ import "github.com/lambdagate/lambdagate/config"
 // (lambdagate schema).
 func init() {
 	config.RegisterOptions(Namespace, config.OnBackends, ErrorOptions{}, nil)
+	config.RegisterOptions(ProxyNamespace, config.OnBackends, proxyOptions{}, nil)
 }

@@ -70,6 +70,8 @@ var keyTables = map[FileObject][]Key{
 		{Name: "read_header_timeout", Kind: KeyDuration},
 		{Name: "max_header_bytes", Kind: KeyInt},
 		{Name: "max_shutdown_wait_time", Kind: KeyDuration},
+		{Name: "debug_endpoint", Kind: KeyBool},
+		{Name: "echo_endpoint", Kind: KeyBool},
 		{Name: "dialer_timeout", Kind: KeyDuration},
 		{Name: "dialer_keep_alive", Kind: KeyDuration},
 		{Name: "disable_keep_alives", Kind: KeyBool},

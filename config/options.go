@@ -40,7 +40,7 @@ var (
 )
 
 // RegisterOptions records that namespace is decoded, at the levels on,
-// into a value of v's type (v is a struct or a pointer to one); parts are
+// into a value of v's type (v is a struct, a pointer to one, a slice or a map: a map of any stands for a free-form object); parts are
 // the types of its members decoded in a second step (see OptionsType). The
 // package that reads the namespace calls it from an init function, so that
 // the schema of the file (lambdagate schema) describes what it decodes. A
@@ -66,8 +66,8 @@ func structType(v any) reflect.Type {
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if t == nil || t.Kind() != reflect.Struct {
-		panic(fmt.Sprintf("config: options must be a struct, got %T", v))
+	if t == nil || (t.Kind() != reflect.Struct && t.Kind() != reflect.Slice && t.Kind() != reflect.Map) {
+		panic(fmt.Sprintf("config: options must be a struct, a slice or a map, got %T", v))
 	}
 	return t
 }

@@ -18,10 +18,13 @@ var DocFiles = []string{"docs/configuration.md", "docs/observability.md"}
 type Descriptions map[string]map[string]string
 
 var (
-	headingNS  = regexp.MustCompile("^#{2,4} `([^`]+)` \\(")
-	backticked = regexp.MustCompile("`([^`]+)`")
-	mdLink     = regexp.MustCompile(`\[([^\]]*)\]\([^)]*\)`)
-	sectionOf  = map[string]string{"## Service (the root object)": "service", "## HTTP client settings": "service", "## TLS": "tls", "## Endpoint": "endpoint", "## Backend": "backend"}
+	headingNS = regexp.MustCompile("^#{2,4} `([^`]+)` \\(")
+	// headingNSList is a heading of several namespaces: "### `a`, `b`
+	// (endpoint), `c` (backend)".
+	headingNSList = regexp.MustCompile("^#{2,4} `[^`]+`(,| \\([a-z, ]+\\),) `")
+	backticked    = regexp.MustCompile("`([^`]+)`")
+	mdLink        = regexp.MustCompile(`\[([^\]]*)\]\([^)]*\)`)
+	sectionOf     = map[string]string{"## Service (the root object)": "service", "## HTTP client settings": "service", "## TLS": "tls", "## Endpoint": "endpoint", "## Backend": "backend"}
 	// The tables of options accepted with a warning and of options
 	// refused: where, the options, what lambdagate does.
 	otherTables = map[string]string{"### Accepted with a warning": "Accepted with a warning, not implemented: ", "### Refused": "Refused: "}
@@ -39,6 +42,9 @@ func ParseDocs(pages map[string][]byte) Descriptions {
 		if name == "docs/observability.md" {
 			scope = "ns:telemetry/opentelemetry"
 		}
+		// alsoScopes are the other namespaces of a heading that names
+		// several: its tables describe each.
+		var alsoScopes []string
 		sc := bufio.NewScanner(bytes.NewReader(pages[name]))
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		inObservabilityConfig := false
@@ -49,9 +55,17 @@ func ParseDocs(pages map[string][]byte) Descriptions {
 					inObservabilityConfig = line == "## Configuration"
 					continue
 				}
-				scope = ""
+				scope, alsoScopes = "", nil
 				if s, ok := sectionOf[strings.TrimSpace(line)]; ok {
 					scope = s
+				} else if headingNSList.MatchString(line) {
+					for i, m := range backticked.FindAllStringSubmatch(line, -1) {
+						if i == 0 {
+							scope = "ns:" + m[1]
+						} else {
+							alsoScopes = append(alsoScopes, "ns:"+m[1])
+						}
+					}
 				} else if m := headingNS.FindStringSubmatch(line); m != nil {
 					scope = "ns:" + m[1]
 				} else if _, ok := otherTables[line]; ok {
@@ -73,6 +87,9 @@ func ParseDocs(pages map[string][]byte) Descriptions {
 			meaning := lastCell(cells[1:])
 			for _, m := range backticked.FindAllStringSubmatch(cells[0], -1) {
 				d.add(scope, m[1], meaning)
+				for _, also := range alsoScopes {
+					d.add(also, m[1], meaning)
+				}
 			}
 		}
 	}

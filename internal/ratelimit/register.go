@@ -11,4 +11,5 @@ func init() {
 	config.RegisterOptions(ProxyNamespace, config.OnBackends, ProxyOptions{}, nil)
 	config.RegisterOptions(ProxyLegacyNamespace, config.OnBackends, ProxyOptions{}, nil)
 	config.RegisterOptions(RouterRedisNamespace, config.OnEndpoints, RedisOptions{}, nil)
+	config.RegisterOptions(ServiceRedisNamespace, config.OnService, RedisOptions{}, nil)
 }
