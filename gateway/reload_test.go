@@ -94,7 +94,7 @@ func reloadUnderLoad(t *testing.T, engine, backend, localURL string) {
 	files := map[string]string{
 		"A":   reloadFile(engine, backend, "A"),
 		"B":   reloadFile(engine, backend, "B"),
-		"bad": strings.Replace(reloadFile(engine, backend, "B"), `"url_pattern": "/B"`, `"url_pattern": "/B", "encoding": "nope"`, 1),
+		"bad": strings.Replace(reloadFile(engine, backend, "B"), `"url_pattern": "/B"`, `"url_pattern": "/B", "method": "FETCH"`, 1),
 	}
 	versionOf := map[string]string{HashConfig([]byte(files["A"])): "A", HashConfig([]byte(files["B"])): "B"}
 	file := filepath.Join(t.TempDir(), "krakend.json")
@@ -232,8 +232,8 @@ func reloadUnderLoad(t *testing.T, engine, backend, localURL string) {
 		}
 		if next == "bad" {
 			var errs config.Errors
-			if !errors.As(err, &errs) || !strings.Contains(err.Error(), "endpoints[1].backend[0].encoding") {
-				t.Errorf("reload %d (bad): %v, want the problem at endpoints[1].backend[0].encoding", i, err)
+			if !errors.As(err, &errs) || !strings.Contains(err.Error(), "endpoints[1].backend[0].method") {
+				t.Errorf("reload %d (bad): %v, want the problem at endpoints[1].backend[0].method", i, err)
 			}
 		} else {
 			if err != nil {
@@ -248,7 +248,7 @@ func reloadUnderLoad(t *testing.T, engine, backend, localURL string) {
 	}
 	close(done)
 	wg.Wait()
-	if !strings.Contains(logs.String(), "configuration reload refused: endpoints[1].backend[0].encoding") {
+	if !strings.Contains(logs.String(), "configuration reload refused: endpoints[1].backend[0].method") {
 		t.Errorf("the failed reloads' problems were not logged with their JSON path; logs:\n%s", logs.String())
 	}
 	if len(problems) > 0 {
