@@ -109,12 +109,12 @@ func TestSIGHUPReloads(t *testing.T) {
 		t.Errorf("no warning naming the changed read_timeout; logs:\n%s", g.Logs())
 	}
 
-	writeConfig(t, file, `{"version": 3, "endpoints": [{"endpoint": "/v", "backend": [{"host": ["`+be.URL+`"], "url_pattern": "/C", "encoding": "nope"}]}]}`)
+	writeConfig(t, file, `{"version": 3, "endpoints": [{"endpoint": "/v", "backend": [{"host": ["`+be.URL+`"], "url_pattern": "/C", "method": "FETCH"}]}]}`)
 	g.cmd.Process.Signal(syscall.SIGHUP)
 	if !waitForCount(g, "configuration reload failed", 1, 20*time.Second) {
 		t.Fatalf("no failed reload logged after SIGHUP with a broken file; logs:\n%s", g.Logs())
 	}
-	if !strings.Contains(g.Logs(), "endpoints[0].backend[0].encoding") {
+	if !strings.Contains(g.Logs(), "endpoints[0].backend[0].method") {
 		t.Errorf("the failed reload's error does not name its JSON path; logs:\n%s", g.Logs())
 	}
 	check("B")
