@@ -161,22 +161,8 @@ func (s *Client) Invoke(ctx context.Context, in *Invocation) (*Result, error) {
 			return nil, err
 		}
 	}
-	creds, err := s.creds.Retrieve(ctx)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, &CredentialsError{Err: err}
-	}
-	if in.payloadHash == "" {
-		sum := sha256.Sum256(in.Payload)
-		in.payloadHash = hex.EncodeToString(sum[:])
-	}
-	// Anonymous credentials (no keys) send the request unsigned.
-	if creds.HasKeys() {
-		if err := s.signer.SignHTTP(ctx, creds, req, in.payloadHash, signingName, s.region, time.Now()); err != nil {
-			return nil, fmt.Errorf("signing the request: %w", err)
-		}
+	if err := s.sign(ctx, req, in); err != nil {
+		return nil, err
 	}
 	r, err := s.sender.send(ctx, req, uri, in.Payload)
 	if err != nil {
@@ -359,4 +345,26 @@ func parseBase(base string) *url.URL {
 		return nil
 	}
 	return u
+}
+
+// sign signs req for in with the client's credentials; anonymous
+// credentials (no keys) leave it unsigned.
+func (s *Client) sign(ctx context.Context, req *http.Request, in *Invocation) error {
+	creds, err := s.creds.Retrieve(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return &CredentialsError{Err: err}
+	}
+	if in.payloadHash == "" {
+		sum := sha256.Sum256(in.Payload)
+		in.payloadHash = hex.EncodeToString(sum[:])
+	}
+	if creds.HasKeys() {
+		if err := s.signer.SignHTTP(ctx, creds, req, in.payloadHash, signingName, s.region, time.Now()); err != nil {
+			return fmt.Errorf("signing the request: %w", err)
+		}
+	}
+	return nil
 }

@@ -3,8 +3,6 @@ package lambdainvoke
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,7 +11,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
 	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream/eventstreamapi"
@@ -197,21 +194,8 @@ func (s *Client) InvokeStream(ctx context.Context, in *Invocation) (*Stream, err
 		req.URL.Path = s.parsed.Path + lambdaapi.InvokeStreamPath(in.FunctionName)
 	}
 	setInvokeHeaders(req.Header, in)
-	creds, err := s.creds.Retrieve(ctx)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, &CredentialsError{Err: err}
-	}
-	if in.payloadHash == "" {
-		sum := sha256.Sum256(in.Payload)
-		in.payloadHash = hex.EncodeToString(sum[:])
-	}
-	if creds.HasKeys() {
-		if err := s.signer.SignHTTP(ctx, creds, req, in.payloadHash, signingName, s.region, time.Now()); err != nil {
-			return nil, fmt.Errorf("signing the request: %w", err)
-		}
+	if err := s.sign(ctx, req, in); err != nil {
+		return nil, err
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
