@@ -49,7 +49,8 @@ func TestLambdaStreamThroughGateway(t *testing.T) {
 	for _, engine := range []string{"fasthttp", "net/http"} {
 		t.Run(engine, func(t *testing.T) {
 			t.Parallel()
-			cfg := `{"version": 3, "timeout": "20s", "extra_config": {"lambdagate/server": {"engine": "` + engine + `"}}, "endpoints": [
+			cfg := `{"version": 3, "timeout": "20s", "extra_config": {"lambdagate/server": {"engine": "` + engine + `"},
+				"telemetry/opentelemetry": {"exporters": {"prometheus": [{"name": "p", "listen_ip": "127.0.0.1", "port": 0}]}}}, "endpoints": [
 				{"endpoint": "/events", "output_encoding": "no-op", "input_query_strings": ["mode"],
 				 "backend": [{"url_pattern": "/", "extra_config": {"backend/lambda": {"function_name": "events", "invoke_mode": "RESPONSE_STREAM"}}}]}]}`
 			g := startGateway(t, cfg, "--functions", dir)
@@ -66,6 +67,10 @@ func TestLambdaStreamThroughGateway(t *testing.T) {
 			}
 			if !g.WaitForLog("stream_error", 5*time.Second) || !g.WaitForLog("boom midway", 5*time.Second) {
 				t.Errorf("the log does not show the failed stream:\n%s", g.Logs())
+			}
+			// The cut stream is counted as the function's error.
+			if n := scrapeMetrics(t, metricsURL(t, g)).value("lambdagate_lambda_errors_total", fn("events")); n != 1 {
+				t.Errorf("lambdagate_lambda_errors_total{aws_lambda_function=events} = %v after one stream failed midway, want 1", n)
 			}
 
 			ctx, cancel := context.WithCancel(context.Background())
