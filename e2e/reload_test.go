@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -161,5 +162,57 @@ func TestWatchReloads(t *testing.T) {
 	}
 	if !strings.Contains(g.Logs(), "configuration reloaded") {
 		t.Errorf("no reload logged; logs:\n%s", g.Logs())
+	}
+}
+
+// TestSIGHUPRescansFunctions: with --functions, a SIGHUP rescans the
+// functions folder before it reloads the file, so that a new endpoint can
+// call a function folder added since the start, and a changed function's
+// next call runs its new code.
+func TestSIGHUPRescansFunctions(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFn := func(name, answer string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Join(dir, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		src := `exports.handler = async () => ({answer: "` + answer + `"});`
+		if err := os.WriteFile(filepath.Join(dir, name, "index.js"), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	endpoint := func(path, fn string) string {
+		return `{"endpoint": "` + path + `", "backend": [{"host": ["ignored"], "url_pattern": "/",
+		  "extra_config": {"backend/lambda": {"function_name": "` + fn + `"}}}]}`
+	}
+	writeFn("one", "one-v1")
+	g := startGateway(t, `{"version": 3, "timeout": "10s", "endpoints": [`+endpoint("/one", "one")+`]}`, "--functions", dir)
+	check := func(path, want string) {
+		t.Helper()
+		if r := do(t, "GET", g.URL+path, "", nil); r.Status != 200 || r.Body != `{"answer":"`+want+`"}` {
+			t.Fatalf("%s: %d %s, want {\"answer\":%q}", path, r.Status, r.Body, want)
+		}
+	}
+	check("/one", "one-v1")
+
+	writeFn("two", "two")
+	writeFn("one", "one-v2")
+	// A new modification time even on a coarse clock.
+	later := time.Now().Add(2 * time.Second)
+	os.Chtimes(filepath.Join(dir, "one", "index.js"), later, later)
+	writeConfig(t, configFile(g), `{"version": 3, "timeout": "10s", "listen_ip": "127.0.0.1", "endpoints": [`+
+		endpoint("/one", "one")+`, `+endpoint("/two", "two")+`]}`)
+	g.cmd.Process.Signal(syscall.SIGHUP)
+	if !waitForCount(g, "configuration reloaded", 1, 20*time.Second) {
+		t.Fatalf("no reload logged after SIGHUP; logs:\n%s", g.Logs())
+	}
+	if !strings.Contains(g.Logs(), "local Lambda runtime rescanned its functions") {
+		t.Errorf("no rescan logged; logs:\n%s", g.Logs())
+	}
+	check("/two", "two")
+	check("/one", "one-v2")
+	if code := g.Stop(t); code != 0 {
+		t.Errorf("exit code %d after SIGTERM, want 0", code)
 	}
 }

@@ -47,6 +47,7 @@ type function struct {
 	env         map[string]string // from function.json
 	concurrency int
 	argv        []string // the command that starts one process; set by prepare
+	fingerprint string   // what a process runs, to tell a changed function on Rescan; set by prepare
 }
 
 // discoverFunctions reads every function folder under root. Entries whose

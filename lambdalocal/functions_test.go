@@ -192,7 +192,7 @@ func TestStartRefusesBadFunctions(t *testing.T) {
 func TestGoBuildIsCached(t *testing.T) {
 	t.Parallel()
 	b := &goBuilder{cacheDir: testCache, logger: discardLogger()}
-	fn := shared.fns["goecho"]
+	fn := shared.cat.Load().pool("goecho").fn
 	start := time.Now()
 	path, err := b.build(context.Background(), fn)
 	if err != nil {

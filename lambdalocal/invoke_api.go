@@ -34,17 +34,17 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 		apiErr.write(w, newRequestID())
 		return
 	}
-	fn := s.fns[req.name]
-	if fn == nil {
+	p := s.cat.Load().pool(req.name)
+	if p == nil {
 		errResourceNotFound(s.functionARN(req.name, req.qualifier)).write(w, newRequestID())
 		return
 	}
+	fn := p.fn
 	payload, apiErr := readPayload(r)
 	if apiErr != nil {
 		apiErr.write(w, newRequestID())
 		return
 	}
-	p := s.pools[fn.name]
 	inv := newInvocation(fn, payload, s.functionARN(fn.name, req.qualifier))
 	inv.clientContext = req.clientContext
 	if th := r.Header.Get(lambdaapi.HeaderTraceID); validTraceHeader(th) {
@@ -180,8 +180,9 @@ func (s *Server) handleListFunctions(w http.ResponseWriter, r *http.Request) {
 	out := struct {
 		Functions []functionConfiguration `json:"Functions"`
 	}{Functions: []functionConfiguration{}}
-	for _, name := range s.names {
-		fn := s.fns[name]
+	cat := s.cat.Load()
+	for _, name := range cat.names {
+		fn := cat.pools[name].fn
 		rt := "provided.al2023"
 		switch fn.kind {
 		case kindNode:

@@ -85,18 +85,18 @@ func (s *Server) Instrument(m metric.Meter) error {
 	if err != nil {
 		return err
 	}
-	for _, name := range s.names {
-		set := attribute.NewSet(attribute.String(AttrFunction, name))
-		s.pools[name].metrics.Store(&poolMetrics{
-			inst: &in,
-			add:  []metric.AddOption{metric.WithAttributeSet(set)},
-			obs:  []metric.ObserveOption{metric.WithAttributeSet(set)},
-		})
+	cat := s.cat.Load()
+	for _, name := range cat.names {
+		cat.pools[name].metrics.Store(newPoolMetrics(&in, name))
 	}
+	s.instruments = &in
 	reg, err := m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
-		for _, name := range s.names {
-			p := s.pools[name]
-			o.ObserveInt64(in.warm, int64(p.idleProcesses()), p.metrics.Load().obs...)
+		cat := s.cat.Load()
+		for _, name := range cat.names {
+			p := cat.pools[name]
+			if pm := p.metrics.Load(); pm != nil {
+				o.ObserveInt64(in.warm, int64(p.idleProcesses()), pm.obs...)
+			}
 		}
 		return nil
 	}, in.warm)
@@ -105,6 +105,16 @@ func (s *Server) Instrument(m metric.Meter) error {
 	}
 	s.metricsReg = reg
 	return nil
+}
+
+// newPoolMetrics returns the instruments of one function's pool.
+func newPoolMetrics(in *localInstruments, name string) *poolMetrics {
+	set := attribute.NewSet(attribute.String(AttrFunction, name))
+	return &poolMetrics{
+		inst: in,
+		add:  []metric.AddOption{metric.WithAttributeSet(set)},
+		obs:  []metric.ObserveOption{metric.WithAttributeSet(set)},
+	}
 }
 
 // unregisterMetrics stops the warm processes' callback, at Close.

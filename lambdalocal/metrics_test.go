@@ -115,7 +115,7 @@ func TestLocalMetrics(t *testing.T) {
 		_, err := client.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("solo"), Payload: []byte(`{"ms":700}`)})
 		busy <- err
 	}()
-	p := srv.pools["solo"]
+	p := srv.cat.Load().pool("solo")
 	waitFor(t, 5*time.Second, "the first call to take the only slot", func() bool { return len(p.slots) == 1 })
 	if got := metric(MetricWarmProcesses); got != 0 {
 		t.Errorf("warm processes while the only one works = %d, want 0", got)

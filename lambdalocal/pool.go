@@ -25,6 +25,9 @@ type pool struct {
 	idle   []*sandbox // most recently used last
 	live   map[*sandbox]struct{}
 	closed bool
+	// retired is set once a Rescan replaced the pool: processes are
+	// stopped when their invocation ends instead of being kept warm.
+	retired bool
 }
 
 func newPool(s *Server, fn *function) *pool {
@@ -118,12 +121,25 @@ func (p *pool) get(inv *invocation) (*sandbox, error) {
 func (p *pool) put(sb *sandbox) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.closed {
+	if p.closed || p.retired {
 		sb.kill()
 		return
 	}
 	if sb.alive() {
 		p.idle = append(p.idle, sb)
+	}
+}
+
+// retire stops p's idle processes and lets the busy ones finish their
+// invocation, after which put stops them too.
+func (p *pool) retire() {
+	p.mu.Lock()
+	p.retired = true
+	idle := p.idle
+	p.idle = nil
+	p.mu.Unlock()
+	for _, sb := range idle {
+		sb.kill()
 	}
 }
 

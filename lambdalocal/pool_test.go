@@ -34,7 +34,7 @@ func TestConcurrency(t *testing.T) {
 	t.Parallel()
 	const n, sleep = 3, 800 * time.Millisecond
 	client := newClient(shared, noRetries)
-	p := shared.pools["sleeper"]
+	p := shared.cat.Load().pool("sleeper")
 	if p.fn.concurrency != n {
 		t.Fatalf("sleeper's concurrency is %d, want %d from its function.json", p.fn.concurrency, n)
 	}
@@ -196,7 +196,7 @@ func TestCloseStopsRunningInvocations(t *testing.T) {
 		out, _ := client.Invoke(context.Background(), &lambda.InvokeInput{FunctionName: aws.String("sleeper"), Payload: []byte(`{"ms":8000}`)})
 		done <- out
 	}()
-	waitFor(t, 5*time.Second, "the call to start", func() bool { return len(srv.pools["sleeper"].slots) == 1 && srv.processes() == 1 })
+	waitFor(t, 5*time.Second, "the call to start", func() bool { return len(srv.cat.Load().pool("sleeper").slots) == 1 && srv.processes() == 1 })
 	time.Sleep(100 * time.Millisecond) // let the process take the call
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -224,7 +224,7 @@ func TestCloseStopsRunningInvocations(t *testing.T) {
 func TestEventInvocationsQueue(t *testing.T) {
 	t.Parallel()
 	client := newClient(shared, noRetries)
-	p := shared.pools["single"]
+	p := shared.cat.Load().pool("single")
 	busy := make(chan *lambda.InvokeOutput, 1)
 	go func() {
 		out, err := client.Invoke(context.Background(), &lambda.InvokeInput{FunctionName: aws.String("single"), Payload: []byte(`{"ms":500}`)})

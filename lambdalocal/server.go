@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -70,10 +71,12 @@ type Server struct {
 	cacheDir    string
 	clientsDir  string
 	idleTimeout time.Duration
-	names       []string
-	fns         map[string]*function
-	pools       map[string]*pool
-	spawn       *spawner // starts every function process (spawn.go)
+	dir         string // Options.FunctionsDir
+	builder     *goBuilder
+	interp      *interpreters
+	cat         atomic.Pointer[catalog] // the functions served (catalog.go)
+	rescanMu    sync.Mutex              // one Rescan at a time
+	spawn       *spawner                // starts every function process (spawn.go)
 
 	http *http.Server
 	url  string
@@ -81,11 +84,13 @@ type Server struct {
 	ctx    context.Context // ends at Close: stops queued events and the reaper
 	cancel context.CancelFunc
 
-	mu         sync.Mutex // guards closing, bg.Add and metricsReg
-	closing    bool
-	metricsReg metric.Registration // the warm processes' callback, once instrumented
-	bg         sync.WaitGroup      // serve loop, reaper, Event invocations
-	events     atomic.Int64        // Event invocations queued or running
+	mu          sync.Mutex // guards closing, bg.Add, instruments, metricsReg, retired and catalog swaps
+	closing     bool
+	instruments *localInstruments   // set by Instrument
+	metricsReg  metric.Registration // the warm processes' callback, once instrumented
+	retired     []*pool             // pools a Rescan replaced, closed at Close
+	bg          sync.WaitGroup      // serve loop, reaper, Event invocations
+	events      atomic.Int64        // Event invocations queued or running
 
 	closeOnce sync.Once
 	closeErr  error
@@ -104,8 +109,8 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		region:      cmp.Or(opts.Region, regionFromEnv()),
 		cacheDir:    opts.CacheDir,
 		idleTimeout: cmp.Or(opts.IdleTimeout, DefaultIdleTimeout),
-		fns:         map[string]*function{},
-		pools:       map[string]*pool{},
+		dir:         opts.FunctionsDir,
+		interp:      &interpreters{},
 	}
 	if s.cacheDir == "" {
 		base, err := os.UserCacheDir()
@@ -121,23 +126,17 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if s.clientsDir, err = installRuntimeClients(s.cacheDir); err != nil {
 		return nil, err
 	}
-	builder := &goBuilder{cacheDir: s.cacheDir, logger: s.logger}
-	in := &interpreters{}
+	s.builder = &goBuilder{cacheDir: s.cacheDir, logger: s.logger}
+	cat := &catalog{pools: make(map[string]*pool, len(fns))}
 	for _, fn := range fns {
-		var binary string
-		if fn.kind == kindGo {
-			if binary, err = builder.build(ctx, fn); err != nil {
-				return nil, err
-			}
-		}
-		if err := in.commandFor(fn, s.clientsDir, binary); err != nil {
+		if err := s.prepare(ctx, fn); err != nil {
 			return nil, err
 		}
-		s.fns[fn.name] = fn
-		s.names = append(s.names, fn.name)
-		s.pools[fn.name] = newPool(s, fn)
+		cat.names = append(cat.names, fn.name)
+		cat.pools[fn.name] = newPool(s, fn)
 	}
-	slices.Sort(s.names)
+	slices.Sort(cat.names)
+	s.cat.Store(cat)
 	if err := s.Instrument(opts.Meter); err != nil {
 		return nil, fmt.Errorf("lambdalocal: creating the metrics: %w", err)
 	}
@@ -168,12 +167,12 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		s.bg.Add(1)
 		go s.reapLoop()
 	}
-	for _, name := range s.names {
-		fn := s.fns[name]
+	for _, name := range cat.names {
+		fn := cat.pools[name].fn
 		s.logger.Debug("function ready", "function", name, "runtime", fn.kind.String(), "handler", fn.handler,
 			"timeout", fn.timeout, "memory_mb", fn.memoryMB, "concurrency", fn.concurrency, "dir", fn.dir)
 	}
-	s.logger.Info("local Lambda runtime listening", "url", s.url, "functions", s.names)
+	s.logger.Info("local Lambda runtime listening", "url", s.url, "functions", cat.names)
 	return s, nil
 }
 
@@ -181,8 +180,8 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 // endpoint to give the AWS CLI (--endpoint-url) or an SDK (BaseEndpoint).
 func (s *Server) URL() string { return s.url }
 
-// Functions returns the discovered function names, sorted.
-func (s *Server) Functions() []string { return slices.Clone(s.names) }
+// Functions returns the names of the functions served, sorted.
+func (s *Server) Functions() []string { return slices.Clone(s.cat.Load().names) }
 
 // Close stops the listener, kills every function process and waits for
 // them and for the requests in progress, until ctx ends. Invocations cut
@@ -191,13 +190,15 @@ func (s *Server) Close(ctx context.Context) error {
 	s.closeOnce.Do(func() {
 		s.mu.Lock()
 		s.closing = true
+		pools := slices.Collect(maps.Values(s.cat.Load().pools))
+		pools = append(pools, s.retired...)
 		s.mu.Unlock()
 		s.unregisterMetrics()
 		s.cancel()
 		shutdown := make(chan error, 1)
 		go func() { shutdown <- s.http.Shutdown(ctx) }()
 		var wg sync.WaitGroup
-		for _, p := range s.pools {
+		for _, p := range pools {
 			wg.Go(p.close)
 		}
 		wg.Wait()
@@ -222,7 +223,7 @@ func (s *Server) reapLoop() {
 		case <-s.ctx.Done():
 			return
 		case now := <-t.C:
-			for _, p := range s.pools {
+			for _, p := range s.cat.Load().pools {
 				p.reap(now.Add(-s.idleTimeout))
 			}
 		}
@@ -232,7 +233,10 @@ func (s *Server) reapLoop() {
 // processes counts the live function processes, for tests.
 func (s *Server) processes() int {
 	n := 0
-	for _, p := range s.pools {
+	s.mu.Lock()
+	pools := append(slices.Collect(maps.Values(s.cat.Load().pools)), s.retired...)
+	s.mu.Unlock()
+	for _, p := range pools {
 		n += p.processes()
 	}
 	return n

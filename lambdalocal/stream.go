@@ -121,11 +121,12 @@ func (s *Server) handleInvokeStream(w http.ResponseWriter, r *http.Request) {
 		errInvalidParameter("InvokeWithResponseStream takes RequestResponse or DryRun invocations, not Event").write(w, newRequestID())
 		return
 	}
-	fn := s.fns[req.name]
-	if fn == nil {
+	p := s.cat.Load().pool(req.name)
+	if p == nil {
 		errResourceNotFound(s.functionARN(req.name, req.qualifier)).write(w, newRequestID())
 		return
 	}
+	fn := p.fn
 	payload, apiErr := readPayload(r)
 	if apiErr != nil {
 		apiErr.write(w, newRequestID())
@@ -141,7 +142,6 @@ func (s *Server) handleInvokeStream(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	p := s.pools[fn.name]
 	if !p.tryAcquire() {
 		p.refusedInvocation()
 		errTooManyRequests("ReservedFunctionConcurrentInvocationLimitExceeded",

@@ -148,7 +148,7 @@ func runGateway(args []string, stdout, stderr io.Writer) int {
 	loopDone := make(chan struct{})
 	go func() {
 		defer close(loopDone)
-		reloadLoop(loopCtx, reloader, *file, hup, watcher, logger)
+		reloadLoop(loopCtx, reloader, *file, hup, watcher, local, logger)
 	}()
 	err = live.Serve(ctx, ln)
 	stopLoop()

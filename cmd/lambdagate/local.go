@@ -17,8 +17,8 @@ import (
 )
 
 // runLocal implements `lambdagate local`: the local Lambda runtime on its
-// own, for the AWS CLI and SDKs (--endpoint-url). It serves until SIGINT or
-// SIGTERM and returns the exit code: 0 after a clean stop, 1 when the
+// own, for the AWS CLI and SDKs (--endpoint-url). SIGHUP rescans the
+// functions folder. It serves until SIGINT or SIGTERM and returns the exit code: 0 after a clean stop, 1 when the
 // runtime cannot start or stop, 2 for bad usage.
 func runLocal(args []string, stdout, stderr io.Writer) int {
 	flags := flag.NewFlagSet("lambdagate local", flag.ContinueOnError)
@@ -56,6 +56,9 @@ func runLocal(args []string, stdout, stderr io.Writer) int {
 	}
 
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	// From here SIGHUP rescans the functions folder; it never ends the process.
+	hup, stopHangups := hangups()
+	defer stopHangups()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv, err := lambdalocal.Start(ctx, lambdalocal.Options{
@@ -74,7 +77,14 @@ func runLocal(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "Lambda runtime listening on %s with %d functions: %s\n", srv.URL(), len(names), strings.Join(names, ", "))
 	fmt.Fprintf(stdout, "Try: aws lambda invoke --endpoint-url %s --function-name %s out.json\n", srv.URL(), names[0])
 
-	<-ctx.Done()
+	for waiting := true; waiting; {
+		select {
+		case <-ctx.Done():
+			waiting = false
+		case <-hup:
+			rescanFunctions(ctx, srv, logger)
+		}
+	}
 	stop()
 	logger.Info("stopping the local Lambda runtime")
 	closeCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -54,7 +54,9 @@ func TestRunLocalUsage(t *testing.T) {
 }
 
 // TestRunLocalServesUntilSIGTERM runs `lambdagate local`, invokes a
-// function over HTTP, and stops it with SIGTERM: exit code 0.
+// function over HTTP, adds a function folder and sends SIGHUP (the new
+// function is then served, the process lives on), and stops it with
+// SIGTERM: exit code 0.
 func TestRunLocalServesUntilSIGTERM(t *testing.T) {
 	setLocalTestAWSEnv(t)
 	dir := t.TempDir()
@@ -89,6 +91,30 @@ func TestRunLocalServesUntilSIGTERM(t *testing.T) {
 	if want := `{"statusCode":200,"body":"\"Hello from Lambda!\""}`; resp.StatusCode != 200 || string(body) != want {
 		t.Errorf("invoke: %d %s, want 200 %s", resp.StatusCode, body, want)
 	}
+
+	if err := os.Mkdir(filepath.Join(dir, "added"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "added", "index.js"), []byte("exports.handler = async () => 'added';\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	for deadline := time.Now().Add(10 * time.Second); got != `"added"`; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("after SIGHUP the added function answered %q, want \"added\"", got)
+		}
+		resp, err := http.Post(url+"/2015-03-31/functions/added/invocations", "application/json", strings.NewReader(`{}`))
+		if err != nil {
+			t.Fatalf("after SIGHUP: %v (did the signal end the process?)", err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		got = string(body)
+	}
+
 	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

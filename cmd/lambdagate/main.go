@@ -36,13 +36,14 @@ Usage:
   lambdagate run   [-c FILE] [--port N] [--watch] [--functions DIR] [--functions-addr ADDR]
                    serve the gateway (-c defaults to ./krakend.json); with
                    --functions, Lambda backends without an endpoint are served
-                   by the built-in local runtime from DIR; SIGHUP reloads the
-                   file, and so does a change of it with --watch
+                   by the built-in local runtime from DIR; SIGHUP rescans DIR
+                   and reloads the file, a change of the file with --watch
+                   reloads it
   lambdagate check [-c FILE] [--functions DIR]
                    validate the configuration: exit 0, or list every error and exit 1
   lambdagate local --functions DIR [--addr 127.0.0.1:9001]
                    serve only the local Lambda runtime (Invoke API), for the
-                   AWS CLI and SDKs (--endpoint-url)
+                   AWS CLI and SDKs (--endpoint-url); SIGHUP rescans DIR
   lambdagate schema
                    print the JSON Schema (draft 2020-12) of the configuration file,
                    for editors: lambdagate schema > lambdagate.schema.json

@@ -13,6 +13,7 @@ import (
 	"github.com/fsnotify/fsnotify"
 
 	"github.com/lambdagate/lambdagate/gateway"
+	"github.com/lambdagate/lambdagate/lambdalocal"
 )
 
 // watchDebounce is how long the file must stay quiet after a change before
@@ -45,8 +46,10 @@ func watchFolder(file string) (*fsnotify.Watcher, error) {
 
 // reloadLoop reloads on every SIGHUP (always rebuilt) and, with a watcher
 // w, on every change of the file (debounced; skipped when its content is
-// the one served) until ctx ends. One reload runs at a time.
-func reloadLoop(ctx context.Context, r *gateway.Reloader, file string, hup <-chan os.Signal, w *fsnotify.Watcher, logger *slog.Logger) {
+// the one served) until ctx ends. One reload runs at a time. With a local
+// runtime, a SIGHUP first rescans its functions folder, so that the new
+// configuration can name the functions added to it.
+func reloadLoop(ctx context.Context, r *gateway.Reloader, file string, hup <-chan os.Signal, w *fsnotify.Watcher, local *lambdalocal.Server, logger *slog.Logger) {
 	var (
 		changes <-chan fsnotify.Event
 		errs    <-chan error
@@ -67,6 +70,9 @@ func reloadLoop(ctx context.Context, r *gateway.Reloader, file string, hup <-cha
 			}
 			return
 		case <-hup:
+			if local != nil {
+				rescanFunctions(ctx, local, logger)
+			}
 			logger.Info("SIGHUP: reloading the configuration", "file", file)
 			r.Reload(true)
 		case ev := <-changes:
@@ -97,3 +103,15 @@ func reloadLoop(ctx context.Context, r *gateway.Reloader, file string, hup <-cha
 // Kubernetes renames to swap a ConfigMap's files at once ("..data",
 // "..2026_12_04...").
 func isHiddenLink(name string) bool { return len(name) > 2 && name[:2] == ".." }
+
+// rescanFunctions rescans a local runtime's functions folder; a folder
+// that cannot be run is logged, and the runtime keeps what it served.
+func rescanFunctions(ctx context.Context, local *lambdalocal.Server, logger *slog.Logger) {
+	ch, err := local.Rescan(ctx)
+	switch {
+	case err != nil:
+		logger.Error("SIGHUP: the functions folder was not rescanned, the local runtime serves what it served: " + err.Error())
+	case ch.Empty():
+		logger.Info("SIGHUP: the functions folder is unchanged")
+	}
+}
