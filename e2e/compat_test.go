@@ -76,7 +76,7 @@ func TestCompatExample(t *testing.T) {
 	}{
 		{name: "xml backend, negotiate without Accept: json", method: "GET", path: "/catalog", status: 200, ctype: "application/json; charset=utf-8",
 			want: `{"book":[{"-id":"b1","title":"Go"},{"-id":"b2","title":"XML & you"}]}`},
-		{name: "negotiate: text/plain is yaml", method: "GET", path: "/catalog", header: map[string]string{"Accept": "text/plain"}, status: 200, ctype: "application/yaml; charset=utf-8",
+		{name: "negotiate: text/plain is yaml", method: "GET", path: "/catalog", header: map[string]string{"Accept": "text/plain"}, status: 200, ctype: "application/x-yaml; charset=utf-8",
 			want: "book:\n    - -id: b1\n      title: Go\n    - -id: b2\n      title: XML & you\n"},
 		{name: "negotiate: application/xml", method: "GET", path: "/catalog", header: map[string]string{"Accept": "application/xml"}, status: 200, ctype: "application/xml",
 			want: `<book id="b1"><title>Go</title></book><book id="b2"><title>XML &amp; you</title></book>`},
@@ -84,7 +84,7 @@ func TestCompatExample(t *testing.T) {
 			want: `<catalog><book id="b1"><title>Go</title></book><book id="b2"><title>XML &amp; you</title></book></catalog>`},
 		{name: "rss backend", method: "GET", path: "/news", status: 200, ctype: "application/json; charset=utf-8",
 			want: `{"title":"News","items":[{"title":"First","link":"http://example.com/1","links":["http://example.com/1"]}]}`},
-		{name: "yaml output", method: "GET", path: "/news.yaml", status: 200, ctype: "application/yaml; charset=utf-8", want: "title: News\n"},
+		{name: "yaml output", method: "GET", path: "/news.yaml", status: 200, ctype: "application/x-yaml; charset=utf-8", want: "title: News\n"},
 		{name: "flatmap on a backend and on the endpoint", method: "GET", path: "/orders/1", status: 200, ctype: "application/json; charset=utf-8",
 			want: `{"order":{"id":1},"lines":[{"code":"a"},{"code":"b"}],"stock":{"stock":12,"source":"warehouse"}}`},
 		{name: "static errored: backend up", method: "GET", path: "/stock/1", status: 200, ctype: "application/json; charset=utf-8", want: `{"stock":12,"source":"warehouse"}`},

@@ -230,7 +230,9 @@ func (h *handler) handle(w http.ResponseWriter, r *http.Request, params []string
 			hdr[k] = vs
 		}
 	}
-	if complete {
+	if complete && !h.noop {
+		// A no-op response is marked incomplete whatever it holds, as
+		// KrakenD marks it: its data (the parsed body) is always empty.
 		hdr["X-Krakend-Completed"] = completedTrue
 		if h.cacheControl != nil {
 			hdr["Cache-Control"] = h.cacheControl

@@ -275,14 +275,14 @@ func TestResponses(t *testing.T) {
 		{"single backend non-2xx is not passed", setup{}, func() *proxy.Response {
 			return &proxy.Response{Data: map[string]any{}, IsComplete: true, Metadata: proxy.Metadata{StatusCode: 302}}
 		}, nil, 200, "true", "", "application/json; charset=utf-8", `{}`, nil},
-		{"no-op passes the backend's status and headers", setup{endpoint: config.Endpoint{OutputEncoding: "no-op", CacheTTL: time.Second}}, func() *proxy.Response {
+		{"no-op passes the backend's status and headers, marked incomplete (as KrakenD marks it)", setup{endpoint: config.Endpoint{OutputEncoding: "no-op", CacheTTL: time.Second}}, func() *proxy.Response {
 			return &proxy.Response{IsComplete: true, Body: io.NopCloser(strings.NewReader("raw")),
 				Metadata: proxy.Metadata{StatusCode: 418, Headers: http.Header{"Content-Type": {"x/y"}, "X-B": {"1"}}}}
-		}, nil, 418, "true", "", "x/y", `raw`, http.Header{"X-B": {"1"}}},
+		}, nil, 418, "false", "", "x/y", `raw`, http.Header{"X-B": {"1"}}},
 		{"no-op keeps the backend's Cache-Control, not cache_ttl's", setup{endpoint: config.Endpoint{OutputEncoding: "no-op", CacheTTL: time.Minute}}, func() *proxy.Response {
 			return &proxy.Response{IsComplete: true, Body: io.NopCloser(strings.NewReader("raw")),
 				Metadata: proxy.Metadata{StatusCode: 200, Headers: http.Header{"Cache-Control": {"no-store"}}}}
-		}, nil, 200, "true", "no-store", "", `raw`, nil},
+		}, nil, 200, "false", "no-store", "", `raw`, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

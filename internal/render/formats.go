@@ -18,11 +18,12 @@ const (
 	Negotiate = "negotiate"
 )
 
-// The Content-Type of each format, as KrakenD writes them (YAML: the type
-// RFC 9512 registers).
+// The Content-Type of each format, as KrakenD writes them (YAML: gin's
+// application/x-yaml, not the application/yaml RFC 9512 registers, so that
+// clients written against KrakenD see the same type).
 const (
 	xmlType  = "application/xml"
-	yamlType = "application/yaml; charset=utf-8"
+	yamlType = "application/x-yaml; charset=utf-8"
 )
 
 func init() {

@@ -25,10 +25,10 @@ func TestRenderXMLAndYAML(t *testing.T) {
 		{"xml escapes", "xml", &proxy.Response{Data: data(t, `{"a": "<b> & 'c'"}`)}, xmlType,
 			`<a>&lt;b&gt; &amp; &apos;c&apos;</a>`},
 		{"xml nil", "xml", nil, xmlType, `<doc/>`},
-		{"yaml", "yaml", &proxy.Response{Data: data(t, `{"b": "x", "a": [1, 2.50], "n": null, "t": true}`)}, yamlType,
+		{"yaml", "yaml", &proxy.Response{Data: data(t, `{"b": "x", "a": [1, 2.50], "n": null, "t": true}`)}, "application/x-yaml; charset=utf-8",
 			"a:\n    - 1\n    - 2.50\nb: x\n\"n\": null\nt: true\n"},
-		{"yaml nil", "yaml", nil, yamlType, "{}\n"},
-		{"yaml exact numbers", "yaml", &proxy.Response{Data: data(t, `{"big": 12345678901234567890, "e": 1e5, "neg": -3}`)}, yamlType,
+		{"yaml nil", "yaml", nil, "application/x-yaml; charset=utf-8", "{}\n"},
+		{"yaml exact numbers", "yaml", &proxy.Response{Data: data(t, `{"big": 12345678901234567890, "e": 1e5, "neg": -3}`)}, "application/x-yaml; charset=utf-8",
 			"big: 12345678901234567890\ne: 1e5\nneg: -3\n"},
 	}
 	for _, tt := range tests {
