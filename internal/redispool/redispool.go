@@ -20,6 +20,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/lambdagate/lambdagate/config"
+	"github.com/lambdagate/lambdagate/internal/redisbatch"
 )
 
 // Namespace is the service-level namespace of the pools.
@@ -106,9 +107,11 @@ func PasswordEnv(name string) string {
 	return b.String()
 }
 
-// Pools are the service's named Redis clients.
+// Pools are the service's named Redis clients, each with the Batcher that
+// pipelines the concurrent script runs (the rate limits' checks) on it.
 type Pools struct {
-	clients map[string]*redis.Client
+	clients  map[string]*redis.Client
+	batchers map[string]*redisbatch.Batcher
 }
 
 // New builds the pools of the service's "redis" namespace; nil when there
@@ -127,7 +130,7 @@ func New(x *config.ExtraConfig) (*Pools, []string, error) {
 	if o.Clusters != nil && string(o.Clusters) != "null" && string(o.Clusters) != "[]" {
 		errs.Add(config.Join(path, "clusters"), "Redis Cluster is not supported: lambdagate speaks to single Redis servers; define them in connection_pools")
 	}
-	p := &Pools{clients: map[string]*redis.Client{}}
+	p := &Pools{clients: map[string]*redis.Client{}, batchers: map[string]*redisbatch.Batcher{}}
 	for i, raw := range o.ConnectionPools {
 		at := config.Index(config.Join(path, "connection_pools"), i)
 		var po PoolOptions
@@ -144,7 +147,9 @@ func New(x *config.ExtraConfig) (*Pools, []string, error) {
 			errs.Add(config.Join(at, "name"), "%q names another pool too: pool names must be unique", po.Name)
 			continue
 		}
-		p.clients[po.Name] = redis.NewClient(ro)
+		c := redis.NewClient(ro)
+		p.clients[po.Name] = c
+		p.batchers[po.Name] = redisbatch.New(c, 0)
 	}
 	if len(errs) > 0 {
 		p.Close()
@@ -294,6 +299,17 @@ func (p *Pools) Get(name string) (*redis.Client, bool) {
 	return c, ok
 }
 
+// Batcher returns the Batcher of the pool named name: the rate limits of
+// every endpoint and of the service on that pool share it, so their
+// concurrent checks go out together.
+func (p *Pools) Batcher(name string) (*redisbatch.Batcher, bool) {
+	if p == nil {
+		return nil, false
+	}
+	b, ok := p.batchers[name]
+	return b, ok
+}
+
 // Names lists the pools' names, sorted.
 func (p *Pools) Names() []string {
 	if p == nil {
@@ -307,10 +323,14 @@ func (p *Pools) Names() []string {
 	return names
 }
 
-// Close closes every pool's connections.
+// Close waits for the batches in flight, then closes every pool's
+// connections.
 func (p *Pools) Close() {
 	if p == nil {
 		return
+	}
+	for _, b := range p.batchers {
+		b.Close()
 	}
 	for _, c := range p.clients {
 		c.Close()
