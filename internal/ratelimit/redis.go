@@ -14,6 +14,7 @@ import (
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 
 	"github.com/lambdagate/lambdagate/config"
+	"github.com/lambdagate/lambdagate/internal/redisbatch"
 	"github.com/lambdagate/lambdagate/internal/router"
 )
 
@@ -56,9 +57,11 @@ type RedisOptions struct {
 // failure policy (on_failure_allow) decides.
 const DefaultRedisTimeout = 250 * time.Millisecond
 
-// RedisPools gives the service's Redis pools by name (redispool.Pools).
+// RedisPools gives the Batchers of the service's Redis pools by name
+// (redispool.Pools): the checks of every layer on a pool share its
+// Batcher.
 type RedisPools interface {
-	Get(name string) (*redis.Client, bool)
+	Batcher(name string) (*redisbatch.Batcher, bool)
 	Names() []string
 }
 
@@ -89,7 +92,8 @@ const (
 // key over its limit ends the script with its position (1-based) and the
 // wait; the keys before it have taken their token, as in the node-local
 // layer. {0, 0}: every key took one. Redis runs a script atomically, so
-// replicas never race on a bucket; one EVALSHA is one round trip.
+// replicas never race on a bucket; one EVALSHA is one round trip, shared
+// by the concurrent checks on the pool (redisbatch pipelines them).
 var gcra = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -111,7 +115,7 @@ return {0, 0}
 // RedisEndpoint is a Redis-backed rate-limit layer: an endpoint's, or the
 // service's inside RedisService.
 type RedisEndpoint struct {
-	client     *redis.Client
+	client     *redisbatch.Batcher
 	connection string
 	namespace  string
 	allow      bool
@@ -166,11 +170,11 @@ func newRedisLimit(e *config.Endpoint, o RedisOptions, ns, path, prefix string, 
 	case name != "" && o.ConnectionPool != "" && o.ConnectionPool != name:
 		errs.Add(config.Join(opts.path, "connection_pool"), "names %q while connection_name names %q: keep connection_name only", o.ConnectionPool, name)
 	}
-	var client *redis.Client
+	var client *redisbatch.Batcher
 	var ok bool
 	if name == "" {
 		errs.Add(config.Join(opts.path, "connection_name"), "names no pool: write the name of one of the service's redis.connection_pools")
-	} else if client, ok = deps.Pools.Get(name); !ok {
+	} else if client, ok = deps.Pools.Batcher(name); !ok {
 		errs.Add(config.Join(opts.path, "connection_name"), "%q is not one of the service's redis.connection_pools %q", name, deps.Pools.Names())
 	}
 	if o.OnFailureAllow && o.OnFailureLocal {
@@ -315,7 +319,7 @@ func (l *RedisEndpoint) check(ctx context.Context, keys []string) (refused int, 
 	l.checks.Add(ctx, 1, l.attrs)
 	ctx, cancel := context.WithTimeout(ctx, l.timeout)
 	defer cancel()
-	res, err := gcra.Run(ctx, l.client, keys, l.args...).Int64Slice()
+	res, err := l.client.Run(ctx, gcra, keys, l.args...).Int64Slice()
 	if err == nil && len(res) != 2 {
 		err = errReply
 	}

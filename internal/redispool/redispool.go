@@ -20,6 +20,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/lambdagate/lambdagate/config"
+	"github.com/lambdagate/lambdagate/internal/redisbatch"
 )
 
 // Namespace is the service-level namespace of the pools.
@@ -79,6 +80,12 @@ type ClientCert struct {
 	PrivateKey  string `json:"private_key"`
 }
 
+// UnixPrefix starts an address that is a Unix socket's path
+// ("unix:///run/redis/redis.sock"), lambdagate's: KrakenD's address is
+// host:port. On the same host, a socket spares the gateway the TCP
+// loopback's cost per write.
+const UnixPrefix = "unix://"
+
 // Defaults, KrakenD's.
 const (
 	DefaultDialTimeout     = 5 * time.Second
@@ -106,9 +113,11 @@ func PasswordEnv(name string) string {
 	return b.String()
 }
 
-// Pools are the service's named Redis clients.
+// Pools are the service's named Redis clients, each with the Batcher that
+// pipelines the concurrent script runs (the rate limits' checks) on it.
 type Pools struct {
-	clients map[string]*redis.Client
+	clients  map[string]*redis.Client
+	batchers map[string]*redisbatch.Batcher
 }
 
 // New builds the pools of the service's "redis" namespace; nil when there
@@ -127,7 +136,7 @@ func New(x *config.ExtraConfig) (*Pools, []string, error) {
 	if o.Clusters != nil && string(o.Clusters) != "null" && string(o.Clusters) != "[]" {
 		errs.Add(config.Join(path, "clusters"), "Redis Cluster is not supported: lambdagate speaks to single Redis servers; define them in connection_pools")
 	}
-	p := &Pools{clients: map[string]*redis.Client{}}
+	p := &Pools{clients: map[string]*redis.Client{}, batchers: map[string]*redisbatch.Batcher{}}
 	for i, raw := range o.ConnectionPools {
 		at := config.Index(config.Join(path, "connection_pools"), i)
 		var po PoolOptions
@@ -144,7 +153,9 @@ func New(x *config.ExtraConfig) (*Pools, []string, error) {
 			errs.Add(config.Join(at, "name"), "%q names another pool too: pool names must be unique", po.Name)
 			continue
 		}
-		p.clients[po.Name] = redis.NewClient(ro)
+		c := redis.NewClient(ro)
+		p.clients[po.Name] = c
+		p.batchers[po.Name] = redisbatch.New(c, 0)
 	}
 	if len(errs) > 0 {
 		p.Close()
@@ -162,7 +173,7 @@ func (po *PoolOptions) redisOptions(at string, errs *config.Errors) (*redis.Opti
 		errs.Add(config.Join(at, "name"), "a pool needs a name, which rate limits reference as connection_name")
 	}
 	if po.Address == "" {
-		errs.Add(config.Join(at, "address"), "a pool needs the address of its Redis server, host:port")
+		errs.Add(config.Join(at, "address"), "a pool needs the address of its Redis server, host:port (or unix:// and a socket's path)")
 	}
 	for key, v := range map[string]int{"db": po.DB, "pool_size": po.PoolSize, "min_idle_conns": po.MinIdleConns, "max_idle_conns": po.MaxIdleConns, "max_active_conns": po.MaxActiveConns} {
 		if v < 0 {
@@ -180,9 +191,16 @@ func (po *PoolOptions) redisOptions(at string, errs *config.Errors) (*redis.Opti
 		}
 		return d
 	}
+	network, addr := "tcp", po.Address
+	if path, ok := strings.CutPrefix(po.Address, UnixPrefix); ok {
+		network, addr = "unix", path
+		if !strings.HasPrefix(path, "/") {
+			errs.Add(config.Join(at, "address"), "%q names no absolute socket path: write unix:// and the path, such as \"unix:///run/redis/redis.sock\"", po.Address)
+		}
+	}
 	ro := &redis.Options{
-		Network:    "tcp",
-		Addr:       po.Address,
+		Network:    network,
+		Addr:       addr,
 		DB:         po.DB,
 		Username:   po.UserName,
 		Password:   po.Password,
@@ -234,7 +252,7 @@ var tlsVersions = map[string]uint16{"TLS12": tls.VersionTLS12, "TLS13": tls.Vers
 
 func (t *TLSOptions) config(at, address string, errs *config.Errors) *tls.Config {
 	c := &tls.Config{MinVersion: tls.VersionTLS13, MaxVersion: tls.VersionTLS13, InsecureSkipVerify: t.AllowInsecureConnections} //nolint:gosec // the user's explicit choice, documented
-	if host, _, ok := strings.Cut(address, ":"); ok {
+	if host, _, ok := strings.Cut(address, ":"); ok && !strings.HasPrefix(address, UnixPrefix) {
 		c.ServerName = host
 	}
 	version := func(key, s string, dst *uint16) {
@@ -294,6 +312,17 @@ func (p *Pools) Get(name string) (*redis.Client, bool) {
 	return c, ok
 }
 
+// Batcher returns the Batcher of the pool named name: the rate limits of
+// every endpoint and of the service on that pool share it, so their
+// concurrent checks go out together.
+func (p *Pools) Batcher(name string) (*redisbatch.Batcher, bool) {
+	if p == nil {
+		return nil, false
+	}
+	b, ok := p.batchers[name]
+	return b, ok
+}
+
 // Names lists the pools' names, sorted.
 func (p *Pools) Names() []string {
 	if p == nil {
@@ -307,10 +336,14 @@ func (p *Pools) Names() []string {
 	return names
 }
 
-// Close closes every pool's connections.
+// Close waits for the batches in flight, then closes every pool's
+// connections.
 func (p *Pools) Close() {
 	if p == nil {
 		return
+	}
+	for _, b := range p.batchers {
+		b.Close()
 	}
 	for _, c := range p.clients {
 		c.Close()

@@ -1,10 +1,12 @@
 package redispool
 
 import (
+	"context"
 	"strings"
 	"testing"
 
 	"github.com/lambdagate/lambdagate/config"
+	"github.com/lambdagate/lambdagate/internal/redistest"
 )
 
 func parse(t *testing.T, pools string) *config.Service {
@@ -53,11 +55,32 @@ func TestPoolErrorsNeverShowThePassword(t *testing.T) {
 		{`[{"name": "a", "address": "x:1", "max_retries": -2}]`, `connection_pools[0].max_retries: must be -1`},
 		{`[{"name": "a", "address": "x:1", "tls": {"cipher_suites": [4865]}}]`, `connection_pools[0].tls.cipher_suites: is not supported`},
 		{`[{"name": "a", "address": "x:1", "sentinel": true}]`, `connection_pools[0].sentinel: unknown key`},
+		{`[{"name": "a", "address": "unix://redis.sock"}]`, `connection_pools[0].address: "unix://redis.sock" names no absolute socket path`},
 	} {
 		s := parse(t, c.pools)
 		_, _, err := New(&s.ExtraConfig)
 		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "pw-secret") {
 			t.Errorf("%s: error %v, want %q and no password", c.pools, err, c.want)
+		}
+	}
+}
+
+// An address unix:///path is the Unix socket at path; host:port is TCP.
+func TestUnixSocketAddress(t *testing.T) {
+	srv := redistest.Start(t)
+	s := parse(t, `[{"name": "unix", "address": "unix://`+srv.Socket()+`"}, {"name": "tcp", "address": "`+srv.Addr()+`"}]`)
+	p, _, err := New(&s.ExtraConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for name, network := range map[string]string{"unix": "unix", "tcp": "tcp"} {
+		c, _ := p.Get(name)
+		if o := c.Options(); o.Network != network {
+			t.Errorf("%s: network %q, want %q", name, o.Network, network)
+		}
+		if err := c.Ping(context.Background()).Err(); err != nil {
+			t.Errorf("%s: PING: %v", name, err)
 		}
 	}
 }

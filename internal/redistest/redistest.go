@@ -1,6 +1,6 @@
 // Package redistest runs a real redis-server for tests: on 127.0.0.1, on a
 // free port, in a temporary directory, without persistence (--save ”
-// --appendonly no). A test without redis-server on PATH is skipped, unless
+// --appendonly no), listening on a Unix socket too. A test without redis-server on PATH is skipped, unless
 // CI is set: then it fails (CI installs Debian's redis-server, see
 // scripts/test.sh).
 package redistest
@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -21,6 +22,7 @@ type Server struct {
 	t    testing.TB
 	bin  string
 	dir  string
+	sock string
 	port int
 	cmd  *exec.Cmd
 }
@@ -35,7 +37,14 @@ func Start(t testing.TB) *Server {
 		}
 		t.Skip("redis-server is not installed (apt-get install redis-server): skipped; with CI set this fails")
 	}
-	s := &Server{t: t, bin: bin, dir: t.TempDir(), port: freePort(t)}
+	// The socket's directory is short: a socket's path has at most 107
+	// bytes, and a test's temporary directory can be longer.
+	sockDir, err := os.MkdirTemp("", "redis")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(sockDir) })
+	s := &Server{t: t, bin: bin, dir: t.TempDir(), sock: filepath.Join(sockDir, "redis.sock"), port: freePort(t)}
 	s.Restart()
 	t.Cleanup(s.Stop)
 	return s
@@ -43,6 +52,9 @@ func Start(t testing.TB) *Server {
 
 // Addr is the server's host:port.
 func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
+
+// Socket is the path of the server's Unix socket.
+func (s *Server) Socket() string { return s.sock }
 
 // Stop stops the server (no-op when stopped).
 func (s *Server) Stop() {
@@ -60,7 +72,8 @@ func (s *Server) Restart() {
 	s.t.Helper()
 	s.Stop()
 	cmd := exec.Command(s.bin, "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", s.dir, "--protected-mode", "yes")
+		"--save", "", "--appendonly", "no", "--dir", s.dir, "--protected-mode", "yes",
+		"--unixsocket", s.sock, "--unixsocketperm", "700")
 	cmd.Stdout, cmd.Stderr = nil, nil
 	if err := cmd.Start(); err != nil {
 		s.t.Fatalf("starting redis-server: %v", err)
