@@ -96,6 +96,10 @@ type Transport struct {
 	Target string
 	// Replies are the kind's rules for decoding its replies.
 	Replies proxy.ReplyRules
+	// URL returns the absolute URL Call would send req to, picking the
+	// host as Call does (a Lua script's request:url()); nil for kinds
+	// that call no URL.
+	URL func(req *proxy.Request) (string, error)
 }
 
 // HostTarget is the default target of a backend: its hosts, without

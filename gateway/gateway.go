@@ -316,7 +316,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 		}
 	}
 	if len(luaAt) > 0 {
-		warns = append(warns, fmt.Sprintf("%s: Lua support is partial (no modifier/lua-endpoint on the service, no http_response, request:url() cannot be set, a script's memory is bounded by the endpoint's timeout only): see docs/programmable.md", strings.Join(luaAt, ", ")))
+		warns = append(warns, fmt.Sprintf("%s: Lua support is partial (no modifier/lua-endpoint on the service, no http_response, a script's memory is bounded by the endpoint's timeout only): see docs/programmable.md", strings.Join(luaAt, ", ")))
 	}
 	secured, swarns, err := httpsecure.New(&cfg.ExtraConfig)
 	errs.Append(cfg.ExtraConfig.Path, err)

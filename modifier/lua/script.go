@@ -33,6 +33,7 @@ type Script struct {
 	path   string
 	names  []string // request params' names by slot
 	noop   bool     // the layer's response is a no-op one (body getters)
+	url    func(*proxy.Request) (string, error)
 	logger *slog.Logger
 	pre    *chunk
 	post   *chunk
@@ -59,12 +60,16 @@ type Spec struct {
 	NoOp bool
 	// Logger gets the scripts' failures.
 	Logger *slog.Logger
+	// URL returns the URL the layer's backend calls for a request, for
+	// request:url() in a modifier/lua-backend script; nil where there is
+	// none (a Lambda backend, modifier/lua-proxy).
+	URL func(*proxy.Request) (string, error)
 }
 
 // New compiles o's sources and code. Errors name the JSON path, the file
 // and the line.
 func New(o *Options, spec Spec) (*Script, error) {
-	s := &Script{opts: *o, path: spec.Path, names: spec.ParamNames, noop: spec.NoOp, logger: spec.Logger, pool: make(chan *vm, poolSize), every: liveEvery}
+	s := &Script{opts: *o, path: spec.Path, names: spec.ParamNames, noop: spec.NoOp, url: spec.URL, logger: spec.Logger, pool: make(chan *vm, poolSize), every: liveEvery}
 	var errs config.Errors
 	if o.Pre == "" && o.Post == "" {
 		errs.Add(spec.Path, "has neither pre nor post code: say what to run, such as \"pre\": \"my_function(request.load())\"")
