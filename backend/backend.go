@@ -145,7 +145,7 @@ func Build(spec Spec, kinds []Kind, tel *telemetry.Telemetry) (proxy.Proxy, erro
 	if o, path, err := lua.Decode(&b.ExtraConfig, lua.BackendNamespace, lua.LegacyBackendNamespace); err != nil {
 		errs.Append(b.JSONPath, err)
 	} else if o != nil {
-		script, err = lua.New(o, lua.Spec{Path: path, ParamNames: paramNames(spec.Endpoint), NoOp: b.Encoding == proxy.EncodingNoOp, Logger: spec.Logger, URL: scriptURL(t.URL, b)})
+		script, err = lua.New(o, lua.Spec{Path: path, ParamNames: paramNames(spec.Endpoint), NoOp: b.Encoding == proxy.EncodingNoOp, Logger: spec.Logger, URL: scriptURL(t.URL, b), Client: spec.HTTPClient, UserAgent: spec.UserAgent})
 		errs.Append(b.JSONPath, err)
 	}
 	if len(errs) > 0 {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // KrakenD CE's Lua endpoints (tests/fixtures/krakend.json, specs lua_1
@@ -149,5 +150,41 @@ func TestLuaEndpointCtx(t *testing.T) {
 	}
 	if w := call(true); w.Code != 403 || w.Body.String() != "blocked" {
 		t.Errorf("custom_error: %d %q", w.Code, w.Body)
+	}
+}
+
+// http_response through the gateway: a lua-proxy pre script asks a
+// second server on 127.0.0.1 with the gateway's client and User-Agent;
+// and a modifier/lua-endpoint script that loops is stopped at the
+// endpoint's timeout.
+func TestLuaHTTPResponseAndEndpointBudget(t *testing.T) {
+	t.Parallel()
+	side := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("tenant-" + r.URL.Query().Get("u") + " " + r.Header.Get("User-Agent")))
+	}))
+	defer side.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"tenant":"` + r.Header.Get("X-Tenant") + `"}`))
+	}))
+	defer srv.Close()
+	h := builtGateway(t, `{"version": 3, "host": ["`+srv.URL+`"], "endpoints": [
+		{"endpoint": "/t/{u}", "input_headers": ["X-Tenant"],
+		 "extra_config": {"modifier/lua-proxy": {"pre": "local r = request.load(); local s = http_response.new('`+side.URL+`/?u=' .. r:params('U')); r:headers('X-Tenant', s:body()); s:close()"}},
+		 "backend": [{"url_pattern": "/"}]},
+		{"endpoint": "/loop", "timeout": "200ms",
+		 "extra_config": {"modifier/lua-endpoint": {"pre": "while true do end"}},
+		 "backend": [{"url_pattern": "/"}]}
+	]}`, nil)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/t/7", nil))
+	if want := `{"tenant":"tenant-7 lambdagate Version `; w.Code != 200 || !strings.HasPrefix(w.Body.String(), want) {
+		t.Errorf("%d %s, want %s", w.Code, w.Body, want)
+	}
+	start := time.Now()
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/loop", nil))
+	if w.Code != 500 || time.Since(start) > 2*time.Second {
+		t.Errorf("a looping lua-endpoint script: %d after %s", w.Code, time.Since(start))
 	}
 }

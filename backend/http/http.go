@@ -70,6 +70,9 @@ func (k *kind) Claims(*config.Backend) bool { return true }
 
 func (k *kind) Close() { k.client.CloseIdleConnections() }
 
+// HTTPClient returns the client the kind's backends share.
+func (k *kind) HTTPClient() *http.Client { return k.client }
+
 // Build builds the transport of an HTTP backend.
 func (k *kind) Build(spec backend.Spec) (backend.Transport, error) {
 	b := spec.Backend

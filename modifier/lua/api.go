@@ -77,6 +77,7 @@ func (v *vm) register() {
 		"get": listGet, "set": listSet, "len": listLen, "del": listDel,
 	})
 	v.registerCtx()
+	v.registerHTTP()
 	L.SetGlobal("custom_error", L.NewFunction(v.customError))
 }
 

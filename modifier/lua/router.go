@@ -2,6 +2,7 @@ package lua
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"net/url"
@@ -23,7 +24,8 @@ type HTTPHandler = func(w http.ResponseWriter, r *http.Request, params []string)
 // Wrap returns next behind the script's pre code, run on the client's
 // request through the ctx object (modifier/lua-endpoint). pathParams are
 // the endpoint's path params' names, by slot, as written in the path;
-// maxBody bounds what ctx:body() reads. A script failure answers 500, a
+// maxBody bounds what ctx:body() reads. The script runs under the
+// client's request context, bounded by Spec.Timeout. A script failure answers 500, a
 // custom_error its status and message; neither reaches next.
 func (s *Script) Wrap(next HTTPHandler, pathParams []string, maxBody int64) HTTPHandler {
 	return func(w http.ResponseWriter, r *http.Request, params []string) {
@@ -37,7 +39,13 @@ func (s *Script) Wrap(next HTTPHandler, pathParams []string, maxBody int64) HTTP
 			return
 		}
 		v.call = call{http: r, params: params, pathNames: pathParams, maxBody: maxBody}
-		err = s.run(r.Context(), v, s.pre, v.preFn)
+		ctx := r.Context()
+		if s.timeout > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, s.timeout)
+			defer cancel()
+		}
+		err = s.run(ctx, v, s.pre, v.preFn)
 		r, params = v.call.http, v.call.params
 		if err != nil {
 			v.L.Close()
