@@ -325,8 +325,26 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 			s.Started()
 		}
 	}
+	// The service's modifier/lua-endpoint: every request, before routing.
+	var luaService func(http.Handler) http.Handler
+	if o, path, err := lua.Decode(&cfg.ExtraConfig, lua.RouterNamespace, lua.LegacyRouterNamespace); err != nil {
+		errs.Append(cfg.ExtraConfig.Path, err)
+	} else if o != nil {
+		if o.Post != "" || o.SkipNext {
+			errs.Add(path, "post and skip_next do not apply to modifier/lua-endpoint (KrakenD runs its pre code only): move them to an endpoint's modifier/lua-proxy")
+		} else if script, err := lua.New(o, lua.Spec{Path: path, Logger: opts.Logger, Client: scriptClient, UserAgent: userAgent, Timeout: cfg.Timeout}); err != nil {
+			errs.Append(cfg.ExtraConfig.Path, err)
+		} else {
+			maxBody := g.maxBody
+			if maxBody <= 0 {
+				maxBody = endpoint.DefaultMaxBodyBytes
+			}
+			luaService = func(next http.Handler) http.Handler { return script.WrapService(next, maxBody) }
+			luaAt = append([]string{path}, luaAt...)
+		}
+	}
 	if len(luaAt) > 0 {
-		warns = append(warns, fmt.Sprintf("%s: Lua support is partial (no modifier/lua-endpoint on the service, a script's memory is bounded by the endpoint's timeout only): see docs/programmable.md", strings.Join(luaAt, ", ")))
+		warns = append(warns, fmt.Sprintf("%s: Lua support is partial (a script's memory is bounded by the endpoint's timeout only): see docs/programmable.md", strings.Join(luaAt, ", ")))
 	}
 	secured, swarns, err := httpsecure.New(&cfg.ExtraConfig)
 	errs.Append(cfg.ExtraConfig.Path, err)
@@ -346,11 +364,13 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 		return nil, warns, errs
 	}
 	// The service's route layers, outermost first: security/http, CORS,
-	// the bot detector (a bot takes no token), the service's rate limits;
+	// the service's modifier/lua-endpoint (after security/http and before
+	// the bot detector, as KrakenD registers them), the bot detector (a
+	// bot takes no token), the service's rate limits;
 	// then KrakenD's /__debug/ and /__echo/ (debug_endpoint,
 	// echo_endpoint) in front of the router.
 	dev := devendpoint.Layer(devendpoint.Options{Debug: cfg.DebugEndpoint, Echo: cfg.EchoEndpoint, Logger: opts.Logger})
-	g.handler = recoverPanics(wrap(rt, dev, limited, botLayer, corsed, secured), opts.Logger)
+	g.handler = recoverPanics(wrap(rt, dev, limited, botLayer, luaService, corsed, secured), opts.Logger)
 	g.route = bodyLimits(rt, limits, g.maxBody)
 	return g, warns, nil
 }

@@ -34,6 +34,7 @@ type call struct {
 	params    []string      // and its path params by slot
 	pathNames []string
 	maxBody   int64
+	service   bool // a modifier/lua-endpoint script on the service
 	req       *proxy.Request
 	cloned    bool // req is this call's own (see writable)
 	resp      *proxy.Response
