@@ -145,7 +145,7 @@ func Build(spec Spec, kinds []Kind, tel *telemetry.Telemetry) (proxy.Proxy, erro
 	if o, path, err := lua.Decode(&b.ExtraConfig, lua.BackendNamespace, lua.LegacyBackendNamespace); err != nil {
 		errs.Append(b.JSONPath, err)
 	} else if o != nil {
-		script, err = lua.New(o, lua.Spec{Path: path, ParamNames: paramNames(spec.Endpoint), NoOp: b.Encoding == proxy.EncodingNoOp, Logger: spec.Logger})
+		script, err = lua.New(o, lua.Spec{Path: path, ParamNames: paramNames(spec.Endpoint), NoOp: b.Encoding == proxy.EncodingNoOp, Logger: spec.Logger, URL: scriptURL(t.URL, b), Client: spec.HTTPClient, UserAgent: spec.UserAgent})
 		errs.Append(b.JSONPath, err)
 	}
 	if len(errs) > 0 {
@@ -234,6 +234,18 @@ func paramNames(e *config.Endpoint) []string {
 		return nil
 	}
 	return cel.ParamNames(e)
+}
+
+// scriptURL is what request:url() reads in b's Lua script: the URL the
+// transport calls, after the backend's input_headers and
+// input_query_strings (which run behind the script); nil for a transport
+// without URLs.
+func scriptURL(u func(*proxy.Request) (string, error), b *config.Backend) func(*proxy.Request) (string, error) {
+	narrow := newNarrower(b.InputHeaders, b.InputQueryStrings)
+	if u == nil || narrow == nil {
+		return u
+	}
+	return func(req *proxy.Request) (string, error) { return u(narrow(req)) }
 }
 
 // named wraps the errors of next in a proxy.BackendFailure naming the

@@ -20,39 +20,51 @@ var gatewayHeaders = []string{"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarde
 // (an HTTP call's headers, a Lambda payload's) is what the backend lets
 // through. It returns nil when the backend narrows nothing.
 func newRequestFilter(headers, query []string) proxy.Middleware {
+	narrow := newNarrower(headers, query)
+	if narrow == nil {
+		return nil
+	}
+	return func(next proxy.Proxy) proxy.Proxy {
+		return func(ctx context.Context, req *proxy.Request) (*proxy.Response, error) {
+			return next(ctx, narrow(req))
+		}
+	}
+}
+
+// newNarrower returns the function newRequestFilter applies: a shallow
+// copy of the request with its own header and query maps, narrowed (the
+// endpoint's Request is shared by its backends); nil when the backend
+// narrows nothing.
+func newNarrower(headers, query []string) func(*proxy.Request) *proxy.Request {
 	keepHeader := headerSet(headers)
 	keepQuery := querySet(query)
 	if keepHeader == nil && keepQuery == nil {
 		return nil
 	}
-	return func(next proxy.Proxy) proxy.Proxy {
-		return func(ctx context.Context, req *proxy.Request) (*proxy.Response, error) {
-			// A shallow copy with its own header and query maps: the
-			// endpoint's Request is shared by its backends.
-			r := *req
-			if keepHeader != nil {
-				r.Headers = make(http.Header, len(keepHeader))
-				for k, v := range req.Headers {
-					if keepHeader[k] {
-						r.Headers[k] = v
-					}
-				}
-				if req.SendID {
-					if v, ok := req.Headers["X-Request-Id"]; ok {
-						r.Headers["X-Request-Id"] = v
-					}
+	return func(req *proxy.Request) *proxy.Request {
+		r := *req
+		if keepHeader != nil {
+			r.Headers = make(http.Header, len(keepHeader))
+			for k, v := range req.Headers {
+				if keepHeader[k] {
+					r.Headers[k] = v
 				}
 			}
-			if keepQuery != nil && req.Query != nil {
-				r.Query = make(url.Values, len(keepQuery))
-				for k, v := range req.Query {
-					if keepQuery[k] {
-						r.Query[k] = v
-					}
+			if req.SendID {
+				if v, ok := req.Headers["X-Request-Id"]; ok {
+					r.Headers["X-Request-Id"] = v
 				}
 			}
-			return next(ctx, &r)
 		}
+		if keepQuery != nil && req.Query != nil {
+			r.Query = make(url.Values, len(keepQuery))
+			for k, v := range req.Query {
+				if keepQuery[k] {
+					r.Query[k] = v
+				}
+			}
+		}
+		return &r
 	}
 }
 

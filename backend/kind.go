@@ -2,6 +2,7 @@ package backend
 
 import (
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strings"
 
@@ -81,6 +82,18 @@ type Spec struct {
 	// Logger is the gateway's logger, for the layers of the pipeline that
 	// log (a circuit breaker's changes of state). Nil is slog.Default().
 	Logger *slog.Logger
+	// HTTPClient and UserAgent are the gateway's HTTP client and
+	// User-Agent, for the requests a backend's Lua script makes
+	// (http_response); a nil client is Go's default one.
+	HTTPClient *http.Client
+	UserAgent  string
+}
+
+// ClientKind is a kind that owns the gateway's HTTP client, shared with the
+// layers that make HTTP requests of their own (a Lua script's
+// http_response).
+type ClientKind interface {
+	HTTPClient() *http.Client
 }
 
 // Transport is what a kind builds for one backend.
@@ -96,6 +109,10 @@ type Transport struct {
 	Target string
 	// Replies are the kind's rules for decoding its replies.
 	Replies proxy.ReplyRules
+	// URL returns the absolute URL Call would send req to, picking the
+	// host as Call does (a Lua script's request:url()); nil for kinds
+	// that call no URL.
+	URL func(req *proxy.Request) (string, error)
 }
 
 // HostTarget is the default target of a backend: its hosts, without

@@ -124,10 +124,11 @@ var namespaces = map[string]Namespace{
 	"validation/cel":                     {Class: NamespaceRefusedAccess, ReadBy: "on endpoints and backends", Does: "CEL expressions that refuse requests or responses"},
 	"github.com/devopsfaith/krakend-cel": {Class: NamespaceRefusedAccess, ReadBy: "on endpoints and backends", Current: "validation/cel", Does: "legacy name of validation/cel"},
 
-	// Lua modifiers: modifier/lua-proxy read on endpoints, lua-backend on
-	// backends; elsewhere refused, as the scripts can refuse requests.
-	"modifier/lua-endpoint":                            {Class: NamespaceRefusedAccess, ReadBy: "on endpoints", Does: "Lua scripts on the client's request, which can refuse requests and rewrite them (on the service too in KrakenD)"},
-	"github.com/devopsfaith/krakend-lua/router":        {Class: NamespaceRefusedAccess, ReadBy: "on endpoints", Current: "modifier/lua-endpoint", Does: "legacy name of modifier/lua-endpoint"},
+	// Lua modifiers: modifier/lua-endpoint read on the service and
+	// endpoints, modifier/lua-proxy on endpoints, lua-backend on backends;
+	// elsewhere refused, as the scripts can refuse requests.
+	"modifier/lua-endpoint":                            {Class: NamespaceRefusedAccess, ReadBy: "on the service and endpoints", Does: "Lua scripts on the client's request, which can refuse requests and rewrite them"},
+	"github.com/devopsfaith/krakend-lua/router":        {Class: NamespaceRefusedAccess, ReadBy: "on the service and endpoints", Current: "modifier/lua-endpoint", Does: "legacy name of modifier/lua-endpoint"},
 	"modifier/lua-proxy":                               {Class: NamespaceRefusedAccess, ReadBy: "on endpoints", Does: "Lua scripts around the endpoint's backends, which can refuse requests and rewrite requests and responses"},
 	"modifier/lua-backend":                             {Class: NamespaceRefusedAccess, ReadBy: "on backends", Does: "Lua scripts around one backend, which can refuse requests and rewrite requests and responses"},
 	"github.com/devopsfaith/krakend-lua/proxy":         {Class: NamespaceRefusedAccess, ReadBy: "on endpoints", Current: "modifier/lua-proxy", Does: "legacy name of modifier/lua-proxy"},

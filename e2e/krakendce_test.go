@@ -56,6 +56,7 @@ func ceBackend(t *testing.T) *httptest.Server {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"late":true}`)
 	}))
+	// The suite's collection: ten items, each naming the path asked for.
 	mux.HandleFunc("/redirect/", forwarded(func(w http.ResponseWriter, r *http.Request) {
 		code, err := strconv.Atoi(r.URL.Query().Get("status"))
 		if err != nil {
@@ -192,6 +193,13 @@ func TestKrakenDCEIntegrationSpecs(t *testing.T) {
 			body: `{"first":{"foo":42,"headers":{"Accept-Encoding":["gzip"],"User-Agent":["` + ua + `"],"X-Forwarded-Host":["localhost:8080"]},"path":"/param_forwarding/123","query":{}}}`},
 		ceSpec{name: "detail_error", method: "GET", path: "/detail_error", status: 200, want: partial, asJSON: true,
 			body: `{"error_backend_b":{"http_status_code":404,"http_body_encoding":"text/plain; charset=utf-8","http_body":"404 page not found\n"},"foo":42,"headers":{"Accept-Encoding":["gzip"],"User-Agent":["` + ua + `"],"X-Forwarded-Host":["localhost:8080"]},"path":"/param_forwarding/","query":{}}`},
+		// lua_1: the backend's pre script appends the token's id claim to
+		// request:url(), the endpoint's post script reshapes the collection.
+		ceSpec{name: "lua_1", method: "GET", path: "/lua/collection", status: 200, want: ok,
+			header: map[string]string{"Authorization": "bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWQiOjEsImlhdCI6MTUxNjIzOTAyMn0.X_M6O0tdAGnnqqYoV_Q4xQZeG58gth-PG7KSW96tsic"},
+			body:   `{"collection":{},"paths":{"1":"/collection/1","10":"/collection/1","2":"/collection/1","3":"/collection/1","4":"/collection/1","5":"/collection/1","6":"/collection/1","7":"/collection/1","8":"/collection/1","9":"/collection/1"},"total":10}`},
+		ceSpec{name: "lua_2", method: "GET", path: "/lua/custom_error", status: 418, asJSON: true,
+			body: `{"msg":"I refuse to make any coffee, I am a teapot!"}`},
 	)
 	// Beyond the suite's specs, the same file's other features lambdagate
 	// serves: its "/" endpoint, whose backend is the gateway's own

@@ -138,6 +138,14 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 	g.kinds = kinds
 	// KrakenD's format ("KrakenD Version 2.x"), with lambdagate's name.
 	userAgent := "lambdagate Version " + opts.Version
+	// The client of the Lua scripts' http_response: the HTTP backends'.
+	var scriptClient *http.Client
+	for _, k := range kinds {
+		if ck, ok := k.(backend.ClientKind); ok {
+			scriptClient = ck.HTTPClient()
+			break
+		}
+	}
 	jwt, err := newJWTLayers(cfg, opts.Logger, userAgent, func(msg string) { warns = append(warns, msg) })
 	errs.Append(cfg.ExtraConfig.Path, err)
 	g.closers = append(g.closers, jwt.close)
@@ -172,6 +180,8 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 				Sequential:   popts.Sequential,
 				EndpointData: popts.Static != nil || popts.Flatmap != nil,
 				Logger:       opts.Logger,
+				HTTPClient:   scriptClient,
+				UserAgent:    userAgent,
 			}, kinds, tel)
 			if err != nil {
 				errs.Append(b.JSONPath, err)
@@ -211,7 +221,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 			errs.Append(e.JSONPath, err)
 			continue
 		} else if o != nil {
-			script, err := lua.New(o, lua.Spec{Path: path, ParamNames: cel.ParamNames(e), NoOp: e.OutputEncoding == "no-op", Logger: opts.Logger})
+			script, err := lua.New(o, lua.Spec{Path: path, ParamNames: cel.ParamNames(e), NoOp: e.OutputEncoding == "no-op", Logger: opts.Logger, Client: scriptClient, UserAgent: userAgent})
 			if err != nil {
 				errs.Append(e.JSONPath, err)
 				continue
@@ -272,7 +282,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 				errs.Add(path, "post and skip_next do not apply to modifier/lua-endpoint (KrakenD runs its pre code only): move them to modifier/lua-proxy")
 				continue
 			}
-			script, err := lua.New(o, lua.Spec{Path: path, Logger: opts.Logger})
+			script, err := lua.New(o, lua.Spec{Path: path, Logger: opts.Logger, Client: scriptClient, UserAgent: userAgent, Timeout: e.Timeout})
 			if err != nil {
 				errs.Append(e.JSONPath, err)
 				continue
@@ -315,8 +325,26 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 			s.Started()
 		}
 	}
+	// The service's modifier/lua-endpoint: every request, before routing.
+	var luaService func(http.Handler) http.Handler
+	if o, path, err := lua.Decode(&cfg.ExtraConfig, lua.RouterNamespace, lua.LegacyRouterNamespace); err != nil {
+		errs.Append(cfg.ExtraConfig.Path, err)
+	} else if o != nil {
+		if o.Post != "" || o.SkipNext {
+			errs.Add(path, "post and skip_next do not apply to modifier/lua-endpoint (KrakenD runs its pre code only): move them to an endpoint's modifier/lua-proxy")
+		} else if script, err := lua.New(o, lua.Spec{Path: path, Logger: opts.Logger, Client: scriptClient, UserAgent: userAgent, Timeout: cfg.Timeout}); err != nil {
+			errs.Append(cfg.ExtraConfig.Path, err)
+		} else {
+			maxBody := g.maxBody
+			if maxBody <= 0 {
+				maxBody = endpoint.DefaultMaxBodyBytes
+			}
+			luaService = func(next http.Handler) http.Handler { return script.WrapService(next, maxBody) }
+			luaAt = append([]string{path}, luaAt...)
+		}
+	}
 	if len(luaAt) > 0 {
-		warns = append(warns, fmt.Sprintf("%s: Lua support is partial (no modifier/lua-endpoint on the service, no http_response, request:url() cannot be set, a script's memory is bounded by the endpoint's timeout only): see docs/programmable.md", strings.Join(luaAt, ", ")))
+		warns = append(warns, fmt.Sprintf("%s: Lua support is partial (a script's memory is bounded by the endpoint's timeout only): see docs/programmable.md", strings.Join(luaAt, ", ")))
 	}
 	secured, swarns, err := httpsecure.New(&cfg.ExtraConfig)
 	errs.Append(cfg.ExtraConfig.Path, err)
@@ -336,11 +364,13 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 		return nil, warns, errs
 	}
 	// The service's route layers, outermost first: security/http, CORS,
-	// the bot detector (a bot takes no token), the service's rate limits;
+	// the service's modifier/lua-endpoint (after security/http and before
+	// the bot detector, as KrakenD registers them), the bot detector (a
+	// bot takes no token), the service's rate limits;
 	// then KrakenD's /__debug/ and /__echo/ (debug_endpoint,
 	// echo_endpoint) in front of the router.
 	dev := devendpoint.Layer(devendpoint.Options{Debug: cfg.DebugEndpoint, Echo: cfg.EchoEndpoint, Logger: opts.Logger})
-	g.handler = recoverPanics(wrap(rt, dev, limited, botLayer, corsed, secured), opts.Logger)
+	g.handler = recoverPanics(wrap(rt, dev, limited, botLayer, luaService, corsed, secured), opts.Logger)
 	g.route = bodyLimits(rt, limits, g.maxBody)
 	return g, warns, nil
 }

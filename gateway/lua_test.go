@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // KrakenD CE's Lua endpoints (tests/fixtures/krakend.json, specs lua_1
@@ -149,5 +150,111 @@ func TestLuaEndpointCtx(t *testing.T) {
 	}
 	if w := call(true); w.Code != 403 || w.Body.String() != "blocked" {
 		t.Errorf("custom_error: %d %q", w.Code, w.Body)
+	}
+}
+
+// http_response through the gateway: a lua-proxy pre script asks a
+// second server on 127.0.0.1 with the gateway's client and User-Agent;
+// and a modifier/lua-endpoint script that loops is stopped at the
+// endpoint's timeout.
+func TestLuaHTTPResponseAndEndpointBudget(t *testing.T) {
+	t.Parallel()
+	side := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("tenant-" + r.URL.Query().Get("u") + " " + r.Header.Get("User-Agent")))
+	}))
+	defer side.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"tenant":"` + r.Header.Get("X-Tenant") + `"}`))
+	}))
+	defer srv.Close()
+	h := builtGateway(t, `{"version": 3, "host": ["`+srv.URL+`"], "endpoints": [
+		{"endpoint": "/t/{u}", "input_headers": ["X-Tenant"],
+		 "extra_config": {"modifier/lua-proxy": {"pre": "local r = request.load(); local s = http_response.new('`+side.URL+`/?u=' .. r:params('U')); r:headers('X-Tenant', s:body()); s:close()"}},
+		 "backend": [{"url_pattern": "/"}]},
+		{"endpoint": "/loop", "timeout": "200ms",
+		 "extra_config": {"modifier/lua-endpoint": {"pre": "while true do end"}},
+		 "backend": [{"url_pattern": "/"}]}
+	]}`, nil)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/t/7", nil))
+	if want := `{"tenant":"tenant-7 lambdagate Version `; w.Code != 200 || !strings.HasPrefix(w.Body.String(), want) {
+		t.Errorf("%d %s, want %s", w.Code, w.Body, want)
+	}
+	start := time.Now()
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/loop", nil))
+	if w.Code != 500 || time.Since(start) > 2*time.Second {
+		t.Errorf("a looping lua-endpoint script: %d after %s", w.Code, time.Since(start))
+	}
+}
+
+// modifier/lua-endpoint on the service: every request, before routing
+// (an unknown path too), after security/http and before the bot detector,
+// as KrakenD registers them.
+func TestLuaServiceEndpoint(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"svc":"` + r.Header.Get("X-Svc") + `","q":"` + r.URL.Query().Get("q") + `"}`))
+	}))
+	defer srv.Close()
+	h := builtGateway(t, `{"version": 3, "host": ["`+srv.URL+`"],
+		"extra_config": {
+			"modifier/lua-endpoint": {"pre": "local c = ctx.load(); if c:headers('X-Block') ~= '' then custom_error('blocked by lua', 403) end; c:headers('X-Svc', c:method() .. c:url()); c:query('q', 'svc')"},
+			"security/bot-detector": {"deny": ["badbot"]}},
+		"endpoints": [{"endpoint": "/a/{id}", "input_headers": ["X-Svc"], "input_query_strings": ["q"], "backend": [{"url_pattern": "/b/{id}"}]}]}`, nil)
+	for _, c := range []struct {
+		name, path, block, ua string
+		status                int
+		body                  string
+	}{
+		{"rewrites the request the endpoint reads", "/a/1?q=x", "", "", 200, `{"svc":"GET/a/1?q=x","q":"svc"}`},
+		{"runs before routing", "/nowhere", "1", "", 403, "blocked by lua"},
+		{"runs before the bot detector", "/a/1", "1", "badbot", 403, "blocked by lua"},
+		{"the bot detector behind it", "/a/1", "", "badbot", 403, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, c.path, nil)
+			if c.block != "" {
+				r.Header.Set("X-Block", c.block)
+			}
+			if c.ua != "" {
+				r.Header.Set("User-Agent", c.ua)
+			}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != c.status || (c.body != "" && strings.TrimSpace(w.Body.String()) != c.body) {
+				t.Errorf("%d %q, want %d %q", w.Code, w.Body, c.status, c.body)
+			}
+			if c.body == "" && strings.Contains(w.Body.String(), "lua") {
+				t.Errorf("body %q", w.Body)
+			}
+		})
+	}
+	for _, c := range []struct{ extra, want string }{
+		{`{"modifier/lua-endpoint": {"pre": "x()", "post": "y()"}}`, `extra_config["modifier/lua-endpoint"]: post and skip_next do not apply`},
+		{`{"modifier/lua-endpoint": {"pre": "local c = ctx.load(); c:params('id', '1')"}}`, ``},
+		{`{"github.com/devopsfaith/krakend-lua/router": {"pre": "if then"}}`, `extra_config["github.com/devopsfaith/krakend-lua/router"].pre: Lua syntax error`},
+	} {
+		cfg := parse(t, `{"version": 3, "host": ["http://127.0.0.1:1"], "extra_config": `+c.extra+`, "endpoints": [{"endpoint": "/a", "backend": [{"url_pattern": "/"}]}]}`)
+		g, _, err := New(cfg, Options{Logger: quiet})
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("New = %v", err)
+				continue
+			}
+			// ctx:params on the service is a Lua error: 500.
+			w := httptest.NewRecorder()
+			g.Handler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/a", nil))
+			if w.Code != 500 {
+				t.Errorf("ctx:params on the service: %d", w.Code)
+			}
+			g.Close()
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("New = %v, want %q", err, c.want)
+		}
 	}
 }

@@ -88,6 +88,11 @@ type Request struct {
 	// none), whichever headers the endpoint lets through: Headers carries
 	// the gateway's own.
 	UserAgent string
+	// URL, when set, is the absolute URL an HTTP backend calls instead of
+	// the one its url_pattern and host build (a Lua script's
+	// request:url(v)); "" builds it from the url_pattern. Other kinds of
+	// backend ignore it.
+	URL string
 }
 
 // HeaderSpelling gives a header's name as the client spelt it.

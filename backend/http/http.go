@@ -70,6 +70,9 @@ func (k *kind) Claims(*config.Backend) bool { return true }
 
 func (k *kind) Close() { k.client.CloseIdleConnections() }
 
+// HTTPClient returns the client the kind's backends share.
+func (k *kind) HTTPClient() *http.Client { return k.client }
+
 // Build builds the transport of an HTTP backend.
 func (k *kind) Build(spec backend.Spec) (backend.Transport, error) {
 	b := spec.Backend
@@ -125,7 +128,7 @@ func (k *kind) Build(spec backend.Spec) (backend.Transport, error) {
 			t.cacheKey = t.method + " " + strings.Join(hosts, ",")
 		}
 	}
-	return backend.Transport{Call: t.call}, nil
+	return backend.Transport{Call: t.call, URL: t.url}, nil
 }
 
 // store returns the store of a backend's cache: its own, or the gateway's
@@ -202,23 +205,45 @@ func (t *transport) host() string {
 	return t.hosts[n%uint64(len(t.hosts))]
 }
 
+// url is the URL send calls for req: req.URL when a script set it, else
+// the url_pattern filled on the next host.
+func (t *transport) url(req *proxy.Request) (string, error) {
+	if req.URL != "" {
+		return req.URL, nil
+	}
+	return t.tmpl.fill(t.host(), req.Params, req.Query, req.Claims)
+}
+
 func (t *transport) call(ctx context.Context, req *proxy.Request) (*proxy.Response, error) {
 	if t.cache == nil {
 		return t.send(ctx, req)
 	}
-	u, err := t.tmpl.fill("", req.Params, req.Query, req.Claims)
-	if err != nil {
-		return nil, err
+	u := req.URL
+	if u == "" {
+		var err error
+		if u, err = t.tmpl.fill("", req.Params, req.Query, req.Claims); err != nil {
+			return nil, err
+		}
 	}
 	key := t.cacheKey + u
 	return t.cache.Call(ctx, key, req.Headers, t.send, req)
 }
 
 func (t *transport) send(ctx context.Context, req *proxy.Request) (*proxy.Response, error) {
-	host := t.host()
-	u, err := t.tmpl.fill(host, req.Params, req.Query, req.Claims)
-	if err != nil {
-		return nil, err
+	var host, u string
+	if req.URL != "" {
+		// A Lua script's URL: its scheme and host name the call.
+		u = req.URL
+		host = u
+		if pu, err := url.Parse(u); err == nil {
+			host = pu.Scheme + "://" + pu.Host
+		}
+	} else {
+		host = t.host()
+		var err error
+		if u, err = t.tmpl.fill(host, req.Params, req.Query, req.Claims); err != nil {
+			return nil, err
+		}
 	}
 	var body io.Reader
 	if len(req.Body) > 0 && t.method != http.MethodGet && t.method != http.MethodHead {

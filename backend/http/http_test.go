@@ -649,3 +649,37 @@ func TestBodyLength(t *testing.T) {
 		})
 	}
 }
+
+// A request's URL (a Lua script's request:url(v)) replaces the url_pattern
+// and the host; Transport.URL reads what the call would use, host picked
+// as the round robin does.
+func TestScriptURL(t *testing.T) {
+	t.Parallel()
+	a, logA := newServer(t, nil)
+	b, logB := newServer(t, nil)
+	k, err := NewKind(backend.Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	tr, err := k.Build(backend.Spec{Endpoint: &config.Endpoint{Path: "/a/{id}", Params: []string{"id"}}, Backend: &config.Backend{URLPattern: "/x/{id}", Host: []string{a.URL, a.URL + "/"}, Method: "GET", Encoding: "json", JSONPath: "b"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := &proxy.Request{Params: proxy.Params{"7"}, Query: url.Values{"q": {"1"}}, Headers: http.Header{}}
+	if u, err := tr.URL(req); err != nil || u != a.URL+"/x/7?q=1" {
+		t.Errorf("URL = %q, %v", u, err)
+	}
+	req.URL = b.URL + "/elsewhere?z=2"
+	resp, err := tr.Call(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readBody(t, resp)
+	if got := logB(); len(got) != 1 || got[0].uri != "/elsewhere?z=2" || len(logA()) != 0 {
+		t.Errorf("b saw %+v, a %+v", got, logA())
+	}
+	if u, _ := tr.URL(req); u != req.URL {
+		t.Errorf("URL with one set = %q", u)
+	}
+}

@@ -34,10 +34,12 @@ type call struct {
 	params    []string      // and its path params by slot
 	pathNames []string
 	maxBody   int64
+	service   bool // a modifier/lua-endpoint script on the service
 	req       *proxy.Request
 	cloned    bool // req is this call's own (see writable)
 	resp      *proxy.Response
 	custom    *CustomError
+	pinned    bool // req.URL is the one request:url() read, not one set
 }
 
 // tableRef is a luaTable: a Go map, shared, not copied.
@@ -76,6 +78,7 @@ func (v *vm) register() {
 		"get": listGet, "set": listSet, "len": listLen, "del": listDel,
 	})
 	v.registerCtx()
+	v.registerHTTP()
 	L.SetGlobal("custom_error", L.NewFunction(v.customError))
 }
 
@@ -201,19 +204,53 @@ func (v *vm) reqQuery(L *glua.LState) int {
 			L.RaiseError("request:query: %v", err)
 		}
 		r.Query = q
+		v.unpin(r)
 	})
 }
 
-// reqURL is KrakenD's request:url(); lambdagate builds a backend's URL
-// from its url_pattern after the Lua layers, so the getter answers "" and
-// the setter is refused.
+// reqURL is request:url(): in a modifier/lua-backend script the absolute
+// URL the backend calls (its url_pattern filled on the host the round
+// robin picks, with the forwarded query strings), and with a value the
+// URL it calls instead. Reading it fixes the host for the call; a later
+// change of the params or the query builds the URL again. In a
+// modifier/lua-proxy pre script it reads "" until set, and a URL set
+// there is the one every HTTP backend of the endpoint calls.
 func (v *vm) reqURL(L *glua.LState) int {
-	v.request(L)
+	r := v.request(L)
 	if L.GetTop() >= 2 {
-		L.RaiseError("request:url(value) is not implemented by lambdagate: change the path params (request:params) or the query (request:query) the url_pattern reads")
+		s := L.CheckString(2)
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			L.ArgError(2, fmt.Sprintf("request:url: %q is not an absolute http:// or https:// URL", s))
+		}
+		r = v.writable(L)
+		r.URL = s
+		v.call.pinned = false
+		return 0
 	}
-	L.Push(glua.LString(""))
+	if r.URL != "" || v.s.url == nil {
+		L.Push(glua.LString(r.URL))
+		return 1
+	}
+	u, err := v.s.url(r)
+	if err != nil {
+		L.RaiseError("request:url: %v", err)
+	}
+	// Pinned, so that the call goes to the host read.
+	r = v.writable(L)
+	r.URL = u
+	v.call.pinned = true
+	L.Push(glua.LString(u))
 	return 1
+}
+
+// unpin drops a URL request:url() read (not one a script set) when a
+// setter changes what it is built from.
+func (v *vm) unpin(r *proxy.Request) {
+	if v.call.pinned {
+		r.URL = ""
+		v.call.pinned = false
+	}
 }
 
 func (v *vm) reqParams(L *glua.LState) int {
@@ -250,6 +287,7 @@ func (v *vm) reqParams(L *glua.LState) int {
 					r.Params = append(r.Params, "")
 				}
 				r.Params[i] = val
+				v.unpin(r)
 				return 0
 			}
 		}

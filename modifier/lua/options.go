@@ -129,17 +129,6 @@ func (o *Options) readSource(path string, i int) (*chunk, os.FileInfo, error) {
 	return c, fi, err
 }
 
-// check refuses the API functions lambdagate does not implement, at
-// start-up rather than in the middle of a request.
-func check(path, name, code string) error {
-	for _, f := range []string{"http_response"} {
-		if strings.Contains(code, f) {
-			return &config.Error{Path: path, Msg: fmt.Sprintf("%s uses %s, which lambdagate does not implement (partial Lua support): remove the call", name, f)}
-		}
-	}
-	return nil
-}
-
 func md5Hex(b []byte) string {
 	sum := md5.Sum(b)
 	return hex.EncodeToString(sum[:])

@@ -7,6 +7,6 @@ func init() {
 	config.RegisterOptions(LegacyProxyNamespace, config.OnEndpoints, Options{}, nil)
 	config.RegisterOptions(BackendNamespace, config.OnBackends, Options{}, nil)
 	config.RegisterOptions(LegacyBackendNamespace, config.OnBackends, Options{}, nil)
-	config.RegisterOptions(RouterNamespace, config.OnEndpoints, Options{}, nil)
-	config.RegisterOptions(LegacyRouterNamespace, config.OnEndpoints, Options{}, nil)
+	config.RegisterOptions(RouterNamespace, config.OnService|config.OnEndpoints, Options{}, nil)
+	config.RegisterOptions(LegacyRouterNamespace, config.OnService|config.OnEndpoints, Options{}, nil)
 }

@@ -2,6 +2,7 @@ package lua
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"net/url"
@@ -23,37 +24,64 @@ type HTTPHandler = func(w http.ResponseWriter, r *http.Request, params []string)
 // Wrap returns next behind the script's pre code, run on the client's
 // request through the ctx object (modifier/lua-endpoint). pathParams are
 // the endpoint's path params' names, by slot, as written in the path;
-// maxBody bounds what ctx:body() reads. A script failure answers 500, a
-// custom_error its status and message; neither reaches next.
+// maxBody bounds what ctx:body() reads. The script runs under the
+// client's request context, bounded by Spec.Timeout. A script failure
+// answers 500, a custom_error its status and message; neither reaches
+// next.
 func (s *Script) Wrap(next HTTPHandler, pathParams []string, maxBody int64) HTTPHandler {
 	return func(w http.ResponseWriter, r *http.Request, params []string) {
-		if s.pre == nil {
+		if r, params, ok := s.serve(w, r, params, pathParams, maxBody, false); ok {
 			next(w, r, params)
-			return
 		}
-		v, err := s.get()
-		if err != nil {
-			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
-			return
-		}
-		v.call = call{http: r, params: params, pathNames: pathParams, maxBody: maxBody}
-		err = s.run(r.Context(), v, s.pre, v.preFn)
-		r, params = v.call.http, v.call.params
-		if err != nil {
-			v.L.Close()
-			if ce, ok := err.(*CustomError); ok {
-				body, ct, _ := ce.RelayedBody()
-				w.Header().Set("Content-Type", ct)
-				w.WriteHeader(ce.ClientStatus())
-				w.Write(body)
-				return
-			}
-			w.WriteHeader(http.StatusInternalServerError)
-			return
-		}
-		s.put(v)
-		next(w, r, params)
 	}
+}
+
+// WrapService returns next behind the script's pre code, for
+// modifier/lua-endpoint on the service: every request, before routing (so
+// ctx:params reads "" and cannot be set); maxBody bounds ctx:body().
+func (s *Script) WrapService(next http.Handler, maxBody int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r, _, ok := s.serve(w, r, nil, nil, maxBody, true); ok {
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
+// serve runs the pre code on r and reports whether the request goes on
+// (with the request and params the script left); when it does not, the
+// answer is written.
+func (s *Script) serve(w http.ResponseWriter, r *http.Request, params, pathParams []string, maxBody int64, service bool) (*http.Request, []string, bool) {
+	if s.pre == nil {
+		return r, params, true
+	}
+	v, err := s.get()
+	if err != nil {
+		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		return nil, nil, false
+	}
+	v.call = call{http: r, params: params, pathNames: pathParams, maxBody: maxBody, service: service}
+	ctx := r.Context()
+	if s.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.timeout)
+		defer cancel()
+	}
+	err = s.run(ctx, v, s.pre, v.preFn)
+	r, params = v.call.http, v.call.params
+	if err != nil {
+		v.L.Close()
+		if ce, ok := err.(*CustomError); ok {
+			body, ct, _ := ce.RelayedBody()
+			w.Header().Set("Content-Type", ct)
+			w.WriteHeader(ce.ClientStatus())
+			w.Write(body)
+			return nil, nil, false
+		}
+		w.WriteHeader(http.StatusInternalServerError)
+		return nil, nil, false
+	}
+	s.put(v)
+	return r, params, true
 }
 
 // registerCtx adds the ctx object of modifier/lua-endpoint.
@@ -135,6 +163,9 @@ func (v *vm) ctxParams(L *glua.LState) int {
 	if L.GetTop() == 2 {
 		L.Push(glua.LString(""))
 		return 1
+	}
+	if v.call.service {
+		L.RaiseError("ctx:params: a modifier/lua-endpoint script on the service runs before routing, with no params: set the param in the endpoint's own modifier/lua-endpoint")
 	}
 	L.RaiseError("ctx:params: the endpoint has no param %q (its params: %v)", key, v.call.pathNames)
 	return 0

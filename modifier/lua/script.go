@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -29,13 +30,17 @@ const (
 // Script is one Lua modifier, compiled: its sources, pre and post code,
 // and the pool of VMs loaded with the sources.
 type Script struct {
-	opts   Options
-	path   string
-	names  []string // request params' names by slot
-	noop   bool     // the layer's response is a no-op one (body getters)
-	logger *slog.Logger
-	pre    *chunk
-	post   *chunk
+	opts      Options
+	path      string
+	names     []string // request params' names by slot
+	noop      bool     // the layer's response is a no-op one (body getters)
+	url       func(*proxy.Request) (string, error)
+	client    *http.Client
+	userAgent string
+	timeout   time.Duration
+	logger    *slog.Logger
+	pre       *chunk
+	post      *chunk
 
 	mu      sync.Mutex // guards sources and mtimes on live reloads
 	sources []*chunk
@@ -59,12 +64,25 @@ type Spec struct {
 	NoOp bool
 	// Logger gets the scripts' failures.
 	Logger *slog.Logger
+	// URL returns the URL the layer's backend calls for a request, for
+	// request:url() in a modifier/lua-backend script; nil where there is
+	// none (a Lambda backend, modifier/lua-proxy).
+	URL func(*proxy.Request) (string, error)
+	// Client sends http_response's requests: the gateway's HTTP client
+	// (nil: Go's default client).
+	Client *http.Client
+	// UserAgent is the User-Agent of http_response's requests that set
+	// none.
+	UserAgent string
+	// Timeout bounds a modifier/lua-endpoint script (Wrap), which runs
+	// before the endpoint's own timeout starts: the endpoint's timeout.
+	Timeout time.Duration
 }
 
 // New compiles o's sources and code. Errors name the JSON path, the file
 // and the line.
 func New(o *Options, spec Spec) (*Script, error) {
-	s := &Script{opts: *o, path: spec.Path, names: spec.ParamNames, noop: spec.NoOp, logger: spec.Logger, pool: make(chan *vm, poolSize), every: liveEvery}
+	s := &Script{opts: *o, path: spec.Path, names: spec.ParamNames, noop: spec.NoOp, url: spec.URL, client: spec.Client, userAgent: spec.UserAgent, timeout: spec.Timeout, logger: spec.Logger, pool: make(chan *vm, poolSize), every: liveEvery}
 	var errs config.Errors
 	if o.Pre == "" && o.Post == "" {
 		errs.Add(spec.Path, "has neither pre nor post code: say what to run, such as \"pre\": \"my_function(request.load())\"")
@@ -75,20 +93,16 @@ func New(o *Options, spec Spec) (*Script, error) {
 			errs.Append(spec.Path, err)
 			continue
 		}
-		b, _ := os.ReadFile(o.Sources[i])
-		errs.Append(spec.Path, check(fmt.Sprintf("%s.sources[%d]", spec.Path, i), o.Sources[i], string(b)))
 		s.sources = append(s.sources, c)
 		s.mtimes = append(s.mtimes, fi.ModTime())
 	}
 	var err error
 	if o.Pre != "" {
-		errs.Append(spec.Path, check(config.Join(spec.Path, "pre"), "pre", o.Pre))
 		if s.pre, err = compileBody(config.Join(spec.Path, "pre"), "pre", o.Pre); err != nil {
 			errs.Append(spec.Path, err)
 		}
 	}
 	if o.Post != "" {
-		errs.Append(spec.Path, check(config.Join(spec.Path, "post"), "post", o.Post))
 		if s.post, err = compileBody(config.Join(spec.Path, "post"), "post", o.Post); err != nil {
 			errs.Append(spec.Path, err)
 		}
