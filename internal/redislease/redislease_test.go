@@ -124,6 +124,44 @@ func TestDeadHoldersLeasesExpire(t *testing.T) {
 	}
 }
 
+// A dead holder's lease expires by itself while others keep taking and
+// giving back leases of the key (each grant keeps the key alive, so the
+// key's own expiry never comes): after the lease's time to live, both
+// places are the live holder's.
+func TestDeadLeaseExpiresUnderTraffic(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := ctxT(t)
+	const ttl = 500 * time.Millisecond
+	dead := New(client(t, srv.Addr()), "fn", 2, ttl)
+	if _, ok, err := dead.Acquire(ctx); !ok || err != nil {
+		t.Fatalf("holder: %v %v", ok, err)
+	}
+	live := New(client(t, srv.Addr()), "fn", 2, ttl)
+	start := time.Now()
+	for {
+		l1, ok1, err := live.Acquire(ctx)
+		if err != nil || !ok1 {
+			t.Fatalf("one place of two is free, yet: %v %v", ok1, err)
+		}
+		l2, ok2, err := live.Acquire(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		live.Release(ctx, l1)
+		if ok2 {
+			live.Release(ctx, l2)
+			break
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("the dead holder's lease never expired under traffic")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if d := time.Since(start); d < ttl/2 {
+		t.Errorf("the second place was granted %v after, before the dead lease's %v could pass", d, ttl)
+	}
+}
+
 // Redis stopped or hanging: Acquire returns an error within its context,
 // never a lease; Redis back: leases again.
 func TestRedisDownIsAnError(t *testing.T) {
