@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/lambdagate/lambdagate/internal/redistest"
 )
@@ -49,5 +50,15 @@ func TestHTTPCacheSharedThroughRedis(t *testing.T) {
 	srv.Stop()
 	if w := from(b, "192.0.2.1:1", "/a?n=3", nil); w.Code != 200 || calls.Load() != 3 {
 		t.Errorf("Redis stopped: %d, %d backend calls; want 200 and 3", w.Code, calls.Load())
+	}
+	// A Redis that accepts connections and never answers: a miss within
+	// the read's 250 ms (and the write's), the backend's reply, no error.
+	hung := builtGateway(t, strings.Replace(cfg, srv.Addr(), redistest.BlackHole(t), 1), nil)
+	start := time.Now()
+	if w := from(hung, "192.0.2.1:1", "/a?n=4", nil); w.Code != 200 || !strings.Contains(w.Body.String(), `"n":4`) || calls.Load() != 4 {
+		t.Errorf("hanging Redis: %d %q, %d backend calls; want 200 from the backend, 4 calls", w.Code, w.Body, calls.Load())
+	}
+	if d := time.Since(start); d > 1500*time.Millisecond {
+		t.Errorf("hanging Redis: the request took %v, want within the read's and the write's 250ms", d)
 	}
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/lambdagate/lambdagate/backend"
@@ -48,6 +49,8 @@ type kind struct {
 	sharedBy *httpcache.Settings
 	// redis are the service's Redis pools, for caches shared through one.
 	redis backend.RedisPools
+	// tel gives the shared caches' metrics (nil: none).
+	tel *telemetry.Telemetry
 }
 
 // NewKind builds the HTTP kind of a gateway. It claims every backend:
@@ -61,7 +64,7 @@ func NewKind(deps backend.Deps) (backend.Kind, error) {
 	if warn == nil {
 		warn = func(string) {}
 	}
-	return &kind{client: newClient(c), warn: warn, redis: deps.Redis}, nil
+	return &kind{client: newClient(c), warn: warn, redis: deps.Redis, tel: deps.Telemetry}, nil
 }
 
 func (k *kind) Name() string { return "http" }
@@ -123,7 +126,13 @@ func (k *kind) Build(spec backend.Spec) (backend.Transport, error) {
 					}
 					return backend.Transport{}, &config.Error{Path: config.Join(settings.Path, "connection_name"), Msg: fmt.Sprintf("%q is not one of the service's redis.connection_pools %q", name, names)}
 				}
-				t.cache.ShareThrough(client)
+				var m metric.Meter
+				if k.tel.BackendMetrics() {
+					m = k.tel.Meter()
+				}
+				if err := t.cache.ShareThrough(client, name, b.JSONPath, m); err != nil {
+					return backend.Transport{}, &config.Error{Path: settings.Path, Msg: "creating its metrics: " + err.Error()}
+				}
 			}
 			t.cacheKey = t.method + " " + strings.Join(hosts, ",")
 		}

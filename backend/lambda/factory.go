@@ -173,10 +173,22 @@ func (k *kind) Build(spec backend.Spec) (backend.Transport, error) {
 		return backend.Transport{}, config.Errors{{Path: base, Msg: "creating its metrics: " + err.Error()}}
 	}
 
+	var fleet *fleetInvoker
+	if s.traffic.fleet != nil {
+		if meter == nil && k.deps.Telemetry.BackendMetrics() {
+			meter = k.deps.Telemetry.Meter()
+		}
+		if fleet, err = newFleetInvoker(s.traffic, k.deps.Redis, base, spec, s.target(), meter, logger); err != nil {
+			var errs config.Errors
+			errs.Append(base, err)
+			return backend.Transport{}, errs
+		}
+	}
+
 	t := &transport{
 		settings: s,
 		tel:      tel,
-		invoker:  s.traffic.wrap(lambdainvoke.WithRetries(inv, lambdainvoke.AttemptsFor(s.maxRetries, sdkAttempts), backoff), clock),
+		invoker:  s.traffic.wrap(lambdainvoke.WithRetries(inv, lambdainvoke.AttemptsFor(s.maxRetries, sdkAttempts), backoff), clock, fleet),
 		payload:  newPayloadBuilder(s.payloadFormat, b.Method, route),
 		results: results{
 			invocationType: s.invocationType,

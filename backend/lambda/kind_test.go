@@ -58,6 +58,8 @@ type testSpec struct {
 	LocalLambdaURL string
 	Telemetry      *telemetry.Telemetry
 	Warn           func(string)
+	// Redis are the service's Redis pools (nil: none).
+	Redis backend.RedisPools
 }
 
 // specOf is the testSpec of svc's first backend; logs, when set, receives
@@ -81,7 +83,7 @@ func buildOne(ts testSpec) (proxy.Proxy, bool, error) { return builder(nil)(ts) 
 // builder is buildOne with hooks.
 func builder(hooks *factoryHooks) func(testSpec) (proxy.Proxy, bool, error) {
 	return func(ts testSpec) (proxy.Proxy, bool, error) {
-		k := newKind(backend.Deps{Logger: ts.Logger, Telemetry: ts.Telemetry, Warn: ts.Warn}, ts.LocalLambdaURL, hooks)
+		k := newKind(backend.Deps{Logger: ts.Logger, Telemetry: ts.Telemetry, Warn: ts.Warn, Redis: ts.Redis}, ts.LocalLambdaURL, hooks)
 		if !k.Claims(ts.Backend) {
 			return nil, false, nil
 		}

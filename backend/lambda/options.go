@@ -88,6 +88,11 @@ type Options struct {
 	// Retry-After: 1 at once, never queued. Cache hits and coalesced
 	// requests take no place. Default 0: no cap.
 	MaxConcurrency int `json:"max_concurrency"`
+	// MaxConcurrencyRedis makes MaxConcurrency the fleet's: the cap is
+	// counted over every gateway whose backend of the same endpoint (method,
+	// path and place) leases from the same Redis pool. Default: none (the
+	// cap is this gateway's).
+	MaxConcurrencyRedis *ConcurrencyRedis `json:"max_concurrency_redis"`
 	// InvokeMode is BUFFERED (default: Invoke, the result read whole) or
 	// RESPONSE_STREAM (InvokeWithResponseStream: the function's bytes reach
 	// the client as it writes them, up to Lambda's 200 MB). Streaming is
@@ -98,6 +103,17 @@ type Options struct {
 	// no chunk arrived for that long (the endpoint's timeout bounds the
 	// whole stream). Default: none.
 	StreamIdleTimeout string `json:"stream_idle_timeout"`
+}
+
+// ConcurrencyRedis is max_concurrency_redis: where the fleet's leases are
+// kept and what to do when Redis fails.
+type ConcurrencyRedis struct {
+	// ConnectionName names a pool of the service's "redis" namespace.
+	ConnectionName string `json:"connection_name"`
+	// OnFailureLocal caps the invocations at max_concurrency in this
+	// gateway alone while Redis does not answer; default false: such
+	// calls are refused with 503, no invocation.
+	OnFailureLocal bool `json:"on_failure_local"`
 }
 
 // Invoke modes.

@@ -175,6 +175,9 @@ func (m *functionMetrics) invoked(ctx context.Context, payloadSize int, res *lam
 		in.refusals.Add(ctx, 1, m.add...)
 		return
 	}
+	if errors.Is(err, errConcurrencyUnchecked) {
+		return // no invocation: counted by MetricConcurrencyRedisErrors
+	}
 	in.requestSize.Record(ctx, int64(payloadSize), m.rec...)
 	version := ""
 	if res != nil {

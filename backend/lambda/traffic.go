@@ -30,6 +30,8 @@ type traffic struct {
 	cacheMaxItems  int
 	cacheMaxSize   int64
 	maxConcurrency int // 0: no cap
+	// fleet, set by max_concurrency_redis, counts the cap in Redis.
+	fleet *ConcurrencyRedis
 }
 
 // resolveTraffic checks the cache and cap options against the invocation
@@ -38,6 +40,15 @@ func (o *Options) resolveTraffic(at func(string) string, s settings, method stri
 	t := traffic{cacheMaxItems: DefaultCacheMaxItems, cacheMaxSize: DefaultCacheMaxSize, maxConcurrency: o.MaxConcurrency}
 	if o.MaxConcurrency < 0 {
 		errs.Add(at("max_concurrency"), "must be 0 (no cap, the default) or the most invocations in flight at once, got %d", o.MaxConcurrency)
+	}
+	if f := o.MaxConcurrencyRedis; f != nil {
+		switch {
+		case o.MaxConcurrency == 0:
+			errs.Add(at("max_concurrency_redis"), "only applies with max_concurrency: set the most invocations in flight over the fleet, or remove it")
+		case f.ConnectionName == "":
+			errs.Add(config.Join(at("max_concurrency_redis"), "connection_name"), "names no pool: write the name of one of the service's redis.connection_pools")
+		}
+		t.fleet = f
 	}
 	if o.CacheTTL == "" {
 		for _, opt := range []struct {
@@ -84,9 +95,14 @@ func (o *Options) resolveTraffic(at func(string) string, s settings, method stri
 }
 
 // wrap returns next behind the layers t configures, none when it
-// configures none. now is the cache's clock (nil: time.Now).
-func (t traffic) wrap(next lambdainvoke.Invoker, now func() time.Time) lambdainvoke.Invoker {
-	if t.maxConcurrency > 0 {
+// configures none. now is the cache's clock (nil: time.Now); fleet, when
+// max_concurrency_redis is set, is the fleet's cap in front of next.
+func (t traffic) wrap(next lambdainvoke.Invoker, now func() time.Time, fleet *fleetInvoker) lambdainvoke.Invoker {
+	switch {
+	case fleet != nil:
+		fleet.next = next
+		next = fleet
+	case t.maxConcurrency > 0:
 		next = &cappedInvoker{next: next, max: int64(t.maxConcurrency)}
 	}
 	if t.cacheTTL > 0 {

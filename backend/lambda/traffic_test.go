@@ -131,7 +131,7 @@ func TestCacheOptions(t *testing.T) {
 func TestCachedResultsAreCopied(t *testing.T) {
 	t.Parallel()
 	inv := &countingInvoker{payload: `{"n":1}`}
-	c := traffic{cacheTTL: time.Minute, cacheMaxItems: 10, cacheMaxSize: 1 << 20}.wrap(inv, nil)
+	c := traffic{cacheTTL: time.Minute, cacheMaxItems: 10, cacheMaxSize: 1 << 20}.wrap(inv, nil, nil)
 	in := &lambdainvoke.Invocation{FunctionName: "a", Payload: []byte(`{}`)}
 	first, _ := c.Invoke(context.Background(), in)
 	copy(first.Payload, `{"n":2}`)

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/lambdagate/lambdagate/proxy"
 	"github.com/lambdagate/lambdagate/qos/cache"
 )
@@ -77,7 +75,7 @@ type Layer struct {
 	// the cache.
 	keepHeaders bool
 	// redis shares the stored replies with other gateways (nil: none).
-	redis *redis.Client
+	redis *shared
 }
 
 // NewLayer returns a layer on store. now is the clock of the freshness
@@ -109,8 +107,10 @@ func (l *Layer) Call(ctx context.Context, key string, h http.Header, send proxy.
 			// Another gateway's reply, when it was made for this
 			// request's Vary'd headers.
 			if e, size, ttl, ok := l.fromRedis(ctx, key); ok && e.matches(h) {
+				l.redis.hits.Add(ctx, 1, l.redis.attrs)
 				return cache.Loaded[*Entry]{Value: e, Size: size, TTL: ttl}, nil
 			}
+			l.redis.misses.Add(ctx, 1, l.redis.attrs)
 		}
 		resp, err := send(ctx, req)
 		if err != nil {
