@@ -63,7 +63,7 @@ func main() {
 	conns := flag.Int("conns", 64, "connections")
 	threads := flag.Int("threads", 2, "wrk threads")
 	bin := flag.String("gateway", "", "lambdagate binary (default: built from ./cmd/lambdagate)")
-	only := flag.String("only", "", "run only the scenarios whose name contains this")
+	only := flag.String("only", "", "run only the scenarios whose name contains this (several: separated by |; a scenario's baseline runs too)")
 	otel := flag.String("telemetry", "off", "gateway telemetry: off, metrics (Prometheus), traces-1 or traces-0 (metrics and OTLP traces sampled at 1.0 or 0.0, exported to a sink in this process)")
 	profile := flag.String("cpuprofile", "", "write the gateway's CPU profile of the whole run to this file")
 	engine := flag.String("engine", "fasthttp", "the gateway's lambdagate/server.engine: fasthttp or net/http")
@@ -147,7 +147,7 @@ func main() {
 	measured := map[string]result{} // gateway medians, by scenario
 	var edges []string              // the edge layers' lines, printed after the table
 	for _, sc := range scenarios {
-		if *only != "" && !strings.Contains(sc.name, *only) {
+		if !selected(*only, sc, scenarios) {
 			continue
 		}
 		dScript := lua("d", sc.directMethod, sc.directBody)
@@ -357,6 +357,31 @@ func closedPortURL() string {
 	addr := ln.Addr().String()
 	ln.Close()
 	return "http://" + addr
+}
+
+// selected reports whether -only (parts separated by |) selects sc: its
+// name contains a part, or it is the baseline of a scenario that does.
+func selected(only string, sc scenario, all []scenario) bool {
+	if only == "" {
+		return true
+	}
+	match := func(name string) bool {
+		for _, part := range strings.Split(only, "|") {
+			if strings.Contains(name, part) {
+				return true
+			}
+		}
+		return false
+	}
+	if match(sc.name) {
+		return true
+	}
+	for _, o := range all {
+		if o.baseline == sc.name && match(o.name) {
+			return true
+		}
+	}
+	return false
 }
 
 // startRedis runs Debian's redis-server on a free loopback port, without
