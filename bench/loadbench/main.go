@@ -63,7 +63,7 @@ func main() {
 	conns := flag.Int("conns", 64, "connections")
 	threads := flag.Int("threads", 2, "wrk threads")
 	bin := flag.String("gateway", "", "lambdagate binary (default: built from ./cmd/lambdagate)")
-	only := flag.String("only", "", "run only the scenarios whose name contains this")
+	only := flag.String("only", "", "run only the scenarios whose name contains this (several: separated by |; a scenario's baseline runs too)")
 	otel := flag.String("telemetry", "off", "gateway telemetry: off, metrics (Prometheus), traces-1 or traces-0 (metrics and OTLP traces sampled at 1.0 or 0.0, exported to a sink in this process)")
 	profile := flag.String("cpuprofile", "", "write the gateway's CPU profile of the whole run to this file")
 	engine := flag.String("engine", "fasthttp", "the gateway's lambdagate/server.engine: fasthttp or net/http")
@@ -96,9 +96,9 @@ func main() {
 	}
 	telemetry += `, "lambdagate/server": {"engine": "` + *engine + `"}`
 	jwks, token := jwtFixture(tmp)
-	redisAddr, stopRedis := startRedis(tmp)
+	redisAddr, redisSock, stopRedis := startRedis(tmp)
 	defer stopRedis()
-	cfg := gatewayConfig(fakeURL, httpURL, telemetry, jwks, redisAddr)
+	cfg := gatewayConfig(fakeURL, httpURL, telemetry, jwks, redisAddr, redisSock)
 	cfgFile := filepath.Join(tmp, "bench.json")
 	check(os.WriteFile(cfgFile, []byte(cfg), 0o600))
 	gw, gwURL := startGateway(*bin, cfgFile, *profile)
@@ -129,6 +129,8 @@ func main() {
 			"", "GET → Lambda, 100 B result"},
 		{"GET → Lambda, 100 B result, Redis rate limit (router/redis, endpoint and client by ip, never reached)", lambdaapi.EscapedInvokePath("size-100"), "POST", "{}", "/small-redis", "GET", "",
 			"", "GET → Lambda, 100 B result"},
+		{"GET → Lambda, 100 B result, Redis rate limit on a Unix socket (as above, address unix://…)", lambdaapi.EscapedInvokePath("size-100"), "POST", "{}", "/small-redis-unix", "GET", "",
+			"", "GET → Lambda, 100 B result"},
 		{"GET → Lambda, 100 B result, open circuit (answers 500 at once)", lambdaapi.EscapedInvokePath("size-100"), "POST", "{}", "/small-open", "GET", "",
 			"", "GET → Lambda, 100 B result"},
 		{"GET → Lambda, 100 B result, cache_ttl (hits)", lambdaapi.EscapedInvokePath("size-100"), "POST", "{}", "/small-cached", "GET", "",
@@ -145,7 +147,7 @@ func main() {
 	measured := map[string]result{} // gateway medians, by scenario
 	var edges []string              // the edge layers' lines, printed after the table
 	for _, sc := range scenarios {
-		if *only != "" && !strings.Contains(sc.name, *only) {
+		if !selected(*only, sc, scenarios) {
 			continue
 		}
 		dScript := lua("d", sc.directMethod, sc.directBody)
@@ -311,7 +313,7 @@ func jwtFixture(dir string) (string, string) {
 	return path, tok
 }
 
-func gatewayConfig(fakeURL, httpURL, telemetry, jwks, redisAddr string) string {
+func gatewayConfig(fakeURL, httpURL, telemetry, jwks, redisAddr, redisSock string) string {
 	lambda := func(fn string) string {
 		return fmt.Sprintf(`{"backend/lambda":{"function_name":%q,"region":"us-east-1","endpoint":%q}}`, fn, fakeURL)
 	}
@@ -324,7 +326,7 @@ func gatewayConfig(fakeURL, httpURL, telemetry, jwks, redisAddr string) string {
   "qos/circuit-breaker":{"interval":3600,"timeout":3600,"max_errors":0}}`, closedPortURL())
 	return fmt.Sprintf(`{"version":3,"listen_ip":"127.0.0.1","port":0,"timeout":"10s",
 "extra_config":{"router":{"disable_access_log":true},"telemetry/logging":{"level":"WARNING"},
- "redis":{"connection_pools":[{"name":"bench","address":%q}]}%s},
+ "redis":{"connection_pools":[{"name":"bench","address":%q},{"name":"bench-unix","address":"unix://%s"}]}%s},
 "endpoints":[
  {"endpoint":"/small","backend":[{"host":["ignored"],"url_pattern":"/","extra_config":%s}]},
  {"endpoint":"/small-jwt","extra_config":{"auth/validator":{"alg":"RS256","jwk_local_path":%q,"issuer":"https://idp.bench"}},
@@ -336,6 +338,8 @@ func gatewayConfig(fakeURL, httpURL, telemetry, jwks, redisAddr string) string {
   "backend":[{"host":["ignored"],"url_pattern":"/","extra_config":%s}]},
  {"endpoint":"/small-redis","extra_config":{"qos/ratelimit/router/redis":{"connection_name":"bench","max_rate":100000000,"client_max_rate":100000000,"strategy":"ip","on_failure_allow":true}},
   "backend":[{"host":["ignored"],"url_pattern":"/","extra_config":%s}]},
+ {"endpoint":"/small-redis-unix","extra_config":{"qos/ratelimit/router/redis":{"connection_name":"bench-unix","max_rate":100000000,"client_max_rate":100000000,"strategy":"ip","on_failure_allow":true}},
+  "backend":[{"host":["ignored"],"url_pattern":"/","extra_config":%s}]},
  {"endpoint":"/small-open","backend":[{"host":["ignored"],"url_pattern":"/","extra_config":%s}]},
  {"endpoint":"/small-cached","backend":[{"host":["ignored"],"url_pattern":"/","extra_config":%s}]},
  {"endpoint":"/large","backend":[{"host":["ignored"],"url_pattern":"/","extra_config":%s}]},
@@ -343,7 +347,7 @@ func gatewayConfig(fakeURL, httpURL, telemetry, jwks, redisAddr string) string {
  {"endpoint":"/merge","backend":[
    {"host":["ignored"],"url_pattern":"/","extra_config":%s,"group":"lambda"},
    {"host":[%q],"url_pattern":"/user","allow":["user.id","user.name"]}]}
-]}`, redisAddr, telemetry, lambda("size-100"), jwks, lambda("size-100"), fakelambda.AllowAll, fakeURL, lambda("size-100"), lambda("size-100"), lambda("size-100"), open, cached("size-100"), lambda("size-10240"), lambda("echo"), lambda("size-100"), httpURL)
+]}`, redisAddr, redisSock, telemetry, lambda("size-100"), jwks, lambda("size-100"), fakelambda.AllowAll, fakeURL, lambda("size-100"), lambda("size-100"), lambda("size-100"), lambda("size-100"), open, cached("size-100"), lambda("size-10240"), lambda("echo"), lambda("size-100"), httpURL)
 }
 
 // closedPortURL is a loopback URL nothing listens on.
@@ -355,33 +359,60 @@ func closedPortURL() string {
 	return "http://" + addr
 }
 
+// selected reports whether -only (parts separated by |) selects sc: its
+// name contains a part, or it is the baseline of a scenario that does.
+func selected(only string, sc scenario, all []scenario) bool {
+	if only == "" {
+		return true
+	}
+	match := func(name string) bool {
+		for _, part := range strings.Split(only, "|") {
+			if strings.Contains(name, part) {
+				return true
+			}
+		}
+		return false
+	}
+	if match(sc.name) {
+		return true
+	}
+	for _, o := range all {
+		if o.baseline == sc.name && match(o.name) {
+			return true
+		}
+	}
+	return false
+}
+
 // startRedis runs Debian's redis-server on a free loopback port, without
 // persistence, for the Redis rate-limit scenario; without redis-server on
 // PATH, the pool points at a closed port and that scenario measures the
 // failure policy (on_failure_allow) instead, which the output says.
-func startRedis(dir string) (string, func()) {
+func startRedis(dir string) (addr, sock string, stop func()) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	check(err)
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	ln.Close()
-	addr := "127.0.0.1:" + port
+	addr = "127.0.0.1:" + port
+	sock = filepath.Join(dir, "redis.sock")
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "loadbench: redis-server is not installed: the Redis scenario measures Redis unreachable (apt-get install redis-server)")
-		return addr, func() {}
+		fmt.Fprintln(os.Stderr, "loadbench: redis-server is not installed: the Redis scenarios measure Redis unreachable (apt-get install redis-server)")
+		return addr, sock, func() {}
 	}
-	cmd := exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir)
+	cmd := exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir,
+		"--unixsocket", sock, "--unixsocketperm", "700")
 	check(cmd.Start())
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if c, err := net.Dial("tcp", addr); err == nil {
 			c.Close()
-			return addr, func() { cmd.Process.Kill(); cmd.Wait() }
+			return addr, sock, func() { cmd.Process.Kill(); cmd.Wait() }
 		}
 	}
 	cmd.Process.Kill()
 	cmd.Wait()
 	fatal("redis-server did not listen within 10s")
-	return "", nil
+	return "", "", nil
 }
 
 func serve(h http.Handler, cs func(net.Conn, http.ConnState)) string {
