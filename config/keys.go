@@ -32,6 +32,7 @@ const (
 	KeyEndpoints                      // the array of endpoints (EndpointObject)
 	KeyBackends                       // the array of backends (BackendObject)
 	KeyExtraConfig                    // an extra_config object of namespaces
+	KeyKeyPairs                       // an array of {public_key, private_key} objects
 )
 
 // Key is one key the decoder reads in an object of the file.
@@ -119,6 +120,7 @@ var keyTables = map[FileObject][]Key{
 		{Name: "private_key", Kind: KeyString},
 		{Name: "min_version", Kind: KeyString, Enum: tlsVersions},
 		{Name: "max_version", Kind: KeyString, Enum: tlsVersions},
+		{Name: "keys", Kind: KeyKeyPairs},
 	},
 }
 

@@ -121,3 +121,56 @@ func warnedAt(warns []string, path string) bool {
 	}
 	return false
 }
+
+// TestTLSKeyPairs: KrakenD's tls.keys holds the key pair; one pair is
+// served as public_key and private_key are, anything else is an error at
+// its path.
+func TestTLSKeyPairs(t *testing.T) {
+	for _, tc := range []struct {
+		name, tls, errAt string
+	}{
+		{name: "one pair", tls: `{"keys": [{"public_key": "keys_test.go", "private_key": "parse.go"}]}`},
+		{name: "a comment in the pair", tls: `{"keys": [{"@c": "x", "public_key": "keys_test.go", "private_key": "parse.go"}]}`},
+		{name: "two pairs", tls: `{"keys": [{"public_key": "keys_test.go", "private_key": "parse.go"}, {"public_key": "a", "private_key": "b"}]}`, errAt: "tls.keys"},
+		{name: "none", tls: `{"keys": []}`, errAt: "tls.keys"},
+		{name: "both forms", tls: `{"public_key": "keys_test.go", "private_key": "parse.go", "keys": [{"public_key": "keys_test.go", "private_key": "parse.go"}]}`, errAt: "tls.keys"},
+		{name: "unknown key in a pair", tls: `{"keys": [{"public_key": "keys_test.go", "private_key": "parse.go", "cert": "x"}]}`, errAt: "tls.keys[0].cert"},
+		{name: "missing private key", tls: `{"keys": [{"public_key": "keys_test.go"}]}`, errAt: "tls.keys[0].private_key"},
+		{name: "not a string", tls: `{"keys": [{"public_key": 1, "private_key": "parse.go"}]}`, errAt: "tls.keys[0].public_key"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _, err := Parse([]byte(`{"version": 3, "tls": ` + tc.tls + `, "endpoints": [{"endpoint": "/a", "backend": [{"url_pattern": "/b", "host": ["http://h"]}]}]}`))
+			if tc.errAt != "" {
+				if errorAt(err, tc.errAt) == "" {
+					t.Fatalf("want an error at %s, got %v", tc.errAt, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.TLS == nil || s.TLS.PublicKey != "keys_test.go" || s.TLS.PrivateKey != "parse.go" {
+				t.Fatalf("TLS = %+v, want the pair of tls.keys", s.TLS)
+			}
+		})
+	}
+}
+
+// TestUnsupportedKeysAreWarned: every key of UnsupportedKeys is accepted
+// with a warning at its path that says why, not refused.
+func TestUnsupportedKeysAreWarned(t *testing.T) {
+	for _, obj := range []FileObject{ServiceObject, EndpointObject, BackendObject, TLSObject} {
+		for k, why := range UnsupportedKeys(obj) {
+			t.Run(string(obj)+"/"+k, func(t *testing.T) {
+				data, path := fileWith(t, obj, k, json.RawMessage(`1`))
+				_, warns, err := Parse(data)
+				if msg := errorAt(err, path); msg != "" {
+					t.Fatalf("want a warning at %s, got the error %q", path, msg)
+				}
+				if !warnedAt(warns, path) || !strings.Contains(strings.Join(warns, "\n"), why) {
+					t.Fatalf("want a warning at %s saying %q, got %q", path, why, warns)
+				}
+			})
+		}
+	}
+}

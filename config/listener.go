@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/json"
 	"os"
 )
 
@@ -42,13 +43,17 @@ func parseTLS(root *object, dst **TLS) {
 	o.str("private_key", &t.PrivateKey)
 	o.str("min_version", &t.MinVersion)
 	o.str("max_version", &t.MaxVersion)
+	pairAt := "tls"
+	if parseKeyPairs(o, t) {
+		pairAt = "tls.keys[0]"
+	}
 	o.done(unsupportedTLS)
 	*dst = t
 	if t.Disabled {
 		return
 	}
 	for _, f := range []struct{ key, file string }{{"public_key", t.PublicKey}, {"private_key", t.PrivateKey}} {
-		p := Join("tls", f.key)
+		p := Join(pairAt, f.key)
 		if f.file == "" {
 			o.errs.Add(p, "is missing: give the PEM file's path")
 			continue
@@ -65,4 +70,51 @@ func parseTLS(root *object, dst **TLS) {
 	if t.MinVersion == "TLS13" && t.MaxVersion == "TLS12" {
 		o.errs.Add("tls.max_version", "is below min_version")
 	}
+}
+
+// parseKeyPairs reads KrakenD's tls.keys, the array of key pairs that its
+// current schema writes instead of public_key and private_key: one pair is
+// served as they are; more are refused, as lambdagate serves one
+// certificate and would answer the other domains' handshakes with it.
+// It reports whether the pair came from tls.keys.
+func parseKeyPairs(o *object, t *TLS) bool {
+	raw, ok := o.get("keys")
+	if !ok {
+		return false
+	}
+	var pairs []map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &pairs); err != nil {
+		o.errs.Add("tls.keys", "must be an array of objects with public_key and private_key, got %s", jsonKind(raw))
+		return false
+	}
+	switch {
+	case len(pairs) == 0:
+		o.errs.Add("tls.keys", "is empty: give one key pair, {\"public_key\": \"cert.pem\", \"private_key\": \"key.pem\"}")
+		return false
+	case len(pairs) > 1:
+		o.errs.Add("tls.keys", "holds %d key pairs, but lambdagate serves one certificate: keep one pair (other domains would get a certificate that is not theirs)", len(pairs))
+		return false
+	case t.PublicKey != "" || t.PrivateKey != "":
+		o.errs.Add("tls.keys", "and tls.public_key/private_key are both set: keep one of them")
+		return false
+	}
+	for k, v := range pairs[0] {
+		p := "tls.keys[0]." + k
+		var dst *string
+		switch k {
+		case "public_key":
+			dst = &t.PublicKey
+		case "private_key":
+			dst = &t.PrivateKey
+		default:
+			if !IsComment(k) {
+				o.errs.Add(p, "unknown key (a key pair has public_key and private_key)")
+			}
+			continue
+		}
+		if err := json.Unmarshal(v, dst); err != nil {
+			o.errs.Add(p, "must be a string, got %s", jsonKind(v))
+		}
+	}
+	return true
 }

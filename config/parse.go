@@ -46,7 +46,8 @@ var (
 		"curve_preferences": "Go's default curves are used",
 		"enable_mtls":       "client certificates are not asked for",
 		"ca_certs":          "client certificates are not asked for",
-		"keys":              "one key pair (public_key, private_key) is served",
+		// Only read with ca_certs, for client certificates.
+		"disable_system_ca_pool": "client certificates are not asked for",
 	}
 )
 

@@ -64,11 +64,19 @@ type RouterOptions struct {
 	// cleaned form.
 	RemoveExtraSlash bool `json:"remove_extra_slash"`
 
-	// Accepted, not implemented: warned about when set.
-	MaxMultipartMemory     json.RawMessage `json:"max_multipart_memory"`
-	AppEngine              json.RawMessage `json:"app_engine"`
-	UseH2C                 json.RawMessage `json:"use_h2c"`
-	DisableGinLoggerColors json.RawMessage `json:"disable_gin_logger_colors"`
+	// Accepted, not implemented: warned about when set (schema:"warned"
+	// marks a member decoded only to be ignored with a warning).
+	MaxMultipartMemory     json.RawMessage `json:"max_multipart_memory" schema:"warned"`
+	AppEngine              json.RawMessage `json:"app_engine" schema:"warned"`
+	UseH2C                 json.RawMessage `json:"use_h2c" schema:"warned"`
+	DisableGinLoggerColors json.RawMessage `json:"disable_gin_logger_colors" schema:"warned"`
+	// DisableGzip turns off KrakenD Enterprise's gzip of responses, which
+	// lambdagate never does: nothing to turn off.
+	DisableGzip json.RawMessage `json:"disable_gzip" schema:"warned"`
+	// DecompressGzip (KrakenD Enterprise) decompresses gzip request bodies
+	// before the backends get them: refused, since ignoring it would
+	// change what the backends receive.
+	DecompressGzip json.RawMessage `json:"decompress_gzip" schema:"refused"`
 }
 
 // RouterNamespace is the extra_config key of RouterOptions.
@@ -90,7 +98,13 @@ func decodeRouterOptions(x *config.ExtraConfig) (RouterOptions, []string, error)
 			warns = append(warns, fmt.Sprintf("%s: not supported by lambdagate, ignored", config.Join(path, name)))
 		}
 	}
+	if o.DisableGzip != nil {
+		warns = append(warns, fmt.Sprintf("%s: ignored: lambdagate never compresses responses", config.Join(path, "disable_gzip")))
+	}
 	var errs config.Errors
+	if o.DecompressGzip != nil {
+		errs.Add(config.Join(path, "decompress_gzip"), "is not supported by lambdagate yet; remove it (ignoring it would change what the backends receive)")
+	}
 	if o.HealthPath != "" && o.HealthPath[0] != '/' {
 		errs.Add(config.Join(path, "health_path"), "%q must start with /", o.HealthPath)
 	}

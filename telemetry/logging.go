@@ -11,6 +11,7 @@
 package telemetry
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -35,11 +36,16 @@ type LoggingOptions struct {
 	// (also KrakenD's "logstash").
 	Format string `json:"format"`
 	// Syslog is accepted for compatibility and not supported: a warning.
-	Syslog bool `json:"syslog"`
-	// SyslogFacility is accepted for compatibility, unused.
-	SyslogFacility string `json:"syslog_facility"`
-	// CustomFormat is accepted for compatibility, unused.
-	CustomFormat string `json:"custom_format"`
+	Syslog bool `json:"syslog" schema:"warned"`
+	// SyslogFacility, CustomFormat and KrakenD Enterprise's access-log
+	// formats and backend log are accepted for compatibility and not
+	// supported: a warning names each one set (schema:"warned").
+	SyslogFacility            string          `json:"syslog_facility" schema:"warned"`
+	CustomFormat              string          `json:"custom_format" schema:"warned"`
+	AccessLogFormat           json.RawMessage `json:"access_log_format" schema:"warned"`
+	AccessLogCustomFormat     json.RawMessage `json:"access_log_custom_format" schema:"warned"`
+	AccessLogMissingKeyMarker json.RawMessage `json:"access_log_missing_key_marker" schema:"warned"`
+	Backend                   json.RawMessage `json:"backend" schema:"warned"`
 }
 
 // LevelCritical is more severe than slog's ERROR, for KrakenD's CRITICAL.
@@ -77,6 +83,21 @@ func NewLogger(x *config.ExtraConfig, stdout, stderr io.Writer) (*slog.Logger, [
 	var warns []string
 	if opts.Syslog {
 		warns = append(warns, config.Join(path, "syslog")+": syslog is not supported, ignored; lines go to "+map[bool]string{true: "stdout", false: "stderr"}[opts.Stdout])
+	}
+	for _, u := range []struct {
+		key string
+		set bool
+	}{
+		{"syslog_facility", opts.SyslogFacility != ""},
+		{"custom_format", opts.CustomFormat != ""},
+		{"access_log_format", opts.AccessLogFormat != nil},
+		{"access_log_custom_format", opts.AccessLogCustomFormat != nil},
+		{"access_log_missing_key_marker", opts.AccessLogMissingKeyMarker != nil},
+		{"backend", opts.Backend != nil},
+	} {
+		if u.set {
+			warns = append(warns, config.Join(path, u.key)+": not supported by lambdagate, ignored (the log lines keep lambdagate's format)")
+		}
 	}
 	w := stderr
 	if opts.Stdout {

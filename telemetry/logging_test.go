@@ -175,7 +175,11 @@ func TestNewLoggerSyslogWarning(t *testing.T) {
 	t.Parallel()
 	x := extra(t, `{"syslog": true, "syslog_facility": "local3", "custom_format": "%s", "stdout": true}`)
 	_, warns, err := NewLogger(x, &bytes.Buffer{}, nil)
-	want := []string{`extra_config["telemetry/logging"].syslog: syslog is not supported, ignored; lines go to stdout`}
+	want := []string{
+		`extra_config["telemetry/logging"].syslog: syslog is not supported, ignored; lines go to stdout`,
+		`extra_config["telemetry/logging"].syslog_facility: not supported by lambdagate, ignored (the log lines keep lambdagate's format)`,
+		`extra_config["telemetry/logging"].custom_format: not supported by lambdagate, ignored (the log lines keep lambdagate's format)`,
+	}
 	if err != nil || !reflect.DeepEqual(warns, want) {
 		t.Errorf("warnings = %q, %v; want %q", warns, err, want)
 	}

@@ -92,7 +92,8 @@ type otelJSON struct {
 	SkipPaths             []string        `json:"skip_paths"`
 	Exporters             json.RawMessage `json:"exporters"`
 	Layers                json.RawMessage `json:"layers"`
-	MetricReportingPeriod json.RawMessage `json:"metric_reporting_period"`
+	MetricReportingPeriod json.RawMessage `json:"metric_reporting_period" schema:"warned"`
+	Histograms            json.RawMessage `json:"histograms" schema:"warned"`
 }
 
 type exportersJSON struct {
@@ -185,6 +186,7 @@ func DecodeOTel(x *config.ExtraConfig) (*OTelOptions, []string, error) {
 		o.TraceSampleRate = *r
 	}
 	d.unsupported(d.path, "metric_reporting_period", raw.MetricReportingPeriod, "only Prometheus, which is scraped, exports metrics")
+	d.unsupported(d.path, "histograms", raw.Histograms, "the histograms keep lambdagate's buckets")
 	d.exporters(o, raw.Exporters)
 	d.layers(o, raw.Layers)
 	if len(o.Prometheus) == 0 && len(o.OTLP) == 0 {

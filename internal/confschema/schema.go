@@ -97,6 +97,13 @@ func (g *generator) object(obj config.FileObject) map[string]any {
 			s = map[string]any{"type": "array", "items": map[string]any{"type": "string"}}
 		case config.KeyStringMap:
 			s = map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "string"}}
+		case config.KeyKeyPairs:
+			s = map[string]any{"type": "array", "minItems": 1, "maxItems": 1, "items": map[string]any{
+				"type":                 "object",
+				"properties":           map[string]any{"public_key": map[string]any{"type": "string"}, "private_key": map[string]any{"type": "string"}},
+				"patternProperties":    map[string]any{commentKeys: map[string]any{}},
+				"additionalProperties": false,
+			}}
 		case config.KeyTLS:
 			g.def(string(objectDef[k.Kind]), func() any { return g.object(objectDef[k.Kind]) })
 			s = map[string]any{"$ref": "#/$defs/tls"}
@@ -312,6 +319,7 @@ type field struct {
 	name    string
 	typ     reflect.Type
 	refused bool
+	warned  bool
 }
 
 // fields are the JSON members of a struct as encoding/json decodes them:
@@ -341,8 +349,10 @@ func fields(t reflect.Type) []field {
 		if name == "" {
 			name = f.Name
 		}
-		// schema:"refused" marks a member decoded only to be refused.
-		out = append(out, field{name: name, typ: f.Type, refused: f.Tag.Get("schema") == "refused"})
+		// schema:"refused" marks a member decoded only to be refused,
+		// schema:"warned" one decoded only to be ignored with a warning.
+		mark := f.Tag.Get("schema")
+		out = append(out, field{name: name, typ: f.Type, refused: mark == "refused", warned: mark == "warned"})
 	}
 	return out
 }
