@@ -61,6 +61,7 @@ func ceBackend(t *testing.T) *httptest.Server {
 		u.Path = "/param_forwarding/"
 		http.Redirect(w, r, u.String(), code)
 	}))
+	mux.HandleFunc("/jwk/symmetric", ceSymmetricJWK)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv
@@ -141,6 +142,9 @@ func TestKrakenDCEIntegrationSpecs(t *testing.T) {
 		ceSpec{"martian basic auth", "GET", "/martian/basic-auth", nil, 200, ok,
 			`{"foo":42,"headers":{"Accept-Encoding":["gzip"],"Authorization":["Basic a3Jha2VuZDpwYXNzd29yZA=="],"User-Agent":["` + ua + `"],"X-Forwarded-Host":["localhost:8080"]},"path":"/param_forwarding/auth","query":{}}`, "", false},
 	)
+	// The suite's JWT, auth/signer and CORS specs.
+	specs = append(specs, ceAuthSpecs(ua)...)
+	checkCEVary(t, g.URL)
 	for _, s := range specs {
 		t.Run(s.name, func(t *testing.T) {
 			header := map[string]string{"Host": "localhost:8080"}
