@@ -90,7 +90,7 @@ func TestRoundTrip(t *testing.T) {
 			for _, tc := range []struct {
 				token string
 				ok    bool
-			}{{token, true}, {token[:len(token)-2] + "AA", false}} {
+			}{{token, true}, {tamper(token), false}} {
 				reached = false
 				r := httptest.NewRequest("GET", "/private", nil)
 				r.Header.Set("Authorization", "Bearer "+tc.token)
@@ -271,4 +271,14 @@ func TestRemote(t *testing.T) {
 	if _, err := s.Sign(context.Background(), data); err != nil {
 		t.Errorf("after the cooldown: %v", err)
 	}
+}
+
+// tamper changes the first character of token's signature.
+func tamper(token string) string {
+	i := strings.LastIndexByte(token, '.') + 1
+	c := byte('A')
+	if token[i] == 'A' {
+		c = 'B'
+	}
+	return token[:i] + string(c) + token[i+1:]
 }
