@@ -111,6 +111,11 @@ func (s *Signer) joseSigner(ctx context.Context) (jose.Signer, error) {
 	if err == nil {
 		js, err = newJoseSigner(doc, s.kid, s.alg)
 	}
+	if err != nil && ctx.Err() == context.Canceled {
+		// The request went away (its client left): no fault of the key
+		// server's, so no cooldown; the next request fetches again.
+		return nil, fmt.Errorf("%w: %s: %v", ErrNoKey, s.fetcher.URL(), err)
+	}
 	if err != nil {
 		s.failed = time.Now()
 		s.lastErr = fmt.Errorf("%w: %s: %v", ErrNoKey, s.fetcher.URL(), err)
@@ -172,6 +177,11 @@ const jsonType = "application/json; charset=utf-8"
 // newline. A key that could not be had is a 500 with no body. It returns
 // the status written and why the request failed, if it did.
 func (s *Signer) Respond(ctx context.Context, w http.ResponseWriter, resp *proxy.Response, err error) (int, error) {
+	if resp != nil && resp.Body != nil {
+		// A stream is not data to sign (decoding consumes replies, so
+		// only a misbuilt pipeline leaves one): closed, not read.
+		resp.Body.Close()
+	}
 	if err != nil || resp == nil {
 		if err == nil {
 			err = errors.New("auth/signer: the pipeline returned no response")

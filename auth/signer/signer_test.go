@@ -264,7 +264,20 @@ func TestRemote(t *testing.T) {
 	if calls.Load() != 2 {
 		t.Errorf("%d fetches, want 2 (one failure, then the cooldown)", calls.Load())
 	}
+	// A request whose client left starts no cooldown.
+	s2 := newSigner()
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s2.Sign(gone, data); !errors.Is(err, ErrNoKey) {
+		t.Fatalf("canceled request: %v", err)
+	}
+	if !s2.failed.IsZero() {
+		t.Error("a canceled request started the cooldown")
+	}
 	broken.Store(false)
+	if _, err := s2.Sign(context.Background(), data); err != nil {
+		t.Errorf("after a canceled request: %v", err)
+	}
 	s.mu.Lock()
 	s.failed = time.Now().Add(-Cooldown)
 	s.mu.Unlock()
