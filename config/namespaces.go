@@ -81,6 +81,10 @@ var namespaces = map[string]Namespace{
 	// there meant the endpoint protected.
 	"auth/validator": {Class: NamespaceRefusedAccess, ReadBy: "on the service and on endpoints", Does: "JWT validation, which runs on endpoints"},
 	"github.com/devopsfaith/krakend-jose/validator": {Class: NamespaceRefusedAccess, ReadBy: "on endpoints", Current: "auth/validator", Does: "legacy name of auth/validator: JWT validation, which runs on endpoints"},
+	// Read on endpoints; elsewhere (KrakenD signs on endpoints only) it is
+	// refused, since tokens would leave unsigned.
+	"auth/signer": {Class: NamespaceRefusedResponse, ReadBy: "on endpoints", Does: "signs response fields as JWTs, which runs on endpoints"},
+	"github.com/devopsfaith/krakend-jose/signer": {Class: NamespaceRefusedResponse, ReadBy: "on endpoints", Current: "auth/signer", Does: "legacy name of auth/signer: signs response fields as JWTs, which runs on endpoints"},
 	"security/cors":                             {Class: NamespaceRefusedAccess, ReadBy: "on the service", Does: "CORS per endpoint, a KrakenD Enterprise feature"},
 	"github_com/devopsfaith/krakend-cors":       {Class: NamespaceRefusedAccess, ReadBy: "on the service", Current: "security/cors", Does: "legacy name of security/cors"},
 	"security/http":                             {Class: NamespaceRefusedAccess, ReadBy: "on the service", Does: "HTTP security per endpoint, a KrakenD Enterprise feature"},
@@ -150,7 +154,6 @@ var namespaces = map[string]Namespace{
 	// What is answered.
 	"ai/mcp":                                {Class: NamespaceRefusedResponse, Does: "MCP server"},
 	"ai/llm":                                {Class: NamespaceRefusedResponse, Does: "LLM provider as the backend"},
-	"auth/signer":                           {Class: NamespaceRefusedResponse, Does: "signs the backend's token data as a JWT"},
 	"auth/aws-sigv4":                        {Class: NamespaceRefusedResponse, Does: "AWS SigV4 signature of backend requests"},
 	"auth/client-credentials":               {Class: NamespaceRefusedResponse, Does: "OAuth2 client-credentials token on backend requests"},
 	"auth/gcp":                              {Class: NamespaceRefusedResponse, Does: "Google Cloud authentication of backend requests"},
@@ -209,7 +212,6 @@ var namespaces = map[string]Namespace{
 	"github_com/devopsfaith/krakend-botdetector":                    {Class: NamespaceRefusedAccess, Current: "security/bot-detector"},
 	"github.com/devopsfaith/krakend-httpcache":                      {Class: NamespaceRefusedResponse, ReadBy: "on HTTP backends", Current: "qos/http-cache", Does: "legacy name of qos/http-cache"},
 	"github.com/devopsfaith/krakend-oauth2-clientcredentials":       {Class: NamespaceRefusedResponse, Current: "auth/client-credentials"},
-	"github.com/devopsfaith/krakend-jose/signer":                    {Class: NamespaceRefusedResponse, Current: "auth/signer"},
 	"github.com/devopsfaith/krakend-amqp/consume":                   {Class: NamespaceRefusedResponse, Current: "backend/amqp/consumer"},
 	"github.com/devopsfaith/krakend-amqp/produce":                   {Class: NamespaceRefusedResponse, Current: "backend/amqp/producer"},
 	"github.com/devopsfaith/krakend-pubsub/publisher":               {Class: NamespaceRefusedResponse, Current: "backend/pubsub/publisher"},

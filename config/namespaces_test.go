@@ -173,6 +173,7 @@ var implemented = []string{
 	"router", "lambdagate/server", "proxy", "backend/http", "backend/lambda",
 	"github.com/devopsfaith/krakend-lambda", "telemetry/logging", "telemetry/opentelemetry",
 	"auth/validator", "github.com/devopsfaith/krakend-jose/validator",
+	"auth/signer", "github.com/devopsfaith/krakend-jose/signer",
 	"security/cors", "github_com/devopsfaith/krakend-cors",
 	"security/http", "github_com/devopsfaith/krakend-httpsecure",
 	"qos/circuit-breaker",

@@ -79,6 +79,7 @@ func ceBackend(t *testing.T) *httptest.Server {
 		}
 		json.NewEncoder(w).Encode(items)
 	}))
+	mux.HandleFunc("/jwk/symmetric", ceSymmetricJWK)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv
@@ -209,6 +210,9 @@ func TestKrakenDCEIntegrationSpecs(t *testing.T) {
 		ceSpec{"martian basic auth", "GET", "/martian/basic-auth", nil, 200, ok,
 			`{"foo":42,"headers":{"Accept-Encoding":["gzip"],"Authorization":["Basic a3Jha2VuZDpwYXNzd29yZA=="],"User-Agent":["` + ua + `"],"X-Forwarded-Host":["localhost:8080"]},"path":"/param_forwarding/auth","query":{}}`, "", false, false, false, "", false},
 	)
+	// The suite's JWT, auth/signer and CORS specs.
+	specs = append(specs, ceAuthSpecs(ua)...)
+	checkCEVary(t, g.URL)
 	// The specs for the features of issue 14: encodings, proxy.static,
 	// flatmap_filter, no-op, json-schema, the router's redirects.
 	noop := map[string]string{"Content-Type": "application/json", "Cache-Control": "", "Set-Cookie": "test1=test1, test2=test2", "X-Krakend-Completed": "false"}

@@ -172,13 +172,17 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 		if err != nil {
 			errs.Append(e.JSONPath, err)
 		}
+		sign, err := newSigner(e, opts.Logger, userAgent, func(msg string) { warns = append(warns, msg) }, &g.closers)
+		if err != nil {
+			errs.Append(e.JSONPath, err)
+		}
 		backends := make([]proxy.Proxy, 0, len(e.Backend))
 		for _, b := range e.Backend {
 			p, err := backend.Build(backend.Spec{
 				Endpoint:     e,
 				Backend:      b,
 				Sequential:   popts.Sequential,
-				EndpointData: popts.Static != nil || popts.Flatmap != nil,
+				EndpointData: popts.Static != nil || popts.Flatmap != nil || sign != nil,
 				Logger:       opts.Logger,
 				HTTPClient:   scriptClient,
 				UserAgent:    userAgent,
@@ -250,7 +254,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 		}
 		g.maxBody = max(g.maxBody, maxBody)
 		limits = append(limits, maxBody)
-		h, err := endpoint.New(endpoint.Options{
+		eopts := endpoint.Options{
 			Endpoint:         e,
 			Pipeline:         pipeline,
 			Backends:         len(backends),
@@ -262,7 +266,11 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 			ClientIP:         clientIP,
 			SendRequestID:    sopts.BackendRequestID,
 			SkipLogPaths:     skipLog,
-		})
+		}
+		if sign != nil {
+			eopts.Respond = sign.Respond
+		}
+		h, err := endpoint.New(eopts)
 		if err != nil {
 			errs.Append(e.JSONPath, err)
 			continue

@@ -268,26 +268,9 @@ func (s *remoteSet) fetch() {
 }
 
 func (s *remoteSet) get(ctx context.Context) (*keySet, int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.spec.url, nil)
+	data, err := fetchDocument(ctx, s.client, s.spec.url, s.spec.userAgent)
 	if err != nil {
 		return nil, 0, err
-	}
-	req.Header.Set("Accept", "application/jwk-set+json, application/json")
-	req.Header.Set("User-Agent", s.spec.userAgent)
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, 0, fmt.Errorf("status %d", resp.StatusCode)
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxJWKSBytes+1))
-	if err != nil {
-		return nil, 0, err
-	}
-	if len(data) > maxJWKSBytes {
-		return nil, 0, fmt.Errorf("the JWK set is larger than %d bytes", maxJWKSBytes)
 	}
 	ks, skipped, err := parseKeySet(data)
 	if err != nil {

@@ -6,8 +6,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
-	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -312,46 +310,10 @@ func (o *Options) resolve(path string, warn func(string)) (settings, error) {
 // remoteSpec resolves the options of a key set fetched from jwk_url.
 func (o *Options) remoteSpec(at func(string) string, errs *config.Errors) remoteSpec {
 	r := remoteSpec{url: o.JWKURL, cooldown: DefaultCooldown}
-	u, err := url.Parse(o.JWKURL)
-	switch {
-	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
-		errs.Add(at("jwk_url"), "%q is not an http or https URL", o.JWKURL)
-	case u.Scheme == "http" && !o.DisableJWKSecurity:
-		errs.Add(at("jwk_url"), "%q is plain http: keys fetched without TLS can be forged on the way; use https, or set disable_jwk_security (development only)", o.JWKURL)
-	}
-	r.client.insecure = o.DisableJWKSecurity
-	if o.JWKLocalCA != "" {
-		pem, err := os.ReadFile(o.JWKLocalCA)
-		if err != nil {
-			errs.Add(at("jwk_local_ca"), "reading the CA file: %v", err)
-		} else {
-			pool, err := x509.SystemCertPool()
-			if err != nil {
-				pool = x509.NewCertPool()
-			}
-			if !pool.AppendCertsFromPEM(pem) {
-				errs.Add(at("jwk_local_ca"), "%s holds no PEM certificate", o.JWKLocalCA)
-			}
-			r.client.caFile, r.client.caPool = o.JWKLocalCA, pool
-		}
-	}
-	for i, f := range o.JWKFingerprints {
-		pin, ok := decodeFingerprint(f)
-		if !ok {
-			errs.Add(config.Index(at("jwk_fingerprints"), i), "%q is not the base64 SHA-256 of a public key (32 bytes)", f)
-			continue
-		}
-		r.client.pins = append(r.client.pins, pin)
-	}
-	for i, id := range o.CipherSuites {
-		if name, ok := secureCipherSuite(id); ok {
-			r.client.ciphers = append(r.client.ciphers, uint16(id))
-		} else if name != "" {
-			errs.Add(config.Index(at("cipher_suites"), i), "%d (%s) is an insecure cipher suite: lambdagate refuses it", id, name)
-		} else {
-			errs.Add(config.Index(at("cipher_suites"), i), "%d is not a TLS 1.2 cipher suite Go implements", id)
-		}
-	}
+	r.client = RemoteOptions{
+		URL: o.JWKURL, DisableJWKSecurity: o.DisableJWKSecurity, LocalCA: o.JWKLocalCA,
+		Fingerprints: o.JWKFingerprints, CipherSuites: o.CipherSuites,
+	}.resolve(at, errs)
 	if o.Cache {
 		r.ttl = DefaultCacheDuration
 		if o.CacheDuration != nil {

@@ -9,6 +9,7 @@
 package endpoint
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -64,6 +65,11 @@ type Options struct {
 	// SkipLogPaths are request paths whose access-log line is not written
 	// (router.logger_skip_paths); nil for none.
 	SkipLogPaths map[string]bool
+	// Respond, when set, writes the pipeline's result instead of the
+	// endpoint's own answer (status rules, gateway headers, encoding): the
+	// answer of auth/signer. It returns the status written and why the
+	// request failed, nil when it did not.
+	Respond func(ctx context.Context, w http.ResponseWriter, resp *proxy.Response, err error) (int, error)
 }
 
 // New returns the router.Handler of an endpoint.
@@ -211,6 +217,13 @@ func (h *handler) handle(w http.ResponseWriter, r *http.Request, params []string
 	ctx, cancel := withDeadline(r.Context(), time.Now().Add(h.timeout))
 	defer cancel()
 	resp, err := h.opts.Pipeline(ctx, req)
+	if h.opts.Respond != nil {
+		status, rerr := h.opts.Respond(ctx, w, resp, err)
+		if rerr != nil {
+			return result{status: status, outcome: "error", err: rerr}
+		}
+		return result{status: status, outcome: "complete"}
+	}
 
 	if err != nil && resp == nil {
 		return result{status: h.fail(w, err), outcome: "error", err: err}
