@@ -8,3 +8,7 @@ import "syscall"
 // function process then ends when its runtime client finds the Runtime API
 // gone.
 func parentDeath(*syscall.SysProcAttr) {}
+
+// isMainThread reports false: without a parent-death signal, which thread
+// starts a process does not matter.
+func isMainThread() bool { return false }

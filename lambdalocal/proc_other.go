@@ -15,3 +15,7 @@ func killProcessGroup(p *os.Process) { _ = p.Kill() }
 
 // peakMemoryMB is unknown here.
 func peakMemoryMB(pid int) int { return 0 }
+
+// isMainThread reports false: without a parent-death signal, which thread
+// starts a process does not matter.
+func isMainThread() bool { return false }

@@ -4,6 +4,7 @@ import (
 	"os/exec"
 	"runtime"
 	"sync"
+	"time"
 )
 
 // spawner starts the function processes of one Server, all from a few
@@ -45,8 +46,16 @@ func newSpawner() *spawner {
 }
 
 func (s *spawner) loop() {
-	// Never unlocked: when loop returns, Go ends the thread with it.
+	// Never unlocked: when loop returns, Go ends the thread with it. But
+	// Go never ends the main thread (it is kept when a goroutine locked to
+	// it exits), so a process started from it would outlive stop: take
+	// another thread.
 	runtime.LockOSThread()
+	for isMainThread() {
+		runtime.UnlockOSThread()
+		time.Sleep(time.Millisecond)
+		runtime.LockOSThread()
+	}
 	for {
 		select {
 		case r := <-s.reqs:
