@@ -352,7 +352,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 		}
 	}
 	if len(luaAt) > 0 {
-		warns = append(warns, fmt.Sprintf("%s: Lua support is partial (a script's memory is bounded by the endpoint's timeout only): see docs/programmable.md", strings.Join(luaAt, ", ")))
+		warns = append(warns, fmt.Sprintf("%s: Lua support is partial (a script's memory is bounded by a watchdog on the process's heap, not exactly per script): see docs/programmable.md", strings.Join(luaAt, ", ")))
 	}
 	secured, swarns, err := httpsecure.New(&cfg.ExtraConfig)
 	errs.Append(cfg.ExtraConfig.Path, err)

@@ -258,3 +258,30 @@ func TestLuaServiceEndpoint(t *testing.T) {
 		}
 	}
 }
+
+// A script that allocates without end becomes a 500 for its request,
+// long before the endpoint's timeout, logged; the gateway serves the next
+// request. Not parallel: the watchdog reads the process's heap.
+func TestLuaMemoryBound(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"ok":true}`))
+	}))
+	defer srv.Close()
+	h := builtGateway(t, `{"version": 3, "host": ["`+srv.URL+`"], "timeout": "60s", "endpoints": [
+		{"endpoint": "/grow", "extra_config": {"modifier/lua-proxy": {"pre": "local t = {}; local i = 0; while true do i = i + 1; t[i] = string.rep('x', 1000) .. i end"}},
+		 "backend": [{"url_pattern": "/"}]},
+		{"endpoint": "/ok", "backend": [{"url_pattern": "/"}]}
+	]}`, nil)
+	start := time.Now()
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/grow", nil))
+	if w.Code != 500 || time.Since(start) > 30*time.Second {
+		t.Errorf("an allocating script: %d after %s", w.Code, time.Since(start))
+	}
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/ok", nil))
+	if w.Code != 200 {
+		t.Errorf("the next request: %d", w.Code)
+	}
+}

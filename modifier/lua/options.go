@@ -1,18 +1,21 @@
 // Package lua implements KrakenD's Lua modifiers, with gopher-lua as the
 // VM: modifier/lua-endpoint (a pre script on the client's HTTP request,
-// the ctx object), modifier/lua-proxy (around an endpoint's merge) and
-// modifier/lua-backend (around one backend).
+// the ctx object, on the service before routing or on an endpoint),
+// modifier/lua-proxy (around an endpoint's merge) and modifier/lua-backend
+// (around one backend), with KrakenD's API, http_response included.
 //
 // Sources and the pre and post code are parsed and compiled once at
 // start-up (a syntax error is a start-up error naming the file and line);
 // each request borrows a VM from the script set's pool, already loaded with
 // the sources, and runs the compiled pre and post code on it. A script runs
-// under the request's context, so it stops at the endpoint's timeout; a
-// script that errors or is stopped fails its layer (500), logged with the
-// script and line. live re-reads a source file that changed.
+// under the request's context, so it stops at the endpoint's timeout, and
+// under a watchdog that stops it when the process's heap grows past its
+// budget while it runs; a script that errors or is stopped fails its layer
+// (500), logged with the script and line. live re-reads a source file that
+// changed.
 //
 // This package must not know about routing or transports: it returns
-// proxy.Middlewares and a handler wrapper the gateway and backend.Build
+// proxy.Middlewares and handler wrappers the gateway and backend.Build
 // place.
 package lua
 

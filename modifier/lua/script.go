@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,6 +39,7 @@ type Script struct {
 	client    *http.Client
 	userAgent string
 	timeout   time.Duration
+	memory    int64 // the watchdog's budget, bytes
 	logger    *slog.Logger
 	pre       *chunk
 	post      *chunk
@@ -77,12 +79,19 @@ type Spec struct {
 	// Timeout bounds a modifier/lua-endpoint script (Wrap), which runs
 	// before the endpoint's own timeout starts: the endpoint's timeout.
 	Timeout time.Duration
+	// MemoryBudget is how much the process's live heap may grow while a
+	// run of the script goes on before the watchdog stops it (0:
+	// DefaultMemoryBudget).
+	MemoryBudget int64
 }
 
 // New compiles o's sources and code. Errors name the JSON path, the file
 // and the line.
 func New(o *Options, spec Spec) (*Script, error) {
-	s := &Script{opts: *o, path: spec.Path, names: spec.ParamNames, noop: spec.NoOp, url: spec.URL, client: spec.Client, userAgent: spec.UserAgent, timeout: spec.Timeout, logger: spec.Logger, pool: make(chan *vm, poolSize), every: liveEvery}
+	s := &Script{opts: *o, path: spec.Path, names: spec.ParamNames, noop: spec.NoOp, url: spec.URL, client: spec.Client, userAgent: spec.UserAgent, timeout: spec.Timeout, memory: spec.MemoryBudget, logger: spec.Logger, pool: make(chan *vm, poolSize), every: liveEvery}
+	if s.memory <= 0 {
+		s.memory = DefaultMemoryBudget
+	}
 	var errs config.Errors
 	if o.Pre == "" && o.Post == "" {
 		errs.Add(spec.Path, "has neither pre nor post code: say what to run, such as \"pre\": \"my_function(request.load())\"")
@@ -228,6 +237,11 @@ func (s *Script) newVM() (*vm, error) {
 			L.SetGlobal(f, glua.LNil)
 		}
 	}
+	// string.rep, bounded: one call would otherwise allocate any size at
+	// once, before the watchdog's next look.
+	if str, ok := L.GetGlobal(glua.StringLibName).(*glua.LTable); ok {
+		L.SetField(str, "rep", L.NewFunction(s.stringRep))
+	}
 	v := &vm{L: L, s: s}
 	v.register()
 	s.mu.Lock()
@@ -263,6 +277,22 @@ func (s *Script) newVM() (*vm, error) {
 		*f.dst = fn
 	}
 	return v, nil
+}
+
+// stringRep is string.rep(s, n), refusing a result larger than the
+// script's memory budget.
+func (s *Script) stringRep(L *glua.LState) int {
+	str := L.CheckString(1)
+	n := L.CheckInt(2)
+	if n <= 0 || str == "" {
+		L.Push(glua.LString(""))
+		return 1
+	}
+	if int64(len(str))*int64(n) > s.memory || int64(n) > s.memory {
+		L.RaiseError("string.rep: the result (%d bytes) is larger than the script's memory budget (%d MiB)", int64(len(str))*int64(n), s.memory>>20)
+	}
+	L.Push(glua.LString(strings.Repeat(str, n)))
+	return 1
 }
 
 // ErrScript is the cause of every failure of a script.
@@ -314,10 +344,12 @@ func (e *CustomError) RelayedBody() ([]byte, string, bool) {
 // *ScriptError, logged.
 func (s *Script) run(ctx context.Context, v *vm, c *chunk, fn *glua.LFunction) error {
 	L := v.L
-	L.SetContext(ctx)
+	wctx, w := dog.watch(ctx, s.memory)
+	L.SetContext(wctx)
 	L.Push(fn)
 	err := L.PCall(0, 0, nil)
 	L.RemoveContext()
+	dog.done(w)
 	if err == nil {
 		return nil
 	}
@@ -329,7 +361,10 @@ func (s *Script) run(ctx context.Context, v *vm, c *chunk, fn *glua.LFunction) e
 	if errors.As(err, &ae) && ae.Object != nil {
 		msg = ae.Object.String()
 	}
-	if ctx.Err() != nil {
+	switch {
+	case errors.Is(context.Cause(wctx), errMemory):
+		msg = fmt.Sprintf("stopped: the gateway's memory grew by more than the script's budget (%d MiB) while it ran: %s", s.memory>>20, msg)
+	case ctx.Err() != nil:
 		msg = "stopped at the endpoint's timeout: " + msg
 	}
 	if s.logger != nil {
