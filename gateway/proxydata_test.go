@@ -71,7 +71,6 @@ func TestProxyOptionErrors(t *testing.T) {
 		{"backend flatmap bad move", `{"flatmap_filter": [{"type": "move", "args": ["a"]}]}`, `endpoints[0].backend[0].extra_config.proxy.flatmap_filter: [0]: move takes two paths`, true},
 		{"sequential_propagated_params", `{"sequential": true, "sequential_propagated_params": ["resp0_id"]}`, `endpoints[0].extra_config.proxy.sequential_propagated_params: is not supported by lambdagate yet; remove it (ignoring it would change what the backends receive)`, false},
 		{"decompress_gzip", `{"decompress_gzip": 1024}`, `endpoints[0].extra_config.proxy.decompress_gzip: is not supported by lambdagate yet`, false},
-		{"backend shadow", `{"shadow": true}`, `endpoints[0].backend[0].extra_config.proxy.shadow: shadow backends are not implemented by lambdagate yet`, true},
 		{"backend unknown key", `{"flatmap": []}`, `endpoints[0].backend[0].extra_config.proxy.flatmap: unknown key`, true},
 	}
 	for _, tt := range tests {
