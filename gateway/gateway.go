@@ -181,6 +181,10 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 			errs.Add(config.Join(config.Join(e.ExtraConfig.Path, ProxyNamespace), "sequential"), "shadow backends on a sequential endpoint are not supported by lambdagate; move the shadow to an endpoint that is not sequential")
 			shadowErr = true
 		}
+		if len(popts.SequentialPropagatedParams) > 0 && !popts.Sequential {
+			warns = append(warns, fmt.Sprintf("%s: ignored, as KrakenD ignores it, on an endpoint without \"sequential\": true",
+				config.Join(config.Join(e.ExtraConfig.Path, ProxyNamespace), "sequential_propagated_params")))
+		}
 		if popts.Flatmap != nil && regular == 1 {
 			// KrakenD applies an endpoint's flatmap_filter after merging
 			// several backends only.
@@ -419,7 +423,7 @@ func sequentialNeeds(e *config.Endpoint) [][]proxy.SequentialParam {
 	needs := make([][]proxy.SequentialParam, len(e.Backend))
 	for _, p := range e.Placeholders() {
 		if p.Kind == config.RespPlaceholder {
-			needs[p.Backend] = append(needs[p.Backend], proxy.SequentialParam{Name: p.Name, Backend: p.Backend, Path: p.Field, Slot: p.Slot})
+			needs[p.Backend] = append(needs[p.Backend], proxy.SequentialParam{Name: p.Name, Backend: p.Backend, Path: p.Field, Slot: p.Slot, Optional: p.Propagated})
 		}
 	}
 	return needs

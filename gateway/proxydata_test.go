@@ -69,7 +69,6 @@ func TestProxyOptionErrors(t *testing.T) {
 		{"static bad strategy", `{"static": {"data": {}, "strategy": "sometimes"}}`, `endpoints[0].extra_config.proxy.static.strategy: "sometimes" is not a strategy: use always, success, complete, errored or incomplete`, false},
 		{"endpoint flatmap append with one path", `{"flatmap_filter": [{"type": "append", "args": ["a"]}]}`, `endpoints[0].extra_config.proxy.flatmap_filter: [0]: append takes two paths`, false},
 		{"backend flatmap bad move", `{"flatmap_filter": [{"type": "move", "args": ["a"]}]}`, `endpoints[0].backend[0].extra_config.proxy.flatmap_filter: [0]: move takes two paths`, true},
-		{"sequential_propagated_params", `{"sequential": true, "sequential_propagated_params": ["resp0_id"]}`, `endpoints[0].extra_config.proxy.sequential_propagated_params: is not supported by lambdagate yet; remove it (ignoring it would change what the backends receive)`, false},
 		{"decompress_gzip", `{"decompress_gzip": 1024}`, `endpoints[0].extra_config.proxy.decompress_gzip: is not supported by lambdagate yet`, false},
 		{"backend unknown key", `{"flatmap": []}`, `endpoints[0].backend[0].extra_config.proxy.flatmap: unknown key`, true},
 	}
