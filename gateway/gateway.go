@@ -288,6 +288,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 			Backends:         len(backends),
 			ReturnErrorMsg:   ropts.ReturnErrorMsg,
 			MaxBodyBytes:     maxBody,
+			DecompressGzip:   popts.DecompressGzip,
 			UserAgent:        userAgent,
 			Logger:           opts.Logger,
 			DisableAccessLog: ropts.DisableAccessLog,

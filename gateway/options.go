@@ -179,9 +179,10 @@ type ProxyOptions struct {
 	// endpoint, for their CEL checks, Lua scripts and Lambda payloads
 	// (config.Endpoint.Placeholders lists them).
 	SequentialPropagatedParams []string `json:"sequential_propagated_params"`
-	// DecompressGzip is a KrakenD option lambdagate does not implement:
-	// refused, since ignoring it would change what the backends receive.
-	DecompressGzip json.RawMessage `json:"decompress_gzip" schema:"refused"`
+	// DecompressGzip decompresses a request body whose Content-Encoding
+	// starts with gzip before the backends get it (KrakenD Enterprise's
+	// option), bounded by the endpoint's body limit.
+	DecompressGzip bool `json:"decompress_gzip"`
 	// MaxPayload bounds this endpoint's request body, in bytes, overriding
 	// the service's router.max_payload.
 	MaxPayload *int64 `json:"max_payload"`
@@ -226,9 +227,6 @@ func decodeProxyOptions(e *config.Endpoint) (ProxyOptions, error) {
 	}
 	if o.Combiner != nil {
 		errs.Add(config.Join(path, "combiner"), "is not supported by lambdagate yet; remove it (ignoring it would change the responses)")
-	}
-	if o.DecompressGzip != nil {
-		errs.Add(config.Join(path, "decompress_gzip"), "is not supported by lambdagate yet; remove it (ignoring it would change what the backends receive)")
 	}
 	for i, name := range o.SequentialPropagatedParams {
 		at := fmt.Sprintf("%s[%d]", config.Join(path, "sequential_propagated_params"), i)

@@ -69,7 +69,7 @@ func TestProxyOptionErrors(t *testing.T) {
 		{"static bad strategy", `{"static": {"data": {}, "strategy": "sometimes"}}`, `endpoints[0].extra_config.proxy.static.strategy: "sometimes" is not a strategy: use always, success, complete, errored or incomplete`, false},
 		{"endpoint flatmap append with one path", `{"flatmap_filter": [{"type": "append", "args": ["a"]}]}`, `endpoints[0].extra_config.proxy.flatmap_filter: [0]: append takes two paths`, false},
 		{"backend flatmap bad move", `{"flatmap_filter": [{"type": "move", "args": ["a"]}]}`, `endpoints[0].backend[0].extra_config.proxy.flatmap_filter: [0]: move takes two paths`, true},
-		{"decompress_gzip", `{"decompress_gzip": 1024}`, `endpoints[0].extra_config.proxy.decompress_gzip: is not supported by lambdagate yet`, false},
+		{"decompress_gzip not a boolean", `{"decompress_gzip": 1024}`, `endpoints[0].extra_config.proxy.decompress_gzip: must be true or false, got a JSON number`, false},
 		{"backend unknown key", `{"flatmap": []}`, `endpoints[0].backend[0].extra_config.proxy.flatmap: unknown key`, true},
 	}
 	for _, tt := range tests {
