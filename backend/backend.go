@@ -15,6 +15,7 @@ package backend
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/lambdagate/lambdagate/config"
 	"github.com/lambdagate/lambdagate/internal/ratelimit"
@@ -39,8 +40,8 @@ type ErrorOptions struct {
 // Namespace is the extra_config key of ErrorOptions.
 const Namespace = "backend/http"
 
-// ProxyNamespace is the backend's "proxy" namespace: its flatmap_filter
-// (and shadow, which lambdagate does not implement).
+// ProxyNamespace is the backend's "proxy" namespace: its flatmap_filter,
+// shadow and shadow_timeout.
 const ProxyNamespace = "proxy"
 
 // FlatmapOp is one operation of a flatmap_filter, as the file writes it.
@@ -62,12 +63,39 @@ func CompileFlatmap(ops []FlatmapOp) (*proxy.Flatmap, error) {
 
 // proxyOptions is a backend's proxy namespace.
 type proxyOptions struct {
+	// FlatmapFilter are the flatmap operations on the backend's data.
 	FlatmapFilter []FlatmapOp `json:"flatmap_filter"`
-	Shadow        *bool       `json:"shadow"`
+	// Shadow makes the backend a shadow: it gets a copy of the request,
+	// its answer is dropped.
+	Shadow bool `json:"shadow"`
+	// ShadowTimeout bounds a shadow's call (Lura reads it; the endpoint's
+	// timeout by default).
+	ShadowTimeout string `json:"shadow_timeout"`
+}
+
+// Shadow reports whether b is a shadow backend (extra_config.proxy.shadow:
+// true, as in KrakenD: called with a copy of the request, its answer
+// ignored) and how long its call may take: its shadow_timeout, else
+// endpointTimeout, as in Lura.
+func Shadow(b *config.Backend, endpointTimeout time.Duration) (bool, time.Duration, error) {
+	var o proxyOptions
+	found, err := b.ExtraConfig.Decode(ProxyNamespace, &o)
+	if !found || err != nil || !o.Shadow {
+		return false, 0, err
+	}
+	if o.ShadowTimeout == "" {
+		return true, endpointTimeout, nil
+	}
+	d, err := time.ParseDuration(o.ShadowTimeout)
+	if err != nil || d <= 0 {
+		var errs config.Errors
+		errs.Add(config.Join(config.Join(b.ExtraConfig.Path, ProxyNamespace), "shadow_timeout"), "must be a duration above zero, such as \"500ms\", got %q", o.ShadowTimeout)
+		return true, 0, errs.Err()
+	}
+	return true, d, nil
 }
 
 // backendFlatmap reads a backend's proxy.flatmap_filter: nil without one.
-// A shadow backend is refused (lambdagate does not implement it).
 func backendFlatmap(b *config.Backend) (*proxy.Flatmap, error) {
 	var o proxyOptions
 	found, err := b.ExtraConfig.Decode(ProxyNamespace, &o)
@@ -76,9 +104,6 @@ func backendFlatmap(b *config.Backend) (*proxy.Flatmap, error) {
 	}
 	path := config.Join(b.ExtraConfig.Path, ProxyNamespace)
 	var errs config.Errors
-	if o.Shadow != nil && *o.Shadow {
-		errs.Add(config.Join(path, "shadow"), "shadow backends are not implemented by lambdagate yet; remove it (ignoring it would call the backend as a real one and merge its answer)")
-	}
 	var f *proxy.Flatmap
 	if len(o.FlatmapFilter) > 0 {
 		if f, err = CompileFlatmap(o.FlatmapFilter); err != nil {

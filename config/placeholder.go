@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
@@ -61,13 +62,22 @@ type Placeholder struct {
 	// RespPlaceholder's value.
 	Backend int
 	// Field is the dot path of that value in the backend's data, or of
-	// a ClaimPlaceholder's claim in the token's claims ("sub", "org.id").
+	// a ClaimPlaceholder's claim in the token's claims ("sub", "org.id");
+	// "" for a propagated param naming a backend's whole payload
+	// ("resp0").
 	Field string
+	// Propagated marks a RespPlaceholder that only the endpoint's
+	// proxy.sequential_propagated_params lists (no url_pattern reads it):
+	// a missing field leaves it unset, as in KrakenD, instead of failing
+	// the backend.
+	Propagated bool
 }
 
 // Placeholders lists the values a request of e carries, in slot order: its
 // path params in path order, then the distinct response fields its
-// backends' url_patterns read, by backend and then in order of appearance.
+// backends' url_patterns read and, on a sequential endpoint, those its
+// proxy.sequential_propagated_params list, by backend and then in order
+// of appearance.
 func (e *Endpoint) Placeholders() []Placeholder {
 	out := make([]Placeholder, 0, len(e.Params))
 	for i, p := range e.Params {
@@ -89,12 +99,68 @@ func (e *Endpoint) Placeholders() []Placeholder {
 			resp = append(resp, p)
 		}
 	}
+	for _, name := range e.propagatedParams() {
+		p, ok := ParsePropagatedParam(name)
+		if !ok || seen[p.Name] || p.Backend >= len(e.Backend) {
+			continue
+		}
+		seen[p.Name] = true
+		resp = append(resp, p)
+	}
 	sort.SliceStable(resp, func(i, j int) bool { return resp[i].Backend < resp[j].Backend })
 	for _, p := range resp {
 		p.Slot = len(out)
 		out = append(out, p)
 	}
 	return out
+}
+
+// propagatedParams returns the endpoint's
+// proxy.sequential_propagated_params when proxy.sequential is true (KrakenD
+// reads them on sequential endpoints only), nil otherwise. Its value is
+// checked where the proxy namespace is decoded (gateway).
+func (e *Endpoint) propagatedParams() []string {
+	raw, ok := e.ExtraConfig.raw["proxy"]
+	if !ok {
+		return nil
+	}
+	var o struct {
+		Sequential bool     `json:"sequential"`
+		Params     []string `json:"sequential_propagated_params"`
+	}
+	if json.Unmarshal(raw, &o) != nil || !o.Sequential {
+		return nil
+	}
+	return o.Params
+}
+
+// ParsePropagatedParam reads a name of proxy.sequential_propagated_params
+// as KrakenD's schema writes it: respN_field (a dot path in backend N's
+// data) or respN (its whole payload), "Resp" spelt either way. The
+// placeholder's Name is the url_pattern spelling (resp0_user.id), so that
+// a field a url_pattern reads too shares its slot.
+func ParsePropagatedParam(name string) (Placeholder, bool) {
+	rest, ok := strings.CutPrefix(name, "resp")
+	if !ok {
+		rest, ok = strings.CutPrefix(name, "Resp")
+	}
+	if !ok {
+		return Placeholder{}, false
+	}
+	idx, field, hasField := strings.Cut(rest, "_")
+	if idx == "" || (hasField && field == "") || strings.ContainsAny(field, " \t\n\r") {
+		return Placeholder{}, false
+	}
+	for _, c := range idx {
+		if c < '0' || c > '9' {
+			return Placeholder{}, false
+		}
+	}
+	n, err := strconv.Atoi(idx)
+	if err != nil {
+		return Placeholder{}, false
+	}
+	return Placeholder{Kind: RespPlaceholder, Name: "resp" + rest, Backend: n, Field: field, Propagated: true}, true
 }
 
 // Resolve resolves a placeholder as a url_pattern writes it, without its

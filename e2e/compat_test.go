@@ -9,13 +9,24 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // compatBackends serves the backends of examples/compat on 127.0.0.1: an
-// XML catalog, an RSS feed, stock (item 2 is down), orders, a CSV report.
-func compatBackends(t *testing.T) *httptest.Server {
+// XML catalog, an RSS feed, stock (item 2 is down), orders, a CSV report,
+// and an audit service (a shadow backend) whose calls audited receives.
+func compatBackends(t *testing.T, audited chan<- string) *httptest.Server {
 	t.Helper()
 	mux := http.NewServeMux()
+	mux.HandleFunc("/orders/1/archived", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"archived": [{"sku": "z", "cost": 1}]}`)
+	})
+	mux.HandleFunc("/audit/", func(w http.ResponseWriter, r *http.Request) {
+		audited <- r.URL.Path
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"audit_secret": "never to the client"}`)
+	})
 	mux.HandleFunc("/catalog.xml", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/xml")
 		io.WriteString(w, `<?xml version="1.0"?><catalog><book id="b1"><title>Go</title></book><book id="b2"><title>XML &amp; you</title></book></catalog>`)
@@ -59,7 +70,8 @@ func compatBackends(t *testing.T) *httptest.Server {
 // and makes the calls its features promise.
 func TestCompatExample(t *testing.T) {
 	t.Parallel()
-	srv := compatBackends(t)
+	audited := make(chan string, 4)
+	srv := compatBackends(t, audited)
 	b, err := os.ReadFile(filepath.Join("..", "examples", "compat", "krakend.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -87,6 +99,8 @@ func TestCompatExample(t *testing.T) {
 		{name: "yaml output", method: "GET", path: "/news.yaml", status: 200, ctype: "application/x-yaml; charset=utf-8", want: "title: News\n"},
 		{name: "flatmap on a backend and on the endpoint", method: "GET", path: "/orders/1", status: 200, ctype: "application/json; charset=utf-8",
 			want: `{"order":{"id":1},"lines":[{"code":"a"},{"code":"b"}],"stock":{"stock":12,"source":"warehouse"}}`},
+		{name: "flatmap append after merging, a shadow's answer dropped", method: "GET", path: "/orders/1/history", status: 200, ctype: "application/json; charset=utf-8",
+			want: `{"id":1,"lines":[{"sku":"a"},{"sku":"b"},{"sku":"z"}]}`},
 		{name: "static errored: backend up", method: "GET", path: "/stock/1", status: 200, ctype: "application/json; charset=utf-8", want: `{"stock":12,"source":"warehouse"}`},
 		{name: "static errored: backend down", method: "GET", path: "/stock/2", status: 200, ctype: "application/json; charset=utf-8", want: `{"stock":null,"source":"fallback"}`},
 		{name: "json-schema: valid", method: "POST", path: "/orders", body: `{"item": "pen", "quantity": 2}`, status: 201, ctype: "application/json; charset=utf-8", want: `{"id":"o-1"}`},
@@ -110,5 +124,13 @@ func TestCompatExample(t *testing.T) {
 		if tt.noCacheControl && r.Header.Get("Cache-Control") != "" {
 			t.Errorf("%s: Cache-Control %q, want none", tt.name, r.Header.Get("Cache-Control"))
 		}
+	}
+	select {
+	case path := <-audited:
+		if path != "/audit/1" {
+			t.Errorf("the shadow got %s, want /audit/1", path)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("the shadow backend /audit/1 was not called")
 	}
 }

@@ -192,6 +192,11 @@ func TestKrakenDCEIntegrationSpecs(t *testing.T) {
 			body: `{"foo":42,"headers":{"Accept-Encoding":["gzip"],"User-Agent":["` + ua + `"],"X-Forwarded-Host":["localhost:8080"]},"path":"/param_forwarding/42","query":{}}`},
 		ceSpec{name: "timeout", method: "GET", path: "/timeout", status: 200, want: partial,
 			body: `{"first":{"foo":42,"headers":{"Accept-Encoding":["gzip"],"User-Agent":["` + ua + `"],"X-Forwarded-Host":["localhost:8080"]},"path":"/param_forwarding/123","query":{}}}`},
+		// The stored spec's body is KrakenD 0.7's (the shadow's path, an
+		// old User-Agent, no X-Forwarded-Host): Lura drops a shadow's
+		// answer, so the client gets the regular backend's.
+		ceSpec{name: "shadow", method: "GET", path: "/shadow", status: 200, want: ok,
+			body: `{"foo":42,"headers":{"Accept-Encoding":["gzip"],"User-Agent":["` + ua + `"],"X-Forwarded-Host":["localhost:8080"]},"path":"/param_forwarding/","query":{}}`},
 		ceSpec{name: "detail_error", method: "GET", path: "/detail_error", status: 200, want: partial, asJSON: true,
 			body: `{"error_backend_b":{"http_status_code":404,"http_body_encoding":"text/plain; charset=utf-8","http_body":"404 page not found\n"},"foo":42,"headers":{"Accept-Encoding":["gzip"],"User-Agent":["` + ua + `"],"X-Forwarded-Host":["localhost:8080"]},"path":"/param_forwarding/","query":{}}`},
 		// lua_1: the backend's pre script appends the token's id claim to

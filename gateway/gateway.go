@@ -161,7 +161,39 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 		if err != nil {
 			errs.Append(e.JSONPath, err)
 		}
-		if popts.Flatmap != nil && len(e.Backend) == 1 {
+		// Shadow backends (proxy.shadow) are split from the others, as in
+		// Lura: the endpoint is the others', the shadows get a copy.
+		shadow := make([]bool, len(e.Backend))
+		var shadowTimeout time.Duration
+		shadowErr := false
+		for i, b := range e.Backend {
+			is, d, err := backend.Shadow(b, e.Timeout)
+			if err != nil {
+				errs.Append(b.JSONPath, err)
+				shadowErr = true
+			}
+			shadow[i] = is
+			shadowTimeout = max(shadowTimeout, d)
+		}
+		regular := len(e.Backend)
+		for _, is := range shadow {
+			if is {
+				regular--
+			}
+		}
+		if regular == 0 && len(e.Backend) > 0 {
+			errs.Add(e.JSONPath, "every backend is a shadow (extra_config.proxy.shadow): KrakenD needs one that is not, whose answer the client gets; make one a regular backend")
+			shadowErr = true
+		}
+		if regular < len(e.Backend) && popts.Sequential {
+			errs.Add(config.Join(config.Join(e.ExtraConfig.Path, ProxyNamespace), "sequential"), "shadow backends on a sequential endpoint are not supported by lambdagate; move the shadow to an endpoint that is not sequential")
+			shadowErr = true
+		}
+		if len(popts.SequentialPropagatedParams) > 0 && !popts.Sequential {
+			warns = append(warns, fmt.Sprintf("%s: ignored, as KrakenD ignores it, on an endpoint without \"sequential\": true",
+				config.Join(config.Join(e.ExtraConfig.Path, ProxyNamespace), "sequential_propagated_params")))
+		}
+		if popts.Flatmap != nil && regular == 1 {
 			// KrakenD applies an endpoint's flatmap_filter after merging
 			// several backends only.
 			warns = append(warns, fmt.Sprintf("%s: ignored, as KrakenD ignores it, on an endpoint with one backend; move it to the backend's extra_config.proxy",
@@ -177,7 +209,8 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 			errs.Append(e.JSONPath, err)
 		}
 		backends := make([]proxy.Proxy, 0, len(e.Backend))
-		for _, b := range e.Backend {
+		var shadows []proxy.Proxy
+		for i, b := range e.Backend {
 			p, err := backend.Build(backend.Spec{
 				Endpoint:     e,
 				Backend:      b,
@@ -191,9 +224,13 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 				errs.Append(b.JSONPath, err)
 				continue
 			}
+			if shadow[i] {
+				shadows = append(shadows, p)
+				continue
+			}
 			backends = append(backends, p)
 		}
-		if len(backends) != len(e.Backend) {
+		if len(backends)+len(shadows) != len(e.Backend) || shadowErr {
 			continue
 		}
 		var pipeline proxy.Proxy
@@ -210,6 +247,11 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 			if static, err := proxy.NewStaticStage(popts.Static.Data, popts.Static.Strategy); err == nil {
 				pipeline = static(pipeline)
 			}
+		}
+		if len(shadows) > 0 {
+			// Inside the endpoint's CEL, Lua and JSON-schema layers, as
+			// Lura's shadow factory: a refused request reaches no shadow.
+			pipeline = proxy.NewShadowStage(proxy.NewConcurrentMerge(shadows), shadowTimeout)(pipeline)
 		}
 		checks, err := cel.Decode(&e.ExtraConfig)
 		if err != nil {
@@ -260,6 +302,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 			Backends:         len(backends),
 			ReturnErrorMsg:   ropts.ReturnErrorMsg,
 			MaxBodyBytes:     maxBody,
+			DecompressGzip:   popts.DecompressGzip,
 			UserAgent:        userAgent,
 			Logger:           opts.Logger,
 			DisableAccessLog: ropts.DisableAccessLog,
@@ -419,7 +462,7 @@ func sequentialNeeds(e *config.Endpoint) [][]proxy.SequentialParam {
 	needs := make([][]proxy.SequentialParam, len(e.Backend))
 	for _, p := range e.Placeholders() {
 		if p.Kind == config.RespPlaceholder {
-			needs[p.Backend] = append(needs[p.Backend], proxy.SequentialParam{Name: p.Name, Backend: p.Backend, Path: p.Field, Slot: p.Slot})
+			needs[p.Backend] = append(needs[p.Backend], proxy.SequentialParam{Name: p.Name, Backend: p.Backend, Path: p.Field, Slot: p.Slot, Optional: p.Propagated})
 		}
 	}
 	return needs

@@ -187,11 +187,16 @@ type ProxyOptions struct {
 	// Combiner is a KrakenD feature lambdagate does not implement: refused,
 	// since ignoring it would change responses.
 	Combiner json.RawMessage `json:"combiner" schema:"refused"`
-	// SequentialPropagatedParams and DecompressGzip are KrakenD options
-	// lambdagate does not implement: refused, since ignoring them would
-	// change what the backends receive.
-	SequentialPropagatedParams json.RawMessage `json:"sequential_propagated_params" schema:"refused"`
-	DecompressGzip             json.RawMessage `json:"decompress_gzip" schema:"refused"`
+	// SequentialPropagatedParams are the fields of earlier responses
+	// (respN_field, or respN for a whole payload) set as params
+	// (RespN_field) of the requests of the later backends of a sequential
+	// endpoint, for their CEL checks, Lua scripts and Lambda payloads
+	// (config.Endpoint.Placeholders lists them).
+	SequentialPropagatedParams []string `json:"sequential_propagated_params"`
+	// DecompressGzip decompresses a request body whose Content-Encoding
+	// starts with gzip before the backends get it (KrakenD Enterprise's
+	// option), bounded by the endpoint's body limit.
+	DecompressGzip bool `json:"decompress_gzip"`
 	// MaxPayload bounds this endpoint's request body, in bytes, overriding
 	// the service's router.max_payload.
 	MaxPayload *int64 `json:"max_payload"`
@@ -237,9 +242,14 @@ func decodeProxyOptions(e *config.Endpoint) (ProxyOptions, error) {
 	if o.Combiner != nil {
 		errs.Add(config.Join(path, "combiner"), "is not supported by lambdagate yet; remove it (ignoring it would change the responses)")
 	}
-	for name, v := range map[string]json.RawMessage{"sequential_propagated_params": o.SequentialPropagatedParams, "decompress_gzip": o.DecompressGzip} {
-		if v != nil {
-			errs.Add(config.Join(path, name), "is not supported by lambdagate yet; remove it (ignoring it would change what the backends receive)")
+	for i, name := range o.SequentialPropagatedParams {
+		at := fmt.Sprintf("%s[%d]", config.Join(path, "sequential_propagated_params"), i)
+		p, ok := config.ParsePropagatedParam(name)
+		switch {
+		case !ok:
+			errs.Add(at, "%q is not a response field: write respN_field (a dot path in the data of backend N, such as resp0_user.id) or respN (its whole payload)", name)
+		case p.Backend >= len(e.Backend):
+			errs.Add(at, "%q reads backend %d, but the endpoint has %d backends (counted from 0)", name, p.Backend, len(e.Backend))
 		}
 	}
 	if len(o.FlatmapFilter) > 0 {

@@ -67,11 +67,9 @@ func TestProxyOptionErrors(t *testing.T) {
 		{"static without data", `{"static": {"strategy": "always"}}`, `endpoints[0].extra_config.proxy.static.data: is missing`, false},
 		{"static data not an object", `{"static": {"data": [1]}}`, `endpoints[0].extra_config.proxy.static.data: must be an object`, false},
 		{"static bad strategy", `{"static": {"data": {}, "strategy": "sometimes"}}`, `endpoints[0].extra_config.proxy.static.strategy: "sometimes" is not a strategy: use always, success, complete, errored or incomplete`, false},
-		{"endpoint flatmap append", `{"flatmap_filter": [{"type": "append", "args": ["a", "b"]}]}`, `endpoints[0].extra_config.proxy.flatmap_filter: [0]: append is not implemented by lambdagate yet`, false},
+		{"endpoint flatmap append with one path", `{"flatmap_filter": [{"type": "append", "args": ["a"]}]}`, `endpoints[0].extra_config.proxy.flatmap_filter: [0]: append takes two paths`, false},
 		{"backend flatmap bad move", `{"flatmap_filter": [{"type": "move", "args": ["a"]}]}`, `endpoints[0].backend[0].extra_config.proxy.flatmap_filter: [0]: move takes two paths`, true},
-		{"sequential_propagated_params", `{"sequential": true, "sequential_propagated_params": ["resp0_id"]}`, `endpoints[0].extra_config.proxy.sequential_propagated_params: is not supported by lambdagate yet; remove it (ignoring it would change what the backends receive)`, false},
-		{"decompress_gzip", `{"decompress_gzip": 1024}`, `endpoints[0].extra_config.proxy.decompress_gzip: is not supported by lambdagate yet`, false},
-		{"backend shadow", `{"shadow": true}`, `endpoints[0].backend[0].extra_config.proxy.shadow: shadow backends are not implemented by lambdagate yet`, true},
+		{"decompress_gzip not a boolean", `{"decompress_gzip": 1024}`, `endpoints[0].extra_config.proxy.decompress_gzip: must be true or false, got a JSON number`, false},
 		{"backend unknown key", `{"flatmap": []}`, `endpoints[0].backend[0].extra_config.proxy.flatmap: unknown key`, true},
 	}
 	for _, tt := range tests {
@@ -102,6 +100,10 @@ func TestFlatmapFilter(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/lists" {
+			io.WriteString(w, `{"new": [{"id": 3}], "old": [{"id": 1}, {"id": 2}]}`)
+			return
+		}
 		io.WriteString(w, `{"items": [{"id": 1, "secret": "s"}, {"id": 2, "secret": "t"}]}`)
 	}))
 	t.Cleanup(srv.Close)
@@ -115,6 +117,12 @@ func TestFlatmapFilter(t *testing.T) {
 		{"endpoint with two backends", `{"endpoint":"/t","extra_config":{"proxy":{"flatmap_filter":[{"type":"move","args":["a.items","list"]},{"type":"del","args":["list.*.secret"]}]}},
 			"backend":[{` + host + `,"url_pattern":"/","group":"a"},{` + host + `,"url_pattern":"/","group":"b","deny":["items"]}]}`,
 			`{"a":null,"b":{},"list":[{"id":1},{"id":2}]}`, ""},
+		{"backend append", `{"endpoint":"/t","backend":[{` + host + `,"url_pattern":"/lists","group":"g",
+			"extra_config":{"proxy":{"flatmap_filter":[{"type":"append","args":["new","old"]},{"type":"move","args":["old.*.id","old.*.code"]}]}}}]}`,
+			`{"g":{"old":[{"code":1},{"code":2},{"code":3}]}}`, ""},
+		{"endpoint append after merging", `{"endpoint":"/t","extra_config":{"proxy":{"flatmap_filter":[{"type":"append","args":["b.items","a.items"]},{"type":"del","args":["a.items.*.secret","b"]}]}},
+			"backend":[{` + host + `,"url_pattern":"/","group":"a"},{` + host + `,"url_pattern":"/","group":"b"}]}`,
+			`{"a":{"items":[{"id":1},{"id":2},{"id":1},{"id":2}]}}`, ""},
 		{"endpoint with one backend: ignored", `{"endpoint":"/t","extra_config":{"proxy":{"flatmap_filter":[{"type":"del","args":["items"]}]}},
 			"backend":[{` + host + `,"url_pattern":"/"}]}`,
 			`{"items": [{"id": 1, "secret": "s"}, {"id": 2, "secret": "t"}]}`, "endpoints[0].extra_config.proxy.flatmap_filter: ignored, as KrakenD ignores it, on an endpoint with one backend"},

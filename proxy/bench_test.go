@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 )
 
 // BenchmarkSequentialMerge measures a two-backend sequential endpoint whose
@@ -94,6 +95,41 @@ func BenchmarkDecodeXML(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			decodeJSONObject(js)
+		}
+	})
+}
+
+// BenchmarkShadow is the cost per request of an endpoint's shadow stage
+// (a backend's proxy.shadow): the request copied, a goroutine started and
+// its context, against the same endpoint without a shadow. The shadow
+// answers at once; the loop waits for it so that goroutines do not pile
+// up.
+func BenchmarkShadow(b *testing.B) {
+	regular := func(context.Context, *Request) (*Response, error) {
+		return &Response{Data: map[string]any{"ok": true}, IsComplete: true}, nil
+	}
+	req := &Request{Method: "GET", Params: Params{"7"}, Headers: map[string][]string{"Accept": {"*/*"}}}
+	b.Run("none", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := regular(context.Background(), req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("shadow", func(b *testing.B) {
+		done := make(chan struct{}, 1)
+		shadow := func(context.Context, *Request) (*Response, error) {
+			done <- struct{}{}
+			return &Response{Data: map[string]any{"shadow": true}, IsComplete: true}, nil
+		}
+		p := NewShadowStage(shadow, time.Second)(regular)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := p(context.Background(), req); err != nil {
+				b.Fatal(err)
+			}
+			<-done
 		}
 	})
 }

@@ -8,7 +8,8 @@ import (
 )
 
 // FlatmapOp is one operation of a flatmap_filter: Type "move" (two dot
-// paths: rename, extract or embed) or "del" (one or more paths). A "*"
+// paths: rename, extract or embed), "del" (one or more paths) or "append"
+// (two paths: the list to append and the list it is appended to). A "*"
 // segment stands for every element of an array (or value of an object).
 type FlatmapOp struct {
 	Type string
@@ -17,9 +18,17 @@ type FlatmapOp struct {
 
 // flatmapOp is an operation with its paths split.
 type flatmapOp struct {
-	move bool
+	kind flatmapKind
 	args [][]string
 }
+
+type flatmapKind uint8
+
+const (
+	flatmapDel flatmapKind = iota
+	flatmapMove
+	flatmapAppend
+)
 
 // Flatmap is a compiled flatmap_filter.
 type Flatmap struct {
@@ -37,15 +46,18 @@ func CompileFlatmap(ops []FlatmapOp) (*Flatmap, error) {
 			if len(op.Args) != 2 {
 				return nil, fmt.Errorf("[%d]: move takes two paths, the source and the destination, got %d", i, len(op.Args))
 			}
-			c.move = true
+			c.kind = flatmapMove
+		case "append":
+			if len(op.Args) != 2 {
+				return nil, fmt.Errorf("[%d]: append takes two paths, the list to append and the list it is appended to, got %d", i, len(op.Args))
+			}
+			c.kind = flatmapAppend
 		case "del":
 			if len(op.Args) == 0 {
 				return nil, fmt.Errorf("[%d]: del takes the paths to delete, got none", i)
 			}
-		case "append":
-			return nil, fmt.Errorf("[%d]: append is not implemented by lambdagate yet; remove it (ignoring it would change the responses)", i)
 		default:
-			return nil, fmt.Errorf("[%d]: %q is not an operation: use move or del", i, op.Type)
+			return nil, fmt.Errorf("[%d]: %q is not an operation: use move, del or append", i, op.Type)
 		}
 		for _, a := range op.Args {
 			if a == "" {
@@ -85,18 +97,27 @@ func NewFlatmapStage(f *Flatmap) Middleware {
 // root, its "*" segments taking the matched positions (and stopping where
 // the destination does not exist); a longer one embeds it, creating the
 // objects between. A container emptied by the operations becomes null.
+//
+// append reads both paths as KrakenD does (a "*" gathers the values it
+// matches into a list); when both are lists, the source's elements are
+// written after the destination's, at the destination's path (where a "*"
+// is a key like any other), and the source is deleted. Otherwise nothing
+// changes.
 func (f *Flatmap) Apply(data map[string]any) map[string]any {
 	if data == nil {
 		return nil
 	}
 	root := spread(data)
 	for _, op := range f.ops {
-		if op.move {
+		switch op.kind {
+		case flatmapMove:
 			root.move(op.args[0], op.args[1])
-			continue
-		}
-		for _, p := range op.args {
-			root.del(p)
+		case flatmapAppend:
+			root.appendList(op.args[0], op.args[1])
+		default:
+			for _, p := range op.args {
+				root.del(p)
+			}
 		}
 	}
 	m, _ := root.gather().(map[string]any)
@@ -282,4 +303,84 @@ func (n *fnode) move(src, dst []string) {
 		}
 		at.edges = append(at.edges, t.e)
 	}
+}
+
+// get returns the value path names under n: every child's for "*" (as a
+// list), nil where the path does not exist.
+func (n *fnode) get(path []string) any {
+	if len(path) == 0 {
+		return n.gather()
+	}
+	if len(n.edges) == 0 {
+		return nil
+	}
+	if path[0] == "*" {
+		out := make([]any, len(n.edges))
+		for i, e := range n.edges {
+			out[i] = e.n.get(path[1:])
+		}
+		return out
+	}
+	if e, _ := n.child(path[0]); e != nil {
+		return e.n.get(path[1:])
+	}
+	return nil
+}
+
+// add writes v at path under n, creating the objects on the way ("*" is a
+// label there, as in KrakenD's flatmap); v's children go into the node
+// already at path, those of the same label merged.
+func (n *fnode) add(path []string, v any) {
+	if len(path) == 0 {
+		n.absorb(v)
+		return
+	}
+	e, _ := n.child(path[0])
+	if e == nil {
+		e = &fedge{label: path[0], n: &fnode{}}
+		n.edges = append(n.edges, e)
+	}
+	e.n.add(path[1:], v)
+}
+
+// absorb spreads v into n, keeping n's children.
+func (n *fnode) absorb(v any) {
+	switch t := v.(type) {
+	case map[string]any:
+		n.list = false
+		if len(t) == 0 {
+			n.value = t
+			return
+		}
+		for k, e := range t {
+			n.add([]string{k}, e)
+		}
+	case []any:
+		n.list = true
+		if len(t) == 0 {
+			n.value = t
+			return
+		}
+		for i, e := range t {
+			n.add([]string{strconv.Itoa(i)}, e)
+		}
+	default:
+		n.list = false
+		n.value = v
+	}
+}
+
+// appendList appends the list src names to the list dst names and
+// deletes src (see Flatmap.Apply).
+func (n *fnode) appendList(src, dst []string) {
+	from, ok := n.get(src).([]any)
+	if !ok {
+		return
+	}
+	to, ok := n.get(dst).([]any)
+	if !ok {
+		return
+	}
+	n.add(dst, append(to, from...))
+	n.del(src)
 }

@@ -43,6 +43,30 @@ func TestFlatmap(t *testing.T) {
 		{"extraction stops where the destination does not exist", []FlatmapOp{{"move", []string{"a.b.c", "nope.c"}}}, `{"a": {"b": {"c": 1}}}`, `{"a":{"b":null},"c":1}`},
 		{"missing source: nothing", []FlatmapOp{{"move", []string{"a.z", "a.y"}}, {"del", []string{"q.*.r"}}}, `{"a": {"b": 1}}`, `{"a":{"b":1}}`},
 		{"numbers kept as written", []FlatmapOp{{"move", []string{"p", "price"}}}, `{"p": 1.50}`, `{"price":1.50}`},
+		// append: KrakenD's docs ("append a collection after another one,
+		// and return only the latter") and its flatmap's own test.
+		{"append a list after another: only the latter stays", []FlatmapOp{{"append", []string{"a", "b"}}}, `{"a": [42], "b": [1]}`, `{"b":[1,42]}`},
+		{"append kindergarten to schools", []FlatmapOp{{"append", []string{"kindergarten", "schools"}}},
+			`{"kindergarten": [{"name": "k1"}], "schools": [{"name": "s1"}, {"name": "s2"}]}`,
+			`{"schools":[{"name":"s1"},{"name":"s2"},{"name":"k1"}]}`},
+		{"append to an empty list", []FlatmapOp{{"append", []string{"a", "b"}}}, `{"a": [1, 2], "b": []}`, `{"b":[1,2]}`},
+		{"append an empty list: the destination unchanged", []FlatmapOp{{"append", []string{"a", "b"}}}, `{"a": [], "b": [1]}`, `{"b":[1]}`},
+		{"append into a nested list", []FlatmapOp{{"append", []string{"extra", "a.list"}}}, `{"a": {"list": [1], "n": true}, "extra": [2, 3]}`,
+			`{"a":{"list":[1,2,3],"n":true}}`},
+		{"append a source that is not a list: nothing", []FlatmapOp{{"append", []string{"a", "b"}}}, `{"a": {"x": 1}, "b": [1]}`, `{"a":{"x":1},"b":[1]}`},
+		{"append to a destination that is not a list: nothing", []FlatmapOp{{"append", []string{"a", "b"}}}, `{"a": [1], "b": {"x": 1}}`, `{"a":[1],"b":{"x":1}}`},
+		{"append to a missing destination: nothing", []FlatmapOp{{"append", []string{"a", "b"}}}, `{"a": [1]}`, `{"a":[1]}`},
+		{"append a wildcard source: the values it matches, then deleted", []FlatmapOp{{"append", []string{"items.*.tags", "all"}}},
+			`{"items": [{"tags": ["x"]}, {"tags": ["y", "z"]}], "all": ["w"]}`, `{"all":["w",["x"],["y","z"]],"items":[null,null]}`},
+		{"the docs' example: append, extract, delete, rename", []FlatmapOp{
+			{"append", []string{"kindergarten", "schools"}},
+			{"move", []string{"schools.1.students", "alumni"}},
+			{"del", []string{"schools"}},
+			{"del", []string{"alumni.*.password"}},
+			{"move", []string{"alumni.*.PK_ID", "alumni.*.id"}}},
+			`{"kindergarten": [{"students": [{"PK_ID": 9, "password": "k"}, {"PK_ID": 8, "password": "j"}]}],
+			  "schools": [{"students": [{"PK_ID": 1, "password": "a"}]}]}`,
+			`{"alumni":[{"id":9},{"id":8}]}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -70,8 +94,8 @@ func TestCompileFlatmapErrors(t *testing.T) {
 	}{
 		{[]FlatmapOp{{"move", []string{"a"}}}, "[0]: move takes two paths"},
 		{[]FlatmapOp{{"del", []string{"a"}}, {"del", nil}}, "[1]: del takes the paths to delete, got none"},
-		{[]FlatmapOp{{"append", []string{"a", "b"}}}, "[0]: append is not implemented by lambdagate yet"},
-		{[]FlatmapOp{{"copy", []string{"a", "b"}}}, `[0]: "copy" is not an operation: use move or del`},
+		{[]FlatmapOp{{"append", []string{"a", "b", "c"}}}, "[0]: append takes two paths, the list to append and the list it is appended to, got 3"},
+		{[]FlatmapOp{{"copy", []string{"a", "b"}}}, `[0]: "copy" is not an operation: use move, del or append`},
 		{[]FlatmapOp{{"del", []string{""}}}, "[0]: a path is empty"},
 	} {
 		if _, err := CompileFlatmap(tt.ops); err == nil || !strings.Contains(err.Error(), tt.want) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"reflect"
 	"strings"
@@ -357,5 +358,48 @@ func TestParams(t *testing.T) {
 		if got := (Params{"a", "b"}).set(tt.slot, "v"); !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("%s: set(%d) = %q, want %q", tt.name, tt.slot, got, tt.want)
 		}
+	}
+}
+
+// TestSequentialPropagated holds the params KrakenD's
+// sequential_propagated_params set: optional ones left unset when the
+// field is missing (the chain goes on), an array joined by commas, and
+// respN the whole payload of a backend that was not decoded.
+func TestSequentialPropagated(t *testing.T) {
+	t.Parallel()
+	var seen Params
+	last := func(_ context.Context, r *Request) (*Response, error) {
+		seen = r.Params
+		return &Response{Data: map[string]any{"last": true}, IsComplete: true}, nil
+	}
+	tests := []struct {
+		name  string
+		first *Response
+		needs []SequentialParam
+		want  Params
+	}{
+		{"optional missing field: unset", &Response{Data: map[string]any{"a": 1}, IsComplete: true},
+			[]SequentialParam{{Name: "resp0_nope", Path: "nope", Slot: 0, Optional: true}}, nil},
+		{"array joined by commas", &Response{Data: decodeData(t, `{"tags": ["x", 2, true]}`), IsComplete: true},
+			[]SequentialParam{{Name: "resp0_tags", Path: "tags", Slot: 0, Optional: true}}, Params{"x,2,true"}},
+		{"whole payload of raw bytes", &Response{Raw: []byte(`<a>1</a>`), IsComplete: true},
+			[]SequentialParam{{Name: "resp0", Slot: 0, Optional: true}}, Params{"<a>1</a>"}},
+		{"whole payload of a stream", &Response{Body: io.NopCloser(strings.NewReader("streamed")), IsComplete: true},
+			[]SequentialParam{{Name: "resp0", Slot: 0, Optional: true}}, Params{"streamed"}},
+		{"whole payload of decoded data: unset", &Response{Data: map[string]any{"a": 1}, IsComplete: true},
+			[]SequentialParam{{Name: "resp0", Slot: 0, Optional: true}}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			seen = nil
+			first := func(context.Context, *Request) (*Response, error) { return tt.first, nil }
+			resp, err := NewSequentialMerge([]Proxy{first, last}, [][]SequentialParam{tt.needs, nil})(context.Background(), &Request{})
+			if err != nil || resp == nil || !resp.IsComplete {
+				t.Fatalf("resp %+v, err %v: the chain stopped", resp, err)
+			}
+			if !reflect.DeepEqual(seen, tt.want) {
+				t.Errorf("the second backend saw params %q, want %q", seen, tt.want)
+			}
+		})
 	}
 }

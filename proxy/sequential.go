@@ -1,8 +1,11 @@
 package proxy
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"strings"
 )
 
 // SequentialParam is a url_pattern placeholder that takes its value from
@@ -17,6 +20,10 @@ type SequentialParam struct {
 	Path string
 	// Slot is where the later backends find the value in Request.Params.
 	Slot int
+	// Optional params (proxy.sequential_propagated_params that no
+	// url_pattern reads) are left unset when the response lacks them, as
+	// in KrakenD; a url_pattern's fail the backend.
+	Optional bool
 }
 
 // NewSequentialMerge returns a Proxy that calls backends one after the
@@ -45,8 +52,18 @@ func NewSequentialMerge(backends []Proxy, needs [][]SequentialParam) Proxy {
 					cur = req.Clone()
 				}
 				for _, p := range needs[i] {
+					if p.Path == "" {
+						// The whole payload (respN): a no-op backend's bytes.
+						if b, ok := payload(r.resp); ok {
+							cur.Params = cur.Params.set(p.Slot, string(b))
+						}
+						continue
+					}
 					v, ok := Lookup(r.resp.Data, p.Path)
 					if !ok {
+						if p.Optional {
+							continue
+						}
 						results[i].err = fmt.Errorf("sequential: {%s}: backend %d's response has no %q", p.Name, i, p.Path)
 						return mergeResults(results)
 					}
@@ -58,12 +75,42 @@ func NewSequentialMerge(backends []Proxy, needs [][]SequentialParam) Proxy {
 	}
 }
 
-// ScalarString formats a decoded JSON value for a URL: strings as they are,
-// numbers as written, other values with fmt.
+// maxPayloadParam bounds the whole payload a respN param holds.
+const maxPayloadParam = 10 << 20
+
+// payload returns the bytes of a response that was not decoded (a no-op
+// backend's), reading a stream whole (bounded by maxPayloadParam) and
+// putting the bytes back in its place; false for decoded data, where
+// KrakenD has no payload to give either.
+func payload(r *Response) ([]byte, bool) {
+	if r.Raw != nil {
+		return r.Raw, true
+	}
+	if r.Body == nil {
+		return nil, false
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxPayloadParam))
+	r.Body.Close()
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	return b, err == nil
+}
+
+// ScalarString formats a decoded JSON value for a URL or a param as
+// KrakenD does: strings as they are, numbers as written, an array's
+// elements joined by commas, other values with fmt.
 func ScalarString(v any) string {
 	switch t := v.(type) {
 	case string:
 		return t
+	case []any:
+		var b strings.Builder
+		for i, e := range t {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprint(&b, e)
+		}
+		return b.String()
 	case fmt.Stringer:
 		return t.String()
 	case nil:

@@ -48,6 +48,10 @@ type Options struct {
 	ReturnErrorMsg bool
 	// MaxBodyBytes bounds the request body (default DefaultMaxBodyBytes).
 	MaxBodyBytes int64
+	// DecompressGzip decompresses a body whose Content-Encoding starts
+	// with gzip before the backends get it (proxy.decompress_gzip);
+	// MaxBodyBytes then bounds the decompressed body too.
+	DecompressGzip bool
 	// UserAgent is the gateway's own User-Agent.
 	UserAgent string
 	// Logger receives the access-log line and errors.
@@ -189,6 +193,11 @@ type result struct {
 // handle serves one request and returns what the access log says of it.
 func (h *handler) handle(w http.ResponseWriter, r *http.Request, params []string, id string) result {
 	body, status := h.readBody(w, r)
+	gunzipped := false
+	if status == 0 && h.opts.DecompressGzip && body != nil && gzipFirst(r.Header) {
+		body, status = gunzip(body, h.opts.MaxBodyBytes)
+		gunzipped = status == 0
+	}
 	if status != 0 {
 		http.Error(w, http.StatusText(status), status)
 		return result{status: status, outcome: "rejected"}
@@ -204,6 +213,9 @@ func (h *handler) handle(w http.ResponseWriter, r *http.Request, params []string
 		Host:       r.Host,
 		Claims:     proxy.ClaimsFrom(r.Context()),
 		UserAgent:  r.UserAgent(),
+	}
+	if gunzipped {
+		dropFirstEncoding(req.Headers)
 	}
 	req.HeaderNames = headerNames(r)
 	h.forwarding(req, r)
