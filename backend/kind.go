@@ -54,6 +54,11 @@ type Deps struct {
 	// Redis gives the service's "redis" connection pools by name (nil:
 	// none).
 	Redis RedisPools
+	// CanonicalHeaderNames is true when HTTP/1.1 requests reach the
+	// gateway with their header names canonicalised (net/http's server
+	// serves them: lambdagate/server engine "net/http", or TLS), so that
+	// the client's spelling is lost (see package wirenames).
+	CanonicalHeaderNames bool
 }
 
 // RedisPools gives the service's Redis connection pools by name.

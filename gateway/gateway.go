@@ -129,6 +129,9 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 		Telemetry: tel,
 		Warn:      func(msg string) { warns = append(warns, msg) },
 		Redis:     pools,
+		// net/http serves TLS and its engine; it canonicalises HTTP/1.1
+		// header names.
+		CanonicalHeaderNames: (cfg.TLS != nil && !cfg.TLS.Disabled) || sopts.Engine != EngineFast,
 	})
 	if err != nil {
 		errs.Append(cfg.ExtraConfig.Path, err)

@@ -686,3 +686,46 @@ func TestHeaderBufferWarning(t *testing.T) {
 		}
 	}
 }
+
+// TestHeaderSpellingPartialWarning: an apigateway_v1 Lambda backend on a
+// server that canonicalises HTTP/1.1 header names (net/http: its engine,
+// or TLS) is warned about as partial; on fasthttp, or with payload 2.0
+// (lower-cased anyway), it is not.
+func TestHeaderSpellingPartialWarning(t *testing.T) {
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_REGION", "us-east-1")
+	for _, tc := range []struct {
+		name, server, format string
+		warn                 bool
+	}{
+		{"fasthttp, 1.0", `{}`, "apigateway_v1", false},
+		{"net/http, 1.0", `{"engine": "net/http"}`, "apigateway_v1", true},
+		{"net/http, 2.0", `{"engine": "net/http"}`, "apigateway_v2", false},
+		{"net/http, krakend", `{"engine": "net/http"}`, "krakend", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, _, err := config.Parse([]byte(`{"version": 3, "extra_config": {"lambdagate/server": ` + tc.server + `},
+				"endpoints": [{"endpoint": "/a", "backend": [{"url_pattern": "/",
+				"extra_config": {"backend/lambda": {"function_name": "f", "payload_format": "` + tc.format + `"}}}]}]}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			g, warns, err := New(cfg, Options{Logger: slog.New(slog.DiscardHandler), LocalLambdaURL: "http://127.0.0.1:1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer g.Close()
+			got := false
+			for _, w := range warns {
+				if strings.HasPrefix(w, `endpoints[0].backend[0].extra_config["backend/lambda"].payload_format: partial: `) {
+					got = true
+				}
+			}
+			if got != tc.warn {
+				t.Errorf("partial warning %v, want %v (warnings: %q)", got, tc.warn, warns)
+			}
+		})
+	}
+}

@@ -107,7 +107,9 @@ type prometheusJSON struct {
 	ListenIP       string          `json:"listen_ip"`
 	ProcessMetrics bool            `json:"process_metrics"`
 	GoMetrics      bool            `json:"go_metrics"`
-	DisableMetrics json.RawMessage `json:"disable_metrics"`
+	DisableMetrics json.RawMessage `json:"disable_metrics" schema:"warned"`
+	// CustomMetricReportingPeriod does not apply: Prometheus scrapes.
+	CustomMetricReportingPeriod json.RawMessage `json:"custom_metric_reporting_period" schema:"warned"`
 }
 
 type otlpJSON struct {
@@ -117,6 +119,8 @@ type otlpJSON struct {
 	UseHTTP        bool            `json:"use_http"`
 	DisableTraces  bool            `json:"disable_traces"`
 	DisableMetrics json.RawMessage `json:"disable_metrics"`
+	// CustomMetricReportingPeriod does not apply: no metrics over OTLP.
+	CustomMetricReportingPeriod json.RawMessage `json:"custom_metric_reporting_period" schema:"warned"`
 }
 
 type layersJSON struct {
@@ -129,13 +133,20 @@ type globalLayerJSON struct {
 	DisableMetrics     bool            `json:"disable_metrics"`
 	DisableTraces      bool            `json:"disable_traces"`
 	DisablePropagation bool            `json:"disable_propagation"`
-	ReportHeaders      json.RawMessage `json:"report_headers"`
+	ReportHeaders      json.RawMessage `json:"report_headers" schema:"warned"`
+	SkipHeaders        json.RawMessage `json:"skip_headers" schema:"warned"`
+	MetricsStatic      json.RawMessage `json:"metrics_static_attributes" schema:"warned"`
+	TracesStatic       json.RawMessage `json:"traces_static_attributes" schema:"warned"`
+	SemanticConvention json.RawMessage `json:"semantic_convention" schema:"warned"`
 }
 
 type proxyLayerJSON struct {
-	DisableMetrics json.RawMessage `json:"disable_metrics"`
-	DisableTraces  json.RawMessage `json:"disable_traces"`
-	ReportHeaders  json.RawMessage `json:"report_headers"`
+	DisableMetrics json.RawMessage `json:"disable_metrics" schema:"warned"`
+	DisableTraces  json.RawMessage `json:"disable_traces" schema:"warned"`
+	ReportHeaders  json.RawMessage `json:"report_headers" schema:"warned"`
+	SkipHeaders    json.RawMessage `json:"skip_headers" schema:"warned"`
+	MetricsStatic  json.RawMessage `json:"metrics_static_attributes" schema:"warned"`
+	TracesStatic   json.RawMessage `json:"traces_static_attributes" schema:"warned"`
 }
 
 type backendLayerJSON struct {
@@ -145,11 +156,12 @@ type backendLayerJSON struct {
 
 type backendStageJSON struct {
 	DisableStage       bool            `json:"disable_stage"`
-	RoundTrip          json.RawMessage `json:"round_trip"`
-	ReadPayload        json.RawMessage `json:"read_payload"`
-	DetailedConnection json.RawMessage `json:"detailed_connection"`
-	StaticAttributes   json.RawMessage `json:"static_attributes"`
-	ReportHeaders      json.RawMessage `json:"report_headers"`
+	RoundTrip          json.RawMessage `json:"round_trip" schema:"warned"`
+	ReadPayload        json.RawMessage `json:"read_payload" schema:"warned"`
+	DetailedConnection json.RawMessage `json:"detailed_connection" schema:"warned"`
+	StaticAttributes   json.RawMessage `json:"static_attributes" schema:"warned"`
+	ReportHeaders      json.RawMessage `json:"report_headers" schema:"warned"`
+	SkipHeaders        json.RawMessage `json:"skip_headers" schema:"warned"`
 }
 
 // DecodeOTel decodes the service's "telemetry/opentelemetry" namespace. It
@@ -246,6 +258,7 @@ func (d *otelDecoder) exporters(o *OTelOptions, raw json.RawMessage) {
 		}
 		name(p, pj.Name)
 		d.unsupported(p, "disable_metrics", pj.DisableMetrics, "a Prometheus exporter exports metrics only: remove it instead")
+		d.unsupported(p, "custom_metric_reporting_period", pj.CustomMetricReportingPeriod, "Prometheus scrapes the metrics: there is no reporting period")
 		e := PrometheusExporter{Name: pj.Name, ListenIP: pj.ListenIP, Port: DefaultPrometheusPort, ProcessMetrics: pj.ProcessMetrics, GoMetrics: pj.GoMetrics}
 		if pj.Port != nil {
 			e.Port = d.port(config.Join(p, "port"), *pj.Port)
@@ -259,6 +272,7 @@ func (d *otelDecoder) exporters(o *OTelOptions, raw json.RawMessage) {
 			continue
 		}
 		name(p, oj.Name)
+		d.unsupported(p, "custom_metric_reporting_period", oj.CustomMetricReportingPeriod, "metrics are not exported over OTLP")
 		if string(bytes.TrimSpace(oj.DisableMetrics)) != "true" {
 			// Metrics over OTLP are not implemented: say so unless
 			// the file already turned them off.
@@ -299,6 +313,10 @@ func (d *otelDecoder) layers(o *OTelOptions, raw json.RawMessage) {
 	if d.object(gp, l.Global, &g) {
 		o.DisableMetrics, o.DisableTraces, o.DisablePropagation = g.DisableMetrics, g.DisableTraces, g.DisablePropagation
 		d.unsupported(gp, "report_headers", g.ReportHeaders, "headers are not reported")
+		d.unsupported(gp, "skip_headers", g.SkipHeaders, "headers are not reported")
+		d.unsupported(gp, "metrics_static_attributes", g.MetricsStatic, "static attributes are not added")
+		d.unsupported(gp, "traces_static_attributes", g.TracesStatic, "static attributes are not added")
+		d.unsupported(gp, "semantic_convention", g.SemanticConvention, "lambdagate's metric names are its own (see observability.md)")
 	}
 	var px proxyLayerJSON
 	pp := config.Join(path, "proxy")
@@ -307,6 +325,9 @@ func (d *otelDecoder) layers(o *OTelOptions, raw json.RawMessage) {
 		d.unsupported(pp, "disable_metrics", px.DisableMetrics, why)
 		d.unsupported(pp, "disable_traces", px.DisableTraces, why)
 		d.unsupported(pp, "report_headers", px.ReportHeaders, why)
+		d.unsupported(pp, "skip_headers", px.SkipHeaders, why)
+		d.unsupported(pp, "metrics_static_attributes", px.MetricsStatic, why)
+		d.unsupported(pp, "traces_static_attributes", px.TracesStatic, why)
 	}
 	var b backendLayerJSON
 	bp := config.Join(path, "backend")
@@ -330,6 +351,7 @@ func (d *otelDecoder) backendStage(path string, raw json.RawMessage) bool {
 	d.unsupported(path, "detailed_connection", s.DetailedConnection, why)
 	d.unsupported(path, "static_attributes", s.StaticAttributes, "static attributes are not added")
 	d.unsupported(path, "report_headers", s.ReportHeaders, "headers are not reported")
+	d.unsupported(path, "skip_headers", s.SkipHeaders, "headers are not reported")
 	return s.DisableStage
 }
 

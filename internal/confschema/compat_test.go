@@ -90,27 +90,97 @@ func statusOf(d Descriptions, o schemaObject, key string) keyStatus {
 	if !ok {
 		return keyStatus{Class: classUnknown, Why: "no options registered at this level"}
 	}
-	typ := ot.Type
-	for typ.Kind() == reflect.Slice {
-		typ = typ.Elem()
+	typ, ok := typeAt(ot, o.Place)
+	if !ok {
+		return keyStatus{Class: classUnknown, Why: "no member " + o.Place}
 	}
 	if typ.Kind() != reflect.Struct {
 		return keyStatus{Class: classImplemented, Why: "a free-form object its package checks"}
+	}
+	scope := "ns:" + ns
+	if n, _ := config.LookupNamespace(ns); n.Current != "" {
+		scope = "ns:" + n.Current
 	}
 	for _, f := range fields(typ) {
 		if f.name != key {
 			continue
 		}
-		why, _ := d.Lookup(o.Scope, key)
 		switch {
 		case f.refused:
-			return keyStatus{Class: classRefused, Why: strings.TrimPrefix(why, "Refused: ")}
+			return keyStatus{Class: classRefused, Why: reason(d, scope, joinPlace(o.Place, key), "Refused: ")}
 		case f.warned:
-			return keyStatus{Class: classWarned, Why: strings.TrimPrefix(why, "Accepted with a warning, not implemented: ")}
+			return keyStatus{Class: classWarned, Why: reason(d, scope, joinPlace(o.Place, key), "Accepted with a warning, not implemented: ")}
 		}
 		return keyStatus{Class: classImplemented}
 	}
 	return keyStatus{Class: classUnknown}
+}
+
+// reason is why the option at place is warned about or refused, as the
+// documentation says (the table of such options, whose rows start with
+// prefix, or the option's own row): under its place, else under its name;
+// "" when neither says.
+func reason(d Descriptions, scope, place, prefix string) string {
+	key := place
+	if i := strings.LastIndexByte(place, '.'); i >= 0 {
+		key = place[i+1:]
+	}
+	for _, p := range []string{place, key} {
+		if why, ok := d[scope][p]; ok {
+			return strings.TrimPrefix(why, prefix)
+		}
+	}
+	return ""
+}
+
+// typeAt is the type of the member at place ("exporters.otlp[]") of the
+// options type: a part decoded in a second step, or a member of a struct,
+// "[]" standing for an element; slices are looked through.
+func typeAt(ot config.OptionsType, place string) (reflect.Type, bool) {
+	elem := func(t reflect.Type) reflect.Type {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+			t = t.Elem()
+		}
+		return t
+	}
+	if place == "" {
+		return elem(ot.Type), true
+	}
+	if p, ok := ot.Parts[place]; ok {
+		return elem(p), true
+	}
+	t := elem(ot.Type)
+	at := ""
+	for _, seg := range strings.Split(place, ".") {
+		name, arr := strings.CutSuffix(seg, "[]")
+		at = joinPlace(at, name)
+		var next reflect.Type
+		for _, f := range fields(t) {
+			if f.name == name {
+				next = f.typ
+			}
+		}
+		if next == nil {
+			return nil, false
+		}
+		if arr {
+			at += "[]"
+		}
+		if p, ok := ot.Parts[at]; ok {
+			next = p
+		} else if arr && next.Kind() == reflect.Map {
+			next = next.Elem()
+		}
+		t = elem(next)
+	}
+	return t, true
+}
+
+func joinPlace(place, key string) string {
+	if place == "" {
+		return key
+	}
+	return place + "." + key
 }
 
 // TestKrakenDKeysAreClassified: every key of KrakenD's schema is
@@ -142,15 +212,19 @@ func TestMarkedKeysBehave(t *testing.T) {
 			continue
 		}
 		ot, ok := optionsAt(ns, o.Level)
-		if !ok || ot.Type.Kind() != reflect.Struct {
+		if !ok {
 			continue
 		}
-		for _, f := range fields(ot.Type) {
+		typ, ok := typeAt(ot, o.Place)
+		if !ok || typ.Kind() != reflect.Struct {
+			continue
+		}
+		for _, f := range fields(typ) {
 			if !f.refused && !f.warned {
 				continue
 			}
-			t.Run(o.Level+"/"+ns+"/"+f.name, func(t *testing.T) {
-				file, path := fileWithOption(t, o.Level, ns, f)
+			t.Run(o.Level+"/"+ns+"/"+joinPlace(o.Place, f.name), func(t *testing.T) {
+				file, path := fileWithOption(t, o.Level, ns, o.Place, f)
 				cfg, warns, err := config.Parse(file)
 				if err != nil {
 					t.Fatalf("parse: %v", err)
@@ -187,9 +261,17 @@ func TestMarkedKeysBehave(t *testing.T) {
 	}
 }
 
+// placeBase holds, by namespace and place, the members an object there
+// needs besides the option under test.
+var placeBase = map[string]map[string]any{
+	"telemetry/opentelemetry":                        {"exporters": map[string]any{"prometheus": []any{map[string]any{"name": "p", "port": 0}}}},
+	"telemetry/opentelemetry exporters.otlp[]":       {"name": "o", "host": "127.0.0.1", "disable_metrics": true},
+	"telemetry/opentelemetry exporters.prometheus[]": {"name": "p", "port": 0},
+}
+
 // fileWithOption is a file whose namespace ns, at level, sets the option
-// f to a value of its type; and the option's JSON path.
-func fileWithOption(t *testing.T, level, ns string, f field) ([]byte, string) {
+// f at place to a value of its type; and the option's JSON path.
+func fileWithOption(t *testing.T, level, ns, place string, f field) ([]byte, string) {
 	t.Helper()
 	var v any = 1
 	switch f.typ.Kind() {
@@ -198,10 +280,35 @@ func fileWithOption(t *testing.T, level, ns string, f field) ([]byte, string) {
 	case reflect.Bool:
 		v = true
 	}
-	opts := map[string]any{f.name: v}
-	if ns == "telemetry/opentelemetry" {
-		opts["exporters"] = map[string]any{"prometheus": []any{map[string]any{"name": "p", "port": 0}}}
+	opts := map[string]any{}
+	for k, bv := range placeBase[ns] {
+		opts[k] = bv
 	}
+	// Walk down to the place, building its objects.
+	m, prefix := opts, ""
+	var segs []string
+	if place != "" {
+		for _, seg := range strings.Split(place, ".") {
+			name, arr := strings.CutSuffix(seg, "[]")
+			prefix = joinPlace(prefix, name)
+			segs = append(segs, seg)
+			next := map[string]any{}
+			if arr {
+				prefix += "[]"
+				for k, bv := range placeBase[ns+" "+prefix] {
+					next[k] = bv
+				}
+				m[name] = []any{next}
+			} else {
+				if old, ok := m[name].(map[string]any); ok {
+					next = old
+				}
+				m[name] = next
+			}
+			m = next
+		}
+	}
+	m[f.name] = v
 	extra := map[string]any{ns: opts}
 	backend := map[string]any{"url_pattern": "/b", "host": []string{"http://127.0.0.1:1"}}
 	endpoint := map[string]any{"endpoint": "/a", "backend": []any{backend}}
@@ -219,7 +326,15 @@ func fileWithOption(t *testing.T, level, ns string, f field) ([]byte, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return b, config.Join(config.Join(at, ns), f.name)
+	path := config.Join(at, ns)
+	for _, seg := range segs {
+		name, arr := strings.CutSuffix(seg, "[]")
+		path = config.Join(path, name)
+		if arr {
+			path = config.Index(path, 0)
+		}
+	}
+	return b, config.Join(path, f.name)
 }
 
 func descriptions(t *testing.T) Descriptions {
@@ -240,6 +355,9 @@ func keyTables(d Descriptions) string {
 		title := "`" + o.Scope + "`"
 		if ns, ok := strings.CutPrefix(o.Scope, "ns:"); ok {
 			title = "`" + ns + "` (" + o.Level + ")"
+			if o.Place != "" {
+				title = "`" + ns + "` (" + o.Level + "): `" + o.Place + "`"
+			}
 		}
 		fmt.Fprintf(&b, "\n#### %s\n\n", title)
 		keys := slices.Clone(o.Keys)
@@ -267,7 +385,7 @@ func keyTables(d Descriptions) string {
 			}
 			status := string(st.Class)
 			if st.Why != "" {
-				status += ": " + strings.ReplaceAll(lowerFirst(strings.TrimSuffix(st.Why, ".")), "|", "\\|")
+				status += ": " + strings.ReplaceAll(strings.TrimSuffix(st.Why, "."), "|", "\\|")
 			}
 			fmt.Fprintf(&b, "| `%s` | %s | %s |\n", k, in, status)
 		}
@@ -291,11 +409,8 @@ func lambdagateKeys(o schemaObject) []string {
 	if !ok {
 		return nil
 	}
-	typ := ot.Type
-	for typ.Kind() == reflect.Slice {
-		typ = typ.Elem()
-	}
-	if typ.Kind() != reflect.Struct {
+	typ, ok := typeAt(ot, o.Place)
+	if !ok || typ.Kind() != reflect.Struct {
 		return nil
 	}
 	for _, f := range fields(typ) {
@@ -328,14 +443,4 @@ func TestCompatibilityKeysDoc(t *testing.T) {
 	if got != want {
 		t.Errorf("%s's key tables differ from the decoder's tables: run go test ./internal/confschema -run TestCompatibilityKeysDoc -update-docs", file)
 	}
-}
-
-// lowerFirst lower-cases a sentence's first letter, unless the word is
-// all capitals (an acronym).
-func lowerFirst(s string) string {
-	word, _, _ := strings.Cut(s, " ")
-	if len(word) < 2 || strings.ToUpper(word) == word {
-		return s
-	}
-	return strings.ToLower(s[:1]) + s[1:]
 }

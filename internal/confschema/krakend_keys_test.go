@@ -49,6 +49,30 @@ var krakendKeys = []schemaObject{
 		"deploy_env", "exporters", "histograms", "layers", "metric_reporting_period", "service_name",
 		"service_version", "skip_paths", "trace_sample_rate",
 	}},
+	{Scope: "ns:telemetry/opentelemetry", Level: "service", Place: "exporters", Keys: []string{"otlp", "prometheus"}},
+	{Scope: "ns:telemetry/opentelemetry", Level: "service", Place: "exporters.otlp[]", Keys: []string{
+		"custom_metric_reporting_period", "disable_metrics", "disable_traces", "host", "name", "port", "use_http",
+	}},
+	{Scope: "ns:telemetry/opentelemetry", Level: "service", Place: "exporters.prometheus[]", Keys: []string{
+		"custom_metric_reporting_period", "disable_metrics", "go_metrics", "listen_ip", "name", "port", "process_metrics",
+	}},
+	{Scope: "ns:telemetry/opentelemetry", Level: "service", Place: "layers", Keys: []string{"backend", "global", "proxy"}},
+	{Scope: "ns:telemetry/opentelemetry", Level: "service", Place: "layers.global", Keys: []string{
+		"disable_metrics", "disable_propagation", "disable_traces", "metrics_static_attributes",
+		"report_headers", "semantic_convention", "skip_headers", "traces_static_attributes",
+	}},
+	{Scope: "ns:telemetry/opentelemetry", Level: "service", Place: "layers.proxy", Keys: []string{
+		"disable_metrics", "disable_traces", "metrics_static_attributes", "report_headers",
+		"skip_headers", "traces_static_attributes",
+	}},
+	{Scope: "ns:telemetry/opentelemetry", Level: "service", Place: "layers.backend", Keys: []string{"metrics", "traces"}},
+	{Scope: "ns:telemetry/opentelemetry", Level: "service", Place: "layers.backend.metrics", Keys: []string{
+		"detailed_connection", "disable_stage", "read_payload", "round_trip", "static_attributes",
+	}},
+	{Scope: "ns:telemetry/opentelemetry", Level: "service", Place: "layers.backend.traces", Keys: []string{
+		"detailed_connection", "disable_stage", "read_payload", "report_headers", "round_trip",
+		"skip_headers", "static_attributes",
+	}},
 	{Scope: "ns:security/cors", Level: "service", Keys: []string{
 		"allow_credentials", "allow_headers", "allow_methods", "allow_origins", "debug",
 		"expose_headers", "max_age",
@@ -58,6 +82,12 @@ var krakendKeys = []schemaObject{
 	{Scope: "ns:qos/ratelimit/service", Level: "service", Keys: routerRateLimitKeys},
 	{Scope: "ns:qos/ratelimit/service/redis", Level: "service", Keys: redisRateLimitKeys},
 	{Scope: "ns:redis", Level: "service", Keys: []string{"clusters", "connection_pools"}},
+	{Scope: "ns:redis", Level: "service", Place: "connection_pools[]", Keys: []string{
+		"address", "client_name", "conn_max_idle_time", "conn_max_life_time", "db", "dial_timeout",
+		"max_active_conns", "max_idle_conns", "max_retries", "max_retry_backoff", "min_idle_conns",
+		"min_retry_backoff", "name", "opentelemetry", "password", "pool_size", "pool_timeout", "tls",
+		"user_name",
+	}},
 	// Endpoint level.
 	{Scope: "ns:auth/validator", Level: "endpoint", Keys: []string{
 		"alg", "audience", "auth_header_name", "cache", "cache_duration", "cipher_suites",
@@ -70,6 +100,7 @@ var krakendKeys = []schemaObject{
 		"combiner", "decompress_gzip", "flatmap_filter", "max_payload", "sequential",
 		"sequential_propagated_params", "static",
 	}},
+	{Scope: "ns:proxy", Level: "endpoint", Place: "static", Keys: []string{"data", "strategy"}},
 	{Scope: "ns:qos/ratelimit/router", Level: "endpoint", Keys: routerRateLimitKeys},
 	{Scope: "ns:qos/ratelimit/router/redis", Level: "endpoint", Keys: redisRateLimitKeys},
 	{Scope: "ns:security/bot-detector", Level: "endpoint", Keys: botDetectorKeys},
@@ -117,5 +148,8 @@ var (
 // a level, with its key names; no Keys for a free-form namespace.
 type schemaObject struct {
 	Scope, Level string
-	Keys         []string
+	// Place, for an object inside a namespace, is where ("layers.global",
+	// "[]" for the elements of an array).
+	Place string
+	Keys  []string
 }
