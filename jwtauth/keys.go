@@ -109,17 +109,9 @@ func (k *KeySets) forLocal(path string) (*localSet, error) {
 	if s, ok := k.local[abs]; ok {
 		return s, nil
 	}
-	f, err := os.Open(path)
+	data, err := ReadKeySetFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading the JWK set: %v", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxJWKSBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading the JWK set: %v", err)
-	}
-	if len(data) > maxJWKSBytes {
-		return nil, fmt.Errorf("the JWK set is larger than %d bytes", maxJWKSBytes)
+		return nil, err
 	}
 	ks, skipped, err := parseKeySet(data)
 	if err != nil {
@@ -280,4 +272,22 @@ func (s *remoteSet) get(ctx context.Context) (*keySet, int, error) {
 		return nil, skipped, fmt.Errorf("the JWK set has no key lambdagate can use (%d skipped)", skipped)
 	}
 	return ks, skipped, nil
+}
+
+// ReadKeySetFile reads a JWK set document from a file, at most 1 MiB: the
+// bound every JWK set lambdagate reads has.
+func ReadKeySetFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading the JWK set: %v", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxJWKSBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading the JWK set: %v", err)
+	}
+	if len(data) > maxJWKSBytes {
+		return nil, fmt.Errorf("the JWK set is larger than %d bytes", maxJWKSBytes)
+	}
+	return data, nil
 }

@@ -7,14 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 
 	jose "github.com/go-jose/go-jose/v4"
 )
 
-// maxJWKSBytes bounds a JWK set document read from a file.
-const maxJWKSBytes = 1 << 20
 
 // newJoseSigner finds the key kid in the JWK set doc and returns the
 // go-jose signer of alg with it, writing kid in every token's header.
@@ -101,19 +97,3 @@ func keyType(family string) string {
 	return "OKP (Ed25519)"
 }
 
-// readLocal reads a JWK set file, at most maxJWKSBytes.
-func readLocal(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading the JWK set: %v", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxJWKSBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading the JWK set: %v", err)
-	}
-	if len(data) > maxJWKSBytes {
-		return nil, fmt.Errorf("the JWK set is larger than %d bytes", maxJWKSBytes)
-	}
-	return data, nil
-}

@@ -67,7 +67,7 @@ func New(o *Options, path string, deps Deps) (*Signer, error) {
 	}
 	s := &Signer{keys: st.keys, full: st.full, kid: st.kid, alg: st.alg, logger: deps.Logger}
 	if st.local != "" {
-		doc, err := readLocal(st.local)
+		doc, err := jwtauth.ReadKeySetFile(st.local)
 		if err == nil {
 			s.signer, err = newJoseSigner(doc, st.kid, st.alg)
 		}
