@@ -11,7 +11,6 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 )
 
-
 // newJoseSigner finds the key kid in the JWK set doc and returns the
 // go-jose signer of alg with it, writing kid in every token's header.
 // The key must be able to sign: a private key, or an HMAC secret.
@@ -96,4 +95,3 @@ func keyType(family string) string {
 	}
 	return "OKP (Ed25519)"
 }
-
