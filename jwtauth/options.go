@@ -244,13 +244,7 @@ func (o *Options) resolve(path string, warn func(string)) (settings, error) {
 		errs.Add(at("alg"), "%q is not an algorithm KrakenD knows: use one of EdDSA, HS256, HS384, HS512, RS256, RS384, RS512, ES256, ES384, ES512, PS256, PS384, PS512", o.Alg)
 	}
 
-	if o.SecretURL != "" || o.CypherKey != "" {
-		key := "secret_url"
-		if o.SecretURL == "" {
-			key = "cypher_key"
-		}
-		errs.Add(at(key), "encrypted JWK files (secret_url, cypher_key) are not supported by lambdagate: decrypt the file and set jwk_local_path to the plain JWK set, or serve it from jwk_url")
-	}
+	RefuseEncryptedKeySet(&errs, path, o.SecretURL, o.CypherKey)
 	switch {
 	case o.JWKLocalPath != "":
 		s.local = o.JWKLocalPath
@@ -397,4 +391,17 @@ func secureCipherSuite(id int) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// RefuseEncryptedKeySet adds to errs the error of an encrypted JWK set
+// (secret_url or cypher_key under path), which lambdagate does not read.
+func RefuseEncryptedKeySet(errs *config.Errors, path, secretURL, cypherKey string) {
+	if secretURL == "" && cypherKey == "" {
+		return
+	}
+	key := "secret_url"
+	if secretURL == "" {
+		key = "cypher_key"
+	}
+	errs.Add(config.Join(path, key), "encrypted JWK files (secret_url, cypher_key) are not supported by lambdagate: decrypt the file and set jwk_local_path to the plain JWK set, or serve it from jwk_url")
 }

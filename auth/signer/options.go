@@ -8,6 +8,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/lambdagate/lambdagate/config"
+	"github.com/lambdagate/lambdagate/jwtauth"
 )
 
 // Namespace is the extra_config key of an endpoint's Options.
@@ -119,13 +120,7 @@ func (o *Options) resolve(path string, warn func(string)) (settings, error) {
 			s.keys = append(s.keys, k)
 		}
 	}
-	if o.SecretURL != "" || o.CypherKey != "" {
-		key := "secret_url"
-		if o.SecretURL == "" {
-			key = "cypher_key"
-		}
-		errs.Add(at(key), "encrypted JWK files (secret_url, cypher_key) are not supported by lambdagate: decrypt the file and set jwk_local_path to the plain JWK set, or serve it from jwk_url")
-	}
+	jwtauth.RefuseEncryptedKeySet(&errs, path, o.SecretURL, o.CypherKey)
 	switch {
 	case o.JWKLocalPath != "":
 		if o.JWKURL != "" {
