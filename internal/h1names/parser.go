@@ -310,6 +310,8 @@ func (p *Parser) request(block []byte) {
 			canonical = false
 		}
 		switch {
+		case len(name) != 14 && len(name) != 17 && len(name) != 7:
+			// not a name the framing depends on
 		case bytes.EqualFold(name, []byte("Content-Length")):
 			if hasLength && !bytes.Equal(value, lengthV) {
 				p.stop() // net/http refuses differing lengths
