@@ -226,6 +226,9 @@ func (p *Parser) header(b []byte) []byte {
 	p.request(p.block[:end])
 	if p.st != stStopped {
 		p.block = p.block[:0]
+		if cap(p.block) > 64<<10 {
+			p.block = nil // a rare large block: not kept for the connection's life
+		}
 	}
 	return b[end-old:]
 }
