@@ -62,8 +62,8 @@ type Deps struct {
 	// RecordHeaderNames is called by a kind one of whose backends shows
 	// the client's spelling of header names (apigateway_v1 events): the
 	// net/http engine then records it on plain HTTP/1.1 connections
-	// (package h1names), which costs nothing when no backend asks. Never
-	// nil.
+	// (package h1names), which costs nothing when no backend asks. Nil:
+	// nobody records.
 	RecordHeaderNames func()
 }
 
