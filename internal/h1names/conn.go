@@ -15,7 +15,9 @@ const defaultMaxHeaderBytes = 1 << 20
 
 // Listener hands out connections that record their requests' header
 // names (Conn). Serve them with an http.Server whose ConnContext is
-// ConnContext and whose handler calls Next for each request.
+// ConnContext and whose handler calls Next for each request; the server
+// answers OPTIONS * itself (DisableGeneralOptionsHandler false), which
+// the parser counts out.
 type Listener struct {
 	net.Listener
 	// MaxHeaderBytes is the server's http.Server.MaxHeaderBytes (0: its
