@@ -56,9 +56,15 @@ type Deps struct {
 	Redis RedisPools
 	// CanonicalHeaderNames is true when HTTP/1.1 requests reach the
 	// gateway with their header names canonicalised (net/http's server
-	// serves them: lambdagate/server engine "net/http", or TLS), so that
-	// the client's spelling is lost (see package wirenames).
+	// serves them over TLS), so that the client's spelling is lost (see
+	// package wirenames).
 	CanonicalHeaderNames bool
+	// RecordHeaderNames is called by a kind one of whose backends shows
+	// the client's spelling of header names (apigateway_v1 events): the
+	// net/http engine then records it on plain HTTP/1.1 connections
+	// (package h1names), which costs nothing when no backend asks. Nil:
+	// nobody records.
+	RecordHeaderNames func()
 }
 
 // RedisPools gives the service's Redis connection pools by name.

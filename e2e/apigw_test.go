@@ -121,8 +121,9 @@ func TestAPIGatewayFunctionsUnchanged(t *testing.T) {
 		{name: "net/http over HTTP/2", h2: true, v1Day: "day",
 			cfg: `{"version": 3, "timeout": "20s", "tls": {"public_key": "` + certFile + `", "private_key": "` + keyFile + `"}, ` + endpoints + `}`},
 		// net/http's HTTP/1.x server canonicalises names before any
-		// handler sees them: payload 1.0 shows "Day" (docs/lambda.md).
-		{name: "net/http over HTTP/1.1", v1Day: "Day",
+		// handler sees them; its connections record the client's
+		// spelling (internal/h1names).
+		{name: "net/http over HTTP/1.1", v1Day: "day",
 			cfg: `{"version": 3, "timeout": "20s", "extra_config": {"lambdagate/server": {"engine": "net/http"}}, ` + endpoints + `}`},
 	}
 	for _, e := range engines {
@@ -197,5 +198,65 @@ func TestAPIGatewayFunctionsUnchanged(t *testing.T) {
 				t.Errorf("the access log does not say why endpoints[3].backend[0] failed, at WARN:\n%s", g.Logs())
 			}
 		})
+	}
+}
+
+// TestAPIGatewayV1NamesNetHTTPKeepAlive: on the net/http engine over
+// plain HTTP/1.1, a Node.js function written for API Gateway reads
+// event.headers.day as each request of one keep-alive connection spelt it
+// (one at a time, then pipelined), bodies that look like header blocks
+// included; check and run do not call it partial.
+func TestAPIGatewayV1NamesNetHTTPKeepAlive(t *testing.T) {
+	t.Parallel()
+	dir := writeFunctions(t, map[string]map[string]string{"v1node": apigwFunctions["v1node"]})
+	g := startGateway(t, `{"version": 3, "timeout": "20s", "extra_config": {"lambdagate/server": {"engine": "net/http"}},
+	  "endpoints": [{"endpoint": "/v1", "method": "POST", "input_headers": ["Day"], "output_encoding": "no-op",
+	    "backend": [{"host": ["ignored"], "url_pattern": "/", "encoding": "no-op",
+	      "extra_config": {"backend/lambda": {"function_name": "v1node", "payload_format": "apigateway_v1"}}}]}]}`, "--functions", dir)
+	addr := strings.TrimPrefix(g.URL, "http://")
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(60 * time.Second))
+	br := bufio.NewReader(c)
+	request := func(day, body string) string {
+		return fmt.Sprintf("POST /v1 HTTP/1.1\r\nhost: %s\r\n%s\r\ncontent-type: text/plain\r\ncontent-length: %d\r\n\r\n%s", addr, day, len(body), body)
+	}
+	read := func() map[string]any {
+		t.Helper()
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var v map[string]any
+		if resp.StatusCode != 200 || json.Unmarshal(b, &v) != nil {
+			t.Fatalf("%d %s", resp.StatusCode, b)
+		}
+		return v
+	}
+	fake := "one\r\n\r\nday: fake\r\n\r\n"
+	if _, err := io.WriteString(c, request("day: Thursday", fake)); err != nil {
+		t.Fatal(err)
+	}
+	if v := read(); v["day"] != "Thursday" || v["body"] != fake {
+		t.Errorf("first request: the function saw %v, want day Thursday and body %q", v, fake)
+	}
+	// Pipelined: a canonical "Day" (event.headers.day undefined, as API
+	// Gateway shows it), then "day" again.
+	if _, err := io.WriteString(c, request("Day: Friday", "two")+request("day: Saturday", "three")); err != nil {
+		t.Fatal(err)
+	}
+	if v := read(); v["day"] != nil || v["body"] != "two" {
+		t.Errorf("second request: the function saw %v, want day null (sent \"Day\") and body two", v)
+	}
+	if v := read(); v["day"] != "Saturday" || v["body"] != "three" {
+		t.Errorf("third request: the function saw %v, want day Saturday and body three", v)
+	}
+	if strings.Contains(g.Logs(), "partial: apigateway_v1") {
+		t.Errorf("the log calls header names partial on plain HTTP/1.1:\n%s", g.Logs())
 	}
 }

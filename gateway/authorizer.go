@@ -17,6 +17,9 @@ import (
 type authorizerLayers struct {
 	deps    authorizer.Deps
 	clients lambdainvoke.Clients
+	// wireNames is set once an authorizer's events (payload 1.0) show the
+	// client's spelling of header names.
+	wireNames bool
 }
 
 // newAuthorizerLayers returns the gateway's authorizer layers: invoked
@@ -41,6 +44,9 @@ func (l *authorizerLayers) layer(e *config.Endpoint) (func(router.Handler) route
 	o, path, ok, err := authorizer.Decode(&e.ExtraConfig)
 	if err != nil || !ok {
 		return nil, err
+	}
+	if o.PayloadFormatVersion != authorizer.Version2 {
+		l.wireNames = true
 	}
 	a, err := authorizer.New(o, path, e, l.deps)
 	if err != nil {

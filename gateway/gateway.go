@@ -82,6 +82,10 @@ type Gateway struct {
 	// route routes a request from its header, for its endpoint's body
 	// limit, when endpoints' limits differ (nil otherwise).
 	route func(method, path []byte) (string, int64)
+	// wireNames is set when a backend or authorizer shows the client's
+	// spelling of header names (apigateway_v1 events, REQUEST authorizers'
+	// payload 1.0): the net/http engine then records it (package h1names).
+	wireNames bool
 }
 
 // New builds a gateway. It returns warnings (options accepted but ignored,
@@ -129,9 +133,11 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 		Telemetry: tel,
 		Warn:      func(msg string) { warns = append(warns, msg) },
 		Redis:     pools,
-		// net/http serves TLS and its engine; it canonicalises HTTP/1.1
-		// header names.
-		CanonicalHeaderNames: (cfg.TLS != nil && !cfg.TLS.Disabled) || sopts.Engine != EngineFast,
+		// net/http serves TLS, canonicalising HTTP/1.1 header names; on
+		// plain HTTP/1.1 both engines keep the client's spelling (the
+		// net/http one through package h1names, when a backend asks).
+		CanonicalHeaderNames: cfg.TLS != nil && !cfg.TLS.Disabled,
+		RecordHeaderNames:    func() { g.wireNames = true },
 	})
 	if err != nil {
 		errs.Append(cfg.ExtraConfig.Path, err)
@@ -207,6 +213,7 @@ func New(cfg *config.Service, opts Options) (*Gateway, []string, error) {
 		if err != nil {
 			errs.Append(e.JSONPath, err)
 		}
+		g.wireNames = g.wireNames || authz.wireNames
 		sign, err := newSigner(e, opts.Logger, userAgent, func(msg string) { warns = append(warns, msg) }, &g.closers)
 		if err != nil {
 			errs.Append(e.JSONPath, err)

@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
@@ -688,25 +690,32 @@ func TestHeaderBufferWarning(t *testing.T) {
 }
 
 // TestHeaderSpellingPartialWarning: an apigateway_v1 Lambda backend on a
-// server that canonicalises HTTP/1.1 header names (net/http: its engine,
-// or TLS) is warned about as partial; on fasthttp, or with payload 2.0
-// (lower-cased anyway), it is not.
+// server that canonicalises HTTP/1.1 header names (net/http over TLS) is
+// warned about as partial; on fasthttp, on net/http over plain HTTP/1.1
+// (recorded by package h1names), or with payload 2.0 (lower-cased
+// anyway), it is not. Only a backend showing the spelling makes the
+// server record it.
 func TestHeaderSpellingPartialWarning(t *testing.T) {
+	pem := filepath.Join(t.TempDir(), "x.pem")
+	if err := os.WriteFile(pem, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	t.Setenv("AWS_ACCESS_KEY_ID", "test")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
 	t.Setenv("AWS_REGION", "us-east-1")
 	for _, tc := range []struct {
-		name, server, format string
-		warn                 bool
+		name, server, tls, format string
+		warn, record              bool // the partial warning; the server records names (h1names)
 	}{
-		{"fasthttp, 1.0", `{}`, "apigateway_v1", false},
-		{"net/http, 1.0", `{"engine": "net/http"}`, "apigateway_v1", true},
-		{"net/http, 2.0", `{"engine": "net/http"}`, "apigateway_v2", false},
-		{"net/http, krakend", `{"engine": "net/http"}`, "krakend", false},
+		{"fasthttp, 1.0", `{}`, ``, "apigateway_v1", false, true},
+		{"net/http, 1.0", `{"engine": "net/http"}`, ``, "apigateway_v1", false, true},
+		{"net/http over TLS, 1.0", `{"engine": "net/http"}`, `"tls": {"public_key": "` + pem + `", "private_key": "` + pem + `"}, `, "apigateway_v1", true, true},
+		{"net/http, 2.0", `{"engine": "net/http"}`, ``, "apigateway_v2", false, false},
+		{"net/http, krakend", `{"engine": "net/http"}`, ``, "krakend", false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg, _, err := config.Parse([]byte(`{"version": 3, "extra_config": {"lambdagate/server": ` + tc.server + `},
+			cfg, _, err := config.Parse([]byte(`{"version": 3, ` + tc.tls + `"extra_config": {"lambdagate/server": ` + tc.server + `},
 				"endpoints": [{"endpoint": "/a", "backend": [{"url_pattern": "/",
 				"extra_config": {"backend/lambda": {"function_name": "f", "payload_format": "` + tc.format + `"}}}]}]}`))
 			if err != nil {
@@ -717,6 +726,9 @@ func TestHeaderSpellingPartialWarning(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer g.Close()
+			if g.wireNames != tc.record {
+				t.Errorf("records header names: %v, want %v", g.wireNames, tc.record)
+			}
 			got := false
 			for _, w := range warns {
 				if strings.HasPrefix(w, `endpoints[0].backend[0].extra_config["backend/lambda"].payload_format: partial: `) {

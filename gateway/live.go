@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/lambdagate/lambdagate/internal/fastserver"
+	"github.com/lambdagate/lambdagate/internal/h1names"
 	"github.com/lambdagate/lambdagate/internal/linger"
+	"github.com/lambdagate/lambdagate/internal/wirenames"
 )
 
 // Live serves one listener with a gateway that can be replaced while it
@@ -38,6 +40,9 @@ type Live struct {
 	// that a drain that times out only on connections without a request
 	// is not reported as requests cut.
 	inFlight atomic.Int64
+	// names is set when the server's connections record the header
+	// names' spelling (h1names), before Serve serves.
+	names bool
 }
 
 // generation is one gateway served by a Live, with the count of the
@@ -102,6 +107,13 @@ func (l *Live) acquire() *generation {
 
 // ServeHTTP serves r with the current gateway.
 func (l *Live) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if l.names {
+		if c := h1names.FromContext(r.Context()); c != nil {
+			if n := c.Next(); n != nil {
+				r = r.WithContext(wirenames.NewContext(r.Context(), n))
+			}
+		}
+	}
 	gen := l.acquire()
 	l.inFlight.Add(1)
 	defer func() {
@@ -119,6 +131,14 @@ func (l *Live) route(method, path []byte) (string, int64) {
 		return "", g.maxBody
 	}
 	return g.route(method, path)
+}
+
+// recordsNames reports whether the server records the client's spelling
+// of header names itself (package h1names): the net/http engine on plain
+// HTTP/1.1, when the first gateway has a backend or authorizer showing it.
+func (l *Live) recordsNames() bool {
+	g := l.first
+	return g.wireNames && g.engine != EngineFast && (g.cfg.TLS == nil || g.cfg.TLS.Disabled)
 }
 
 // bodyBound is the largest request body the running server reads, when
@@ -228,6 +248,14 @@ func (l *Live) Serve(ctx context.Context, ln net.Listener) error {
 		// short for a client still sending megabytes: the connections
 		// close with internal/linger's bounds, as fastserver's do.
 		ln = &linger.Listener{Listener: ln, Bounds: linger.Default}
+		if l.recordsNames() {
+			// Go's HTTP/1.x server canonicalises header names: the
+			// connections record how the client spelt them, for the
+			// apigateway_v1 events (ServeHTTP hands them on).
+			ln = &h1names.Listener{Listener: ln, MaxHeaderBytes: g.cfg.MaxHeaderBytes}
+			srv.ConnContext = h1names.ConnContext
+			l.names = true
+		}
 		srv.ConnState = func(c net.Conn, st http.ConnState) {
 			if lc := linger.Of(c); lc != nil {
 				lc.SetIdle(st == http.StateIdle)

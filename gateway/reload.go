@@ -209,6 +209,9 @@ func (r *Reloader) build(data []byte, hash string) (*Gateway, error) {
 	if bound := r.live.bodyBound(); bound > 0 && gw.maxBody > bound {
 		logger.Warn(fmt.Sprintf("a request body limit of the file (%d bytes, max_payload or router max_payload) is above the one the server started with (%d bytes): larger bodies are refused with 413 until a restart", gw.maxBody, bound), "file", r.file)
 	}
+	if first := r.live.first; gw.wireNames && !first.wireNames && first.engine != EngineFast && (first.cfg.TLS == nil || first.cfg.TLS.Disabled) {
+		logger.Warn("partial: the server started without an apigateway_v1 backend or payload 1.0 authorizer, so on the net/http engine it does not record how clients spell header names: their events show them canonical (\"Day\" for \"day\") until a restart", "file", r.file)
+	}
 	for _, name := range RestartOnly(r.started, cfg) {
 		logger.Warn(name+": changed in the file, but only a restart applies it; the running value is kept", "file", r.file)
 	}

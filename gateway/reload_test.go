@@ -306,3 +306,53 @@ func rssKB() int {
 	}
 	return 0
 }
+
+// TestReloadHeaderNamesWarning: on the net/http engine, a reload that
+// brings the first apigateway_v1 backend warns that header names show
+// canonical until a restart (the server did not wrap its listener); one
+// that keeps it, or the fasthttp engine, does not.
+func TestReloadHeaderNamesWarning(t *testing.T) {
+	fakeAWSCredentials(t)
+	t.Setenv("AWS_REGION", "us-east-1")
+	file := func(engine, format string) string {
+		return `{"version": 3, "extra_config": {"lambdagate/server": {"engine": "` + engine + `"}},
+		  "endpoints": [{"endpoint": "/a", "backend": [{"url_pattern": "/",
+		  "extra_config": {"backend/lambda": {"function_name": "f", "payload_format": "` + format + `"}}}]}]}`
+	}
+	for _, tc := range []struct {
+		name, engine, from, to string
+		warn                   bool
+	}{
+		{"net/http, first apigateway_v1", EngineNetHTTP, "krakend", "apigateway_v1", true},
+		{"net/http, apigateway_v1 kept", EngineNetHTTP, "apigateway_v1", "apigateway_v1", false},
+		{"fasthttp, first apigateway_v1", EngineFast, "krakend", "apigateway_v1", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, _, err := config.Parse([]byte(file(tc.engine, tc.from)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			logs := &syncbuf.Buffer{}
+			opts := Options{Logger: slog.New(slog.NewTextHandler(logs, nil)), LocalLambdaURL: "http://127.0.0.1:1"}
+			gw, _, err := New(cfg, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			live := NewLive(gw, nil)
+			defer gw.Close()
+			r, err := NewReloader(live, "krakend.json", cfg, "h", opts, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			next, err := r.build([]byte(file(tc.engine, tc.to)), "h2")
+			if err != nil {
+				t.Fatal(err)
+			}
+			next.Close()
+			if got := strings.Contains(logs.String(), "does not record how clients spell header names"); got != tc.warn {
+				t.Errorf("warned %v, want %v:\n%s", got, tc.warn, logs.String())
+			}
+		})
+	}
+}

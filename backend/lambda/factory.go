@@ -134,8 +134,13 @@ func (k *kind) Build(spec backend.Spec) (backend.Transport, error) {
 	if len(errs) > 0 {
 		return backend.Transport{}, errs
 	}
-	if s.payloadFormat == FormatAPIGatewayV1 && k.deps.CanonicalHeaderNames {
-		k.deps.Warn(config.Join(base, "payload_format") + ": partial: apigateway_v1 events show header names as the client spelt them over HTTP/2 and on the fasthttp engine, but HTTP/1.1 requests served by net/http (lambdagate/server engine \"net/http\", or TLS) arrive canonicalised (\"day\" shows as \"Day\")")
+	if s.payloadFormat == FormatAPIGatewayV1 {
+		if k.deps.RecordHeaderNames != nil {
+			k.deps.RecordHeaderNames()
+		}
+		if k.deps.CanonicalHeaderNames {
+			k.deps.Warn(config.Join(base, "payload_format") + ": partial: apigateway_v1 events show header names as the client spelt them over HTTP/2 and over plain HTTP/1.1, but HTTP/1.1 requests over TLS (served by net/http) arrive canonicalised (\"day\" shows as \"Day\"); serve HTTP/2 to TLS clients or terminate TLS in front of the gateway to keep the spelling")
+		}
 	}
 	logger := k.deps.Logger
 

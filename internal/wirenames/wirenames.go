@@ -87,31 +87,32 @@ func FromContext(ctx context.Context) *Names {
 // elsewhere. A name with bytes that are not a token's is left as it is by
 // the canonicaliser, so it reports true for those too.
 func Canonical(b []byte) bool {
+	canonical, upper := true, true
 	for _, c := range b {
-		if !tokenByte(c) {
+		if !tokenBytes[c] {
 			return true
 		}
-	}
-	upper := true
-	for _, c := range b {
-		if upper && 'a' <= c && c <= 'z' {
-			return false
-		}
-		if !upper && 'A' <= c && c <= 'Z' {
-			return false
+		if upper && 'a' <= c && c <= 'z' || !upper && 'A' <= c && c <= 'Z' {
+			canonical = false
 		}
 		upper = c == '-'
 	}
-	return true
+	return canonical
 }
 
-func tokenByte(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
+// tokenBytes marks the bytes of a token (RFC 9110, section 5.6.2).
+var tokenBytes = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+			t[c] = true
+		}
 	}
-	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
-}
+	for _, c := range []byte("!#$%&'*+-.^_`|~") {
+		t[c] = true
+	}
+	return t
+}()
 
 // Record adds to n the names of the raw header block b ("Name: value"
 // lines, CRLF or LF ended, as the request carried them) that are not sent
