@@ -562,6 +562,8 @@ func TestURLPlaceholders(t *testing.T) {
 		{"/a/{id", nil, `"/a/{id" has a { with no }`},
 		{"/a/}{", nil, `"/a/}{" has a } with no {`},
 		{"/a/{a/b}", nil, `"/a/{a/b}": placeholder {a/b} is not a name`},
+		{"/a/{JWT.http://example.com/custom}", []string{"JWT.http://example.com/custom"}, ""},
+		{"/a/{JWT.a b}", nil, `"/a/{JWT.a b}": placeholder {JWT.a b} is not a name`},
 		{"/a/{a{b}", nil, `"/a/{a{b}": placeholder {a{b} is not a name`},
 	}
 	for _, tt := range tests {

@@ -217,7 +217,9 @@ func TitleCase(s string) string {
 }
 
 // parseClaim recognises JWT.claim, with a dot path into nested claims
-// (JWT.org.id) and array indexes (JWT.roles.0); no empty segment.
+// (JWT.org.id) and array indexes (JWT.roles.0); no empty segment. A claim
+// whose own name holds dots (JWT.http://example.com/custom) is found
+// whole before the path is walked.
 func parseClaim(name string) (Placeholder, bool) {
 	field, ok := strings.CutPrefix(name, ClaimPrefix)
 	if !ok || field == "" {
@@ -285,7 +287,9 @@ func SplitURLPattern(pattern string) ([]PatternPart, error) {
 			return nil, fmt.Errorf("%q has a { with no }", pattern)
 		}
 		name := rest[open+1 : open+close]
-		if name == "" || strings.ContainsAny(name, "{ /") {
+		// A claim may be named by a URL ({JWT.http://example.com/roles}),
+		// as namespaced claims are; any other name holds no slash.
+		if name == "" || strings.ContainsAny(name, "{ ") || (strings.IndexByte(name, '/') >= 0 && !strings.HasPrefix(name, ClaimPrefix)) {
 			return nil, fmt.Errorf("%q: placeholder {%s} is not a name", pattern, name)
 		}
 		if open > 0 {

@@ -29,7 +29,13 @@ const (
 	// endpoints ask for.
 	ceTokenRoleY = "eyJhbGciOiJIUzI1NiIsImtpZCI6InNpbTIifQ.eyJhdWQiOiJodHRwOi8vYXBpLmV4YW1wbGUuY29tIiwiZXhwIjoyMDUxODgyNzU1LCJpc3MiOiJodHRwczovL2tyYWtlbmQuaW8iLCJqdGkiOiJtbmIyM3Zjc3J0NzU2eXVpb21uYnZjeDk4ZXJ0eXVpb3AiLCJyb2xlcyI6WyJyb2xlX3kiXSwic3ViIjoiMTIzNDU2Nzg5MHF3ZXJ0eXVpbyJ9.J4YMo4FzMxhVgRS5nZrTVgncqBu3pfF-CkT1J1lHPb8"
 	// ceTokenRoleAB holds roles [role_a, role_b].
-	ceTokenRoleAB = "eyJhbGciOiJIUzI1NiIsImtpZCI6InNpbTIifQ.eyJhdWQiOiJodHRwOi8vYXBpLmV4YW1wbGUuY29tIiwiZXhwIjoyMDUxODgyNzU1LCJpc3MiOiJodHRwczovL2tyYWtlbmQuaW8iLCJqdGkiOiJtbmIyM3Zjc3J0NzU2eXVpb21uYnZjeDk4ZXJ0eXVpb3AiLCJyb2xlcyI6WyJyb2xlX2EiLCJyb2xlX2IiXSwic3ViIjoiMTIzNDU2Nzg5MHF3ZXJ0eXVpbyJ9.BSHRvJ9_QdIT3F2pVhIhyzFv0vQ43Ltz32ehrtLhlIw"
+	// ceTokenBroken is cel-6's token: the suite's role_y token with its
+	// first letter lost, so it does not parse.
+	ceTokenBroken = "yJhbGciOiJIUzI1NiIsImtpZCI6InNpbTIifQ.eyJhdWQiOiJodHRwOi8vYXBpLmV4YW1wbGUuY29tIiwiZXhwIjoxNzM1Njg5NjAwLCJpc3MiOiJodHRwczovL2tyYWtlbmQuaW8iLCJqdGkiOiJtbmIyM3Zjc3J0NzU2eXVpb21uYnZjeDk4ZXJ0eXVpb3AiLCJyb2xlcyI6WyJyb2xlX3kiXSwic3ViIjoiMTIzNDU2Nzg5MHF3ZXJ0eXVpbyJ9.LRUfHzFra-9kmG_VTqA1FWFEbe3yZon7Y8yWN6CGPzk"
+	// ceTokenCustomClaim is cel-7's token: roles a and b and the claim
+	// "http://example.com/custom": "foobar".
+	ceTokenCustomClaim = "eyJhbGciOiJIUzI1NiIsImtpZCI6InNpbTIifQ.eyJhdWQiOiJodHRwOi8vYXBpLmV4YW1wbGUuY29tIiwiZXhwIjoyMDUxODgyNzU1LCJodHRwOi8vZXhhbXBsZS5jb20vY3VzdG9tIjoiZm9vYmFyIiwiaXNzIjoiaHR0cHM6Ly9rcmFrZW5kLmlvIiwianRpIjoibW5iMjN2Y3NydDc1Nnl1aW9tbmJ2Y3g5OGVydHl1aW9wIiwicm9sZXMiOlsicm9sZV9hIiwicm9sZV9iIl0sInNjb3BlIjoicHJvZHVjdDpsaXN0OnJlYWQgcHJvZHVjdDppdGVtOnJlYWQiLCJzdWIiOiIxMjM0NTY3ODkwcXdlcnR5dWlvIn0.TRacL5nwlMhTCZfL32zcXtiWub8gP-3Snv1iTyCrpj4"
+	ceTokenRoleAB      = "eyJhbGciOiJIUzI1NiIsImtpZCI6InNpbTIifQ.eyJhdWQiOiJodHRwOi8vYXBpLmV4YW1wbGUuY29tIiwiZXhwIjoyMDUxODgyNzU1LCJpc3MiOiJodHRwczovL2tyYWtlbmQuaW8iLCJqdGkiOiJtbmIyM3Zjc3J0NzU2eXVpb21uYnZjeDk4ZXJ0eXVpb3AiLCJyb2xlcyI6WyJyb2xlX2EiLCJyb2xlX2IiXSwic3ViIjoiMTIzNDU2Nzg5MHF3ZXJ0eXVpbyJ9.BSHRvJ9_QdIT3F2pVhIhyzFv0vQ43Ltz32ehrtLhlIw"
 	// ceSignedToken is what the suite's /token answers: its
 	// access_token signed by auth/signer with sim2.
 	ceSignedToken = "eyJhbGciOiJIUzI1NiIsImtpZCI6InNpbTIifQ.eyJhdWQiOiJodHRwOi8vYXBpLmV4YW1wbGUuY29tIiwiZXhwIjoxNzM1Njg5NjAwLCJpc3MiOiJodHRwczovL2tyYWtlbmQuaW8iLCJqdGkiOiJtbmIyM3Zjc3J0NzU2eXVpb21uYnZjeDk4ZXJ0eXVpb3AiLCJyb2xlcyI6WyJyb2xlX3kiXSwic3ViIjoiMTIzNDU2Nzg5MHF3ZXJ0eXVpbyJ9.LRUfHzFra-9kmG_VTqA1FWFEbe3yZon7Y8yWN6CGPzk"
@@ -45,6 +51,7 @@ const (
 func ceAuthSpecs(ua string) []ceSpec {
 	none := map[string]string{"Content-Type": "", "Cache-Control": "", "X-Krakend-Completed": ""}
 	ok := map[string]string{"Content-Type": "application/json; charset=utf-8", "Cache-Control": "public, max-age=3600", "X-Krakend-Completed": "true"}
+	celPartial := map[string]string{"Content-Type": "application/json; charset=utf-8", "Cache-Control": "", "X-Krakend-Completed": "false"}
 	return []ceSpec{
 		{name: "jwt_1", method: "GET", path: "/private/custom", header: map[string]string{"authorization": "bearer " + ceTokenRoleY}, status: 403, want: none},
 		{name: "jwt_2", method: "GET", path: "/private/custom", header: map[string]string{"authorization": "bearer a.bad.token"}, status: 401, want: none},
@@ -55,6 +62,22 @@ func ceAuthSpecs(ua string) []ceSpec {
 			body: `{"access_token":"` + ceSignedToken + `"}` + "\n"},
 		{name: "jwt_5", method: "GET", path: "/private/extract_jwt_claim", header: map[string]string{"authorization": "bearer " + ceTokenRoleAB}, status: 200, want: ok,
 			body: `{"age":25,"firstName":"John","id_user":1,"lastName":"Smith","path":"/param_forwarding/1234567890qwertyuio"}`},
+		// The suite's CEL specs (cel-3–cel-7; cel-1 and cel-2 run with
+		// backend_404, on the file without return_error_msg) against its
+		// endpoints: a request check, one check per backend, JWT claims in
+		// CEL and in a url_pattern (a claim named by a URL). cel-3 and cel-4 hold
+		// KrakenD 1's trailing newline after an incomplete answer; KrakenD 2
+		// writes none, so they compare as JSON.
+		{name: "cel-3", method: "GET", path: "/cel/req-resp/10", header: map[string]string{"X-Header": "something"}, status: 200, want: celPartial,
+			asJSON: true, body: `{"backend2":{"message":"pong"}}`},
+		{name: "cel-4", method: "GET", path: "/cel/req-resp/6", header: map[string]string{"X-Header": "something"}, status: 200, want: celPartial,
+			asJSON: true, body: `{"backend1":{"message":"pong"}}`},
+		{name: "cel-5", method: "GET", path: "/cel/req-resp/30", header: map[string]string{"X-Header": "something"}, status: 200, want: ok,
+			body: `{"backend1":{"message":"pong"},"backend2":{"message":"pong"}}`},
+		{name: "cel-6", method: "GET", path: "/cel/jwt/ko", header: map[string]string{"authorization": "bearer " + ceTokenBroken}, status: 401,
+			want: map[string]string{"Content-Type": "", "Cache-Control": ""}},
+		{name: "cel-7", method: "GET", path: "/cel/jwt/ok", header: map[string]string{"authorization": "bearer " + ceTokenCustomClaim}, status: 200, want: ok,
+			body: `{"foo":42,"headers":{"Accept-Encoding":["gzip"],"User-Agent":["` + ua + `"],"X-Forwarded-Host":["localhost:8080"]},"path":"/param_forwarding/ok/1234567890qwertyuio/foobar","query":{}}`},
 		{name: "router_401_1", method: "GET", path: "/private/custom", status: 401, want: none},
 		{name: "cors_5", method: "GET", path: "/param_forwarding/some/foo/bar",
 			header: map[string]string{"User-Agent": "some", "Origin": "http://foo.example.tld"}, status: 200,

@@ -262,7 +262,7 @@ func TestKrakenDCEIntegrationSpecs(t *testing.T) {
 	)
 	runCESpecs(t, g.URL, specs)
 
-	// backend_404 goes with the suite's files that do not set the
+	// backend_404 (and cel-1, cel-2) go with the suite's files that do not set the
 	// router's return_error_msg (the current one does, and KrakenD then
 	// writes the error as the body): the same file without it.
 	t.Run("backend_404", func(t *testing.T) {
@@ -270,8 +270,14 @@ func TestKrakenDCEIntegrationSpecs(t *testing.T) {
 		cfg := strings.Replace(loadConfig(t, "krakendce.json", map[string]string{"BACKEND": be.URL, "FEEDS": feeds.URL, "SELF_PORT": port, "UNUSED_PORT": unused}),
 			`"return_error_msg": true`, `"return_error_msg": false`, 1)
 		g := startGateway(t, cfg, "--port", port)
-		runCESpecs(t, g.URL, []ceSpec{{name: "backend_404", method: "GET", path: "/crash", status: 500,
-			want: map[string]string{"Content-Type": "", "Cache-Control": "", "X-Krakend-Completed": "false"}}})
+		failed := map[string]string{"Content-Type": "", "Cache-Control": "", "X-Krakend-Completed": "false"}
+		runCESpecs(t, g.URL, []ceSpec{
+			{name: "backend_404", method: "GET", path: "/crash", status: 500, want: failed},
+			// cel-1 and cel-2 (a request refused by the endpoint's CEL
+			// check: 500, no body) are of the same suite version.
+			{name: "cel-1", method: "GET", path: "/cel/req-resp/1", header: map[string]string{"X-Header": "something"}, status: 500, want: failed},
+			{name: "cel-2", method: "GET", path: "/cel/req-resp/30", status: 500, want: failed},
+		})
 	})
 	// The echo backend shows what a backend receives: KrakenD's headers.
 	r := do(t, "GET", g.URL+"/echo/9", "", map[string]string{"Host": "localhost:8080", "X-Secret": "s"})

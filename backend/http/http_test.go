@@ -560,6 +560,9 @@ func TestClaimFilling(t *testing.T) {
 		"admin": true,
 		"org":   map[string]any{"id": "acme&co", "tags": []any{"a", "b"}},
 		"roles": []any{"r0", "r1"},
+		// a namespaced claim, as KrakenD CE's cel-7 spec sends
+		"http://example.com/custom": "foobar",
+		"org2":                      map[string]any{"a.b": "dotted"},
 	}
 	ext := config.NewExtraConfig("endpoints[0].extra_config", map[string]json.RawMessage{"auth/validator": json.RawMessage(`{}`)})
 	tests := []struct {
@@ -571,6 +574,8 @@ func TestClaimFilling(t *testing.T) {
 		{"string, path-escaped", "/u/{JWT.sub}", claims, "/u/user%201%2F2%3Fx"},
 		{"query-escaped", "/u?s={JWT.sub}&o={JWT.org.id}", claims, "/u?s=user+1%2F2%3Fx&o=acme%26co"},
 		{"nested", "/o/{JWT.org.id}", claims, "/o/acme&co"},
+		{"claim named by a URL", "/c/{JWT.http://example.com/custom}", claims, "/c/foobar"},
+		{"nested key with a dot", "/c/{JWT.org2.a.b}", claims, "/c/dotted"},
 		{"array index", "/r/{JWT.roles.1}/{JWT.org.tags.0}", claims, "/r/r1/a"},
 		{"number and bool", "/n/{JWT.n}/{JWT.f}/{JWT.admin}", claims, "/n/1234567890123/1.5/true"},
 		{"with a param", "/u/{id}/{JWT.sub}", claims, "/u/7/user%201%2F2%3Fx"},

@@ -101,13 +101,23 @@ func (e errMissingClaim) Error() string {
 
 // claimValue returns the text of the claim at path in claims: a string as
 // is, a number in its shortest form, a bool as true/false. Objects and
-// arrays are walked by key and by index (roles.0); one left at the end of
-// the path, like an absent claim, reports false.
+// arrays are walked by key and by index (roles.0); a key holding dots
+// matches whole; an object or array left at the end of the path, like an
+// absent claim, reports false.
 func claimValue(claims map[string]any, path []string) (string, bool) {
 	var v any = claims
-	for _, k := range path {
+	for i := 0; i < len(path); i++ {
+		k := path[i]
 		switch c := v.(type) {
 		case map[string]any:
+			// A claim named with dots (a namespaced claim such as
+			// "http://example.com/custom") is taken whole first.
+			if i < len(path)-1 {
+				if x, ok := c[strings.Join(path[i:], ".")]; ok {
+					v, i = x, len(path)
+					break
+				}
+			}
 			x, ok := c[k]
 			if !ok {
 				return "", false
