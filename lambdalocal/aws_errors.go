@@ -84,3 +84,11 @@ func (e *apiError) write(w http.ResponseWriter, requestID string) {
 	w.WriteHeader(e.status)
 	_, _ = w.Write(data)
 }
+
+// errAllBusy is the refusal of a RequestResponse invocation while every
+// process of fn is busy.
+func errAllBusy(fn *function) *apiError {
+	return errTooManyRequests("ReservedFunctionConcurrentInvocationLimitExceeded",
+		"Rate Exceeded. (all "+strconv.Itoa(fn.concurrency)+" processes of function "+fn.name+
+			" are busy; raise \"concurrency\" in its function.json)")
+}

@@ -34,24 +34,11 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 		apiErr.write(w, newRequestID())
 		return
 	}
-	p := s.cat.Load().pool(req.name)
-	if p == nil {
-		errResourceNotFound(s.functionARN(req.name, req.qualifier)).write(w, newRequestID())
+	p, inv, ok := s.newInvocation(w, r, req)
+	if !ok {
 		return
 	}
 	fn := p.fn
-	payload, apiErr := readPayload(r)
-	if apiErr != nil {
-		apiErr.write(w, newRequestID())
-		return
-	}
-	inv := newInvocation(fn, payload, s.functionARN(fn.name, req.qualifier))
-	inv.clientContext = req.clientContext
-	if th := r.Header.Get(lambdaapi.HeaderTraceID); validTraceHeader(th) {
-		// The caller's trace (the gateway's, an SDK's with X-Ray on) reaches
-		// the function in Lambda-Runtime-Trace-Id, as in Lambda.
-		inv.traceID = th
-	}
 
 	switch req.invocationType {
 	case lambdaapi.InvocationDryRun:
@@ -72,9 +59,7 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 		p.refusedInvocation()
 		s.logger.Warn("invocation refused: every process of the function is busy (raise concurrency in its function.json)",
 			"function", fn.name, "concurrency", fn.concurrency)
-		errTooManyRequests("ReservedFunctionConcurrentInvocationLimitExceeded",
-			"Rate Exceeded. (all "+strconv.Itoa(fn.concurrency)+" processes of function "+fn.name+
-				" are busy; raise \"concurrency\" in its function.json)").write(w, inv.id)
+		errAllBusy(fn).write(w, inv.id)
 		return
 	}
 	res, err := p.invoke(inv)
@@ -205,4 +190,28 @@ func (s *Server) handleListFunctions(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set(lambdaapi.HeaderRequestID, newRequestID())
 	_, _ = w.Write(data)
+}
+
+// newInvocation finds the function req names and reads the payload into
+// an invocation of it, carrying the caller's client context and trace. On
+// a failure it writes the error and reports false.
+func (s *Server) newInvocation(w http.ResponseWriter, r *http.Request, req invokeRequest) (*pool, *invocation, bool) {
+	p := s.cat.Load().pool(req.name)
+	if p == nil {
+		errResourceNotFound(s.functionARN(req.name, req.qualifier)).write(w, newRequestID())
+		return nil, nil, false
+	}
+	payload, apiErr := readPayload(r)
+	if apiErr != nil {
+		apiErr.write(w, newRequestID())
+		return nil, nil, false
+	}
+	inv := newInvocation(p.fn, payload, s.functionARN(p.fn.name, req.qualifier))
+	inv.clientContext = req.clientContext
+	if th := r.Header.Get(lambdaapi.HeaderTraceID); validTraceHeader(th) {
+		// The caller's trace (the gateway's, an SDK's with X-Ray on) reaches
+		// the function in Lambda-Runtime-Trace-Id, as in Lambda.
+		inv.traceID = th
+	}
+	return p, inv, true
 }

@@ -121,21 +121,9 @@ func (s *Server) handleInvokeStream(w http.ResponseWriter, r *http.Request) {
 		errInvalidParameter("InvokeWithResponseStream takes RequestResponse or DryRun invocations, not Event").write(w, newRequestID())
 		return
 	}
-	p := s.cat.Load().pool(req.name)
-	if p == nil {
-		errResourceNotFound(s.functionARN(req.name, req.qualifier)).write(w, newRequestID())
+	p, inv, ok := s.newInvocation(w, r, req)
+	if !ok {
 		return
-	}
-	fn := p.fn
-	payload, apiErr := readPayload(r)
-	if apiErr != nil {
-		apiErr.write(w, newRequestID())
-		return
-	}
-	inv := newInvocation(fn, payload, s.functionARN(fn.name, req.qualifier))
-	inv.clientContext = req.clientContext
-	if th := r.Header.Get(lambdaapi.HeaderTraceID); validTraceHeader(th) {
-		inv.traceID = th
 	}
 	if req.invocationType == lambdaapi.InvocationDryRun {
 		w.Header().Set(lambdaapi.HeaderRequestID, inv.id)
@@ -144,9 +132,7 @@ func (s *Server) handleInvokeStream(w http.ResponseWriter, r *http.Request) {
 	}
 	if !p.tryAcquire() {
 		p.refusedInvocation()
-		errTooManyRequests("ReservedFunctionConcurrentInvocationLimitExceeded",
-			"Rate Exceeded. (all "+strconv.Itoa(fn.concurrency)+" processes of function "+fn.name+
-				" are busy; raise \"concurrency\" in its function.json)").write(w, inv.id)
+		errAllBusy(p.fn).write(w, inv.id)
 		return
 	}
 	inv.stream = newStreamSink()
